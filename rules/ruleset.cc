@@ -1,0 +1,469 @@
+#include "rules/ruleset.h"
+
+// glibc's headers before the kernel's, so linux/libc-compat.h sees them.
+#include <netinet/icmp6.h>
+#include <netinet/in.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/rtnetlink.h>
+
+#include <algorithm>
+#include <cstring>
+#include <set>
+
+#include "rules/i18n.h"
+
+namespace nmks {
+namespace {
+
+constexpr uint32_t kReg1 = NFT_REG_1;
+// In a concatenation the first key goes to reg 1, the next ones to the
+// 32-bit registers after the words the earlier keys fill, as nft does.
+constexpr uint32_t kReg32 = NFT_REG32_00;
+
+// nftables datatype ids (nftables' include/datatype.h) and the way nft
+// encodes a concatenation's type: 6 bits per member.
+constexpr uint32_t kTypeIpv4 = 7, kTypeIpv6 = 8, kTypeInetProto = 12, kTypeInetService = 13,
+                   kTypeMark = 19, kTypeIfname = 41;
+
+// The set userdata nft 1.0.6 writes for these key types (libnftnl udata TLVs:
+// key byte order; for concatenations also the typeof hint).
+const Bytes kHostOrderUserdata = {0x00, 0x04, 0x01, 0x00, 0x00, 0x00};
+const Bytes kConcatUserdata = {0x00, 0x04, 0x00, 0x00, 0x00, 0x00, 0x03, 0x08,
+                               0x00, 0x04, 0x0d, 0x00, 0x00, 0x00, 0x01, 0x00};
+
+Bytes U8(uint8_t v) { return {v}; }
+Bytes HostU32(uint32_t v) {
+  Bytes b(4);
+  std::memcpy(b.data(), &v, 4);
+  return b;
+}
+Bytes Be16(uint16_t v) { return {static_cast<uint8_t>(v >> 8), static_cast<uint8_t>(v & 0xff)}; }
+Bytes IfName(const std::string& name) {
+  Bytes b(16, 0);
+  std::memcpy(b.data(), name.data(), std::min<size_t>(name.size(), 15));
+  return b;
+}
+Bytes Padded(Bytes b) {
+  b.resize((b.size() + 3) / 4 * 4, 0);
+  return b;
+}
+void Append(Bytes& to, const Bytes& from) { to.insert(to.end(), from.begin(), from.end()); }
+
+std::string MarkText(uint32_t mark) { return Format("0x%08x", mark); }
+
+// A dependency nft adds in front of a match in an inet table, emitted once
+// per rule.
+enum class Dep : uint8_t { kIpv4, kIpv6, kUdp, kTcp, kIcmpv6 };
+
+std::vector<Insn> DepInsns(Dep dep) {
+  switch (dep) {
+    case Dep::kIpv4:
+      return {MetaLoad{NFT_META_NFPROTO, kReg1}, Cmp{kReg1, NFT_CMP_EQ, U8(NFPROTO_IPV4)}};
+    case Dep::kIpv6:
+      return {MetaLoad{NFT_META_NFPROTO, kReg1}, Cmp{kReg1, NFT_CMP_EQ, U8(NFPROTO_IPV6)}};
+    case Dep::kUdp:
+      return {MetaLoad{NFT_META_L4PROTO, kReg1}, Cmp{kReg1, NFT_CMP_EQ, U8(IPPROTO_UDP)}};
+    case Dep::kTcp:
+      return {MetaLoad{NFT_META_L4PROTO, kReg1}, Cmp{kReg1, NFT_CMP_EQ, U8(IPPROTO_TCP)}};
+    case Dep::kIcmpv6:
+      return {MetaLoad{NFT_META_L4PROTO, kReg1}, Cmp{kReg1, NFT_CMP_EQ, U8(IPPROTO_ICMPV6)}};
+  }
+  return {};
+}
+
+// One match of a rule: its text, its bytecode, the dependencies it needs
+// and the ones it provides itself (an explicit `meta nfproto ipv4`).
+struct Term {
+  std::vector<Dep> needs;
+  std::string text;
+  std::vector<Insn> insns;
+  std::vector<Dep> provides;
+};
+
+class RuleBuilder {
+ public:
+  explicit RuleBuilder(std::string chain) { rule_.chain = std::move(chain); }
+
+  RuleBuilder& Match(const Term& term) {
+    for (Dep d : term.needs) {
+      if (have_.insert(d).second) {
+        auto insns = DepInsns(d);
+        rule_.insns.insert(rule_.insns.end(), insns.begin(), insns.end());
+      }
+    }
+    for (Dep d : term.provides) have_.insert(d);
+    rule_.insns.insert(rule_.insns.end(), term.insns.begin(), term.insns.end());
+    if (!rule_.match.empty()) rule_.match += ' ';
+    rule_.match += term.text;
+    return *this;
+  }
+
+  RuleDef Accept() { return Finish(Verdict{NF_ACCEPT}, "accept", Stop::kNone, false); }
+  RuleDef CountedDrop(Stop stop) { return Finish(Verdict{NF_DROP}, "drop", stop, true); }
+  RuleDef CountedReject(Stop stop) {
+    return Finish(Reject{NFT_REJECT_ICMPX_UNREACH, NFT_REJECT_ICMPX_ADMIN_PROHIBITED},
+                  "reject with icmpx admin-prohibited", stop, true);
+  }
+  // Only after a term that needs or provides Dep::kTcp.
+  RuleDef CountedReset(Stop stop) {
+    return Finish(Reject{NFT_REJECT_TCP_RST, 0}, "reject with tcp reset", stop, true);
+  }
+
+ private:
+  RuleDef Finish(Insn verdict, const char* text, Stop stop, bool counted) {
+    if (counted) rule_.insns.push_back(Counter{});
+    rule_.insns.push_back(std::move(verdict));
+    rule_.verdict = text;
+    rule_.stop = stop;
+    return std::move(rule_);
+  }
+  RuleDef rule_;
+  std::set<Dep> have_;
+};
+
+Term Nfproto(Address::Family f) {
+  bool v4 = f == Address::Family::kIpv4;
+  return {{},
+          v4 ? "meta nfproto ipv4" : "meta nfproto ipv6",
+          DepInsns(v4 ? Dep::kIpv4 : Dep::kIpv6),
+          {v4 ? Dep::kIpv4 : Dep::kIpv6}};
+}
+Term L4Tcp() { return {{}, "meta l4proto tcp", DepInsns(Dep::kTcp), {Dep::kTcp}}; }
+
+Term IfnameIs(bool out, const std::string& name) {
+  return {{},
+          std::string(out ? "oifname" : "iifname") + " \"" + name + "\"",
+          {MetaLoad{out ? NFT_META_OIFNAME : NFT_META_IIFNAME, kReg1},
+           Cmp{kReg1, NFT_CMP_EQ, IfName(name)}},
+          {}};
+}
+Term IfnameInSet(bool out, const std::string& set) {
+  return {{},
+          std::string(out ? "oifname" : "iifname") + " @" + set,
+          {MetaLoad{out ? NFT_META_OIFNAME : NFT_META_IIFNAME, kReg1}, Lookup{kReg1, set}},
+          {}};
+}
+Term MarkInSet(const std::string& set) {
+  return {{}, "meta mark @" + set, {MetaLoad{NFT_META_MARK, kReg1}, Lookup{kReg1, set}}, {}};
+}
+
+// `udp sport S udp dport D`: nft merges the two adjacent fields into one load.
+Term UdpPorts(uint16_t sport, uint16_t dport) {
+  Bytes both = Be16(sport);
+  Append(both, Be16(dport));
+  return {{Dep::kUdp},
+          Format("udp sport %u udp dport %u", sport, dport),
+          {PayloadLoad{NFT_PAYLOAD_TRANSPORT_HEADER, 0, 4, kReg1}, Cmp{kReg1, NFT_CMP_EQ, both}},
+          {}};
+}
+Term Dport(Protocol p, uint16_t port) {
+  bool tcp = p == Protocol::kTcp;
+  return {{tcp ? Dep::kTcp : Dep::kUdp},
+          Format("%s dport %u", tcp ? "tcp" : "udp", port),
+          {PayloadLoad{NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, kReg1},
+           Cmp{kReg1, NFT_CMP_EQ, Be16(port)}},
+          {}};
+}
+Term Icmpv6Type(uint8_t type, const char* name) {
+  return {{Dep::kIpv6, Dep::kIcmpv6},
+          std::string("icmpv6 type ") + name,
+          {PayloadLoad{NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, kReg1}, Cmp{kReg1, NFT_CMP_EQ, U8(type)}},
+          {}};
+}
+Term Hoplimit255() {
+  return {{Dep::kIpv6},
+          "ip6 hoplimit 255",
+          {PayloadLoad{NFT_PAYLOAD_NETWORK_HEADER, 7, 1, kReg1}, Cmp{kReg1, NFT_CMP_EQ, U8(255)}},
+          {}};
+}
+
+// `ip daddr 10.0.0.0/8` and friends. Like nft: a byte-aligned prefix loads
+// only its bytes; any other prefix loads the address and masks it.
+Term AddressIn(bool source, const std::string& cidr) {
+  size_t slash = cidr.find('/');
+  Address a = Address::Parse(cidr.substr(0, slash)).value();
+  bool v4 = a.family == Address::Family::kIpv4;
+  uint32_t size = static_cast<uint32_t>(a.size());
+  uint32_t prefix = slash == std::string::npos ? size * 8 : std::stoul(cidr.substr(slash + 1));
+  uint32_t offset = v4 ? (source ? 12 : 16) : (source ? 8 : 24);
+  Bytes addr(a.bytes.begin(), a.bytes.begin() + size);
+  Term t{{v4 ? Dep::kIpv4 : Dep::kIpv6},
+         std::string(v4 ? "ip " : "ip6 ") + (source ? "saddr " : "daddr ") + cidr,
+         {},
+         {}};
+  if (prefix % 8 == 0) {
+    uint32_t len = prefix / 8;
+    t.insns = {PayloadLoad{NFT_PAYLOAD_NETWORK_HEADER, offset, len, kReg1},
+               Cmp{kReg1, NFT_CMP_EQ, Bytes(addr.begin(), addr.begin() + len)}};
+  } else {
+    Bytes mask(size, 0);
+    for (uint32_t bit = 0; bit < prefix; ++bit) mask[bit / 8] |= static_cast<uint8_t>(0x80 >> (bit % 8));
+    t.insns = {PayloadLoad{NFT_PAYLOAD_NETWORK_HEADER, offset, size, kReg1},
+               Bitwise{kReg1, kReg1, size, mask, Bytes(size, 0)},
+               Cmp{kReg1, NFT_CMP_EQ, addr}};
+  }
+  return t;
+}
+
+// `[meta mark .] ip daddr . meta l4proto . th dport @set`: one set lookup
+// decides every endpoint at once, however many there are.
+Term EndpointLookup(Address::Family f, bool source, bool marked, const std::string& set) {
+  bool v4 = f == Address::Family::kIpv4;
+  uint32_t addr_len = v4 ? 4 : 16;
+  uint32_t addr_off = v4 ? (source ? 12 : 16) : (source ? 8 : 24);
+  std::vector<Insn> insns;
+  uint32_t word = 0;  // next free 32-bit word of the key
+  auto reg = [&](uint32_t len) {
+    // The kernel reports a 32-bit register that starts a 128-bit one by the
+    // 128-bit name (reg 12 is reg 2), so write it that way too.
+    uint32_t r = word % 4 == 0 ? kReg1 + word / 4 : kReg32 + word;
+    word += (len + 3) / 4;
+    return r;
+  };
+  std::string text;
+  if (marked) {
+    insns.push_back(MetaLoad{NFT_META_MARK, reg(4)});
+    text += "meta mark . ";
+  }
+  insns.push_back(PayloadLoad{NFT_PAYLOAD_NETWORK_HEADER, addr_off, addr_len, reg(addr_len)});
+  insns.push_back(MetaLoad{NFT_META_L4PROTO, reg(1)});
+  insns.push_back(PayloadLoad{NFT_PAYLOAD_TRANSPORT_HEADER, source ? 0u : 2u, 2, reg(2)});
+  insns.push_back(Lookup{kReg1, set});
+  text += std::string(v4 ? "ip " : "ip6 ") + (source ? "saddr" : "daddr") +
+          " . meta l4proto . th " + (source ? "sport" : "dport") + " @" + set;
+  return {{v4 ? Dep::kIpv4 : Dep::kIpv6}, text, insns, {}};
+}
+
+// Drops what is addressed to an address the arrival interface does not
+// have, e.g. the tunnel's address arriving on the Wi-Fi (CVE-2019-14899).
+Term NotAddressedToArrivalInterface() {
+  constexpr uint32_t kFlags = NFTA_FIB_F_DADDR | NFTA_FIB_F_IIF;
+  std::vector<Insn> insns;
+  for (uint32_t type : {RTN_LOCAL, RTN_BROADCAST, RTN_MULTICAST}) {
+    insns.push_back(Fib{kFlags, NFT_FIB_RESULT_ADDRTYPE, kReg1});
+    insns.push_back(Cmp{kReg1, NFT_CMP_NEQ, HostU32(type)});
+  }
+  return {{},
+          "fib daddr . iif type != local fib daddr . iif type != broadcast "
+          "fib daddr . iif type != multicast",
+          insns,
+          {}};
+}
+
+SetDef MakeSet(std::string name, uint32_t key_type, uint32_t key_len, const Bytes& userdata,
+               std::string type_text) {
+  SetDef s;
+  s.name = std::move(name);
+  s.key_type = key_type;
+  s.key_len = key_len;
+  s.userdata = userdata;
+  s.type_text = std::move(type_text);
+  return s;
+}
+
+SetDef EndpointSet(const std::string& name, Address::Family f, bool marked,
+                   const std::vector<Endpoint>& endpoints, bool (*keep)(const Endpoint&)) {
+  bool v4 = f == Address::Family::kIpv4;
+  std::vector<uint32_t> types;
+  if (marked) types.push_back(kTypeMark);
+  types.insert(types.end(), {v4 ? kTypeIpv4 : kTypeIpv6, kTypeInetProto, kTypeInetService});
+  uint32_t len = (marked ? 4 : 0) + (v4 ? 4 : 16) + 4 + 4;
+  std::string type_text = std::string(marked ? "mark . " : "") + (v4 ? "ipv4_addr" : "ipv6_addr") +
+                          " . inet_proto . inet_service";
+  uint32_t key = 0;
+  for (uint32_t t : types) key = (key << 6) | t;
+  SetDef s = MakeSet(name, key, len, kConcatUserdata, type_text);
+  for (const Endpoint& e : endpoints) {
+    if (e.address.family != f || !keep(e)) continue;
+    Bytes k;
+    std::string text;
+    if (marked) {
+      Append(k, HostU32(*e.mark));
+      text = MarkText(*e.mark) + " . ";
+    }
+    Append(k, Bytes(e.address.bytes.begin(), e.address.bytes.begin() + e.address.size()));
+    Append(k, Padded(U8(static_cast<uint8_t>(e.protocol))));
+    Append(k, Padded(Be16(e.port)));
+    text += e.address.ToString() + " . " + ProtocolName(e.protocol) + " . " + std::to_string(e.port);
+    s.elements.push_back(std::move(k));
+    s.element_texts.push_back(std::move(text));
+  }
+  return s;
+}
+
+const char* const kLan4[] = {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"};
+const char* const kCgnat4 = "100.64.0.0/10";
+const char* const kMulticast4[] = {"224.0.0.0/4", "255.255.255.255"};
+const char* const kLan6[] = {"fe80::/10", "fc00::/7"};
+const char* const kMulticast6 = "ff00::/8";
+
+}  // namespace
+
+const char* StopComment(Stop stop) {
+  switch (stop) {
+    case Stop::kNone: return "";
+    case Stop::kLoop: return "loop";
+    case Stop::kIpv6: return "ipv6";
+    case Stop::kDns: return "dns";
+    case Stop::kSpoofed: return "spoofed";
+    case Stop::kBlocked: return "blocked";
+    case Stop::kInbound: return "inbound";
+    case Stop::kForwarded: return "forwarded";
+  }
+  return "";
+}
+
+Stop StopFromComment(const std::string& comment) {
+  for (Stop s : {Stop::kLoop, Stop::kIpv6, Stop::kDns, Stop::kSpoofed, Stop::kBlocked,
+                 Stop::kInbound, Stop::kForwarded}) {
+    if (comment == StopComment(s)) return s;
+  }
+  return Stop::kNone;
+}
+
+const char* StopDescription(Stop stop) {
+  switch (stop) {
+    case Stop::kNone: return "";
+    case Stop::kLoop: return _("tunnel packets routed back into a tunnel");
+    case Stop::kIpv6: return _("IPv6 while the tunnel carries none");
+    case Stop::kDns: return _("DNS queries outside the tunnel");
+    case Stop::kSpoofed: return _("packets addressed to another interface (CVE-2019-14899)");
+    case Stop::kBlocked: return _("outgoing packets outside the tunnel");
+    case Stop::kInbound: return _("incoming packets outside the tunnel");
+    case Stop::kForwarded: return _("forwarded packets outside the tunnel");
+  }
+  return "";
+}
+
+Bytes CommentUserdata(const std::string& comment) {
+  // libnftnl udata: type NFTNL_UDATA_RULE_COMMENT (0), length, text with NUL.
+  Bytes b;
+  b.reserve(comment.size() + 3);
+  b.push_back(0x00);
+  b.push_back(static_cast<uint8_t>(comment.size() + 1));
+  for (char c : comment) b.push_back(static_cast<uint8_t>(c));
+  b.push_back(0);
+  return b;
+}
+
+std::string CommentFromUserdata(const Bytes& userdata) {
+  size_t i = 0;
+  while (i + 2 <= userdata.size()) {
+    uint8_t type = userdata[i], len = userdata[i + 1];
+    if (i + 2 + len > userdata.size()) break;
+    if (type == 0 && len > 0 && userdata[i + 2 + len - 1] == 0) {
+      return std::string(reinterpret_cast<const char*>(&userdata[i + 2]), len - 1);
+    }
+    i += 2 + len;
+  }
+  return "";
+}
+
+Ruleset BuildRuleset(const Policy& policy) {
+  using F = Address::Family;
+  Ruleset r;
+  const bool block6 = policy.ipv6 == Ipv6Mode::kBlock;
+
+  SetDef tunnels = MakeSet("tunnels", kTypeIfname, 16, kHostOrderUserdata, "ifname");
+  for (const auto& t : policy.tunnels) {
+    tunnels.elements.push_back(IfName(t));
+    tunnels.element_texts.push_back("\"" + t + "\"");
+  }
+  SetDef marks = MakeSet("marks", kTypeMark, 4, kHostOrderUserdata, "mark");
+  std::set<uint32_t> mark_values;
+  for (const auto& e : policy.endpoints)
+    if (e.mark) mark_values.insert(*e.mark);
+  for (uint32_t m : mark_values) {
+    marks.elements.push_back(HostU32(m));
+    marks.element_texts.push_back(MarkText(m));
+  }
+  auto all = [](const Endpoint&) { return true; };
+  auto unmarked = [](const Endpoint& e) { return !e.mark.has_value(); };
+  auto marked = [](const Endpoint& e) { return e.mark.has_value(); };
+  r.sets = {std::move(tunnels),
+            std::move(marks),
+            EndpointSet("endpoints4", F::kIpv4, false, policy.endpoints, all),
+            EndpointSet("endpoints6", F::kIpv6, false, policy.endpoints, all),
+            EndpointSet("unmarked4", F::kIpv4, false, policy.endpoints, unmarked),
+            EndpointSet("unmarked6", F::kIpv6, false, policy.endpoints, unmarked),
+            EndpointSet("marked4", F::kIpv4, true, policy.endpoints, marked),
+            EndpointSet("marked6", F::kIpv6, true, policy.endpoints, marked)};
+  r.chains = {{"input", NF_INET_LOCAL_IN, 0},
+              {"forward", NF_INET_FORWARD, 0},
+              {"output", NF_INET_LOCAL_OUT, 0}};
+  auto add = [&r](RuleDef rule) { r.rules.push_back(std::move(rule)); };
+  auto ndp = [&](const std::string& chain, std::initializer_list<std::pair<uint8_t, const char*>> types) {
+    for (auto [type, name] : types)
+      add(RuleBuilder(chain).Match(Icmpv6Type(type, name)).Match(Hoplimit255()).Accept());
+  };
+
+  // input: loopback, tunnels, link housekeeping, then nothing addressed to
+  // another interface, then replies from the endpoints and (maybe) the LAN.
+  add(RuleBuilder("input").Match(IfnameIs(false, "lo")).Accept());
+  add(RuleBuilder("input").Match(IfnameInSet(false, "tunnels")).Accept());
+  add(RuleBuilder("input").Match(Nfproto(F::kIpv4)).Match(UdpPorts(67, 68)).Accept());
+  add(RuleBuilder("input").Match(AddressIn(true, "fe80::/10")).Match(UdpPorts(547, 546)).Accept());
+  ndp("input", {{ND_ROUTER_ADVERT, "nd-router-advert"},
+                {ND_NEIGHBOR_SOLICIT, "nd-neighbor-solicit"},
+                {ND_NEIGHBOR_ADVERT, "nd-neighbor-advert"}});
+  add(RuleBuilder("input").Match(NotAddressedToArrivalInterface()).CountedDrop(Stop::kSpoofed));
+  add(RuleBuilder("input").Match(EndpointLookup(F::kIpv4, true, false, "endpoints4")).Accept());
+  add(RuleBuilder("input").Match(EndpointLookup(F::kIpv6, true, false, "endpoints6")).Accept());
+  if (policy.allow_lan) {
+    for (const char* cidr : kLan4) add(RuleBuilder("input").Match(AddressIn(true, cidr)).Accept());
+    if (policy.allow_cgnat) add(RuleBuilder("input").Match(AddressIn(true, kCgnat4)).Accept());
+    if (!block6)
+      for (const char* cidr : kLan6) add(RuleBuilder("input").Match(AddressIn(true, cidr)).Accept());
+  }
+  add(RuleBuilder("input").CountedDrop(Stop::kInbound));
+
+  // forward: only into and out of the tunnels.
+  if (block6) {
+    add(RuleBuilder("forward").Match(Nfproto(F::kIpv6)).Match(IfnameInSet(true, "tunnels"))
+            .CountedDrop(Stop::kIpv6));
+  }
+  add(RuleBuilder("forward").Match(IfnameInSet(true, "tunnels")).Accept());
+  add(RuleBuilder("forward").Match(IfnameInSet(false, "tunnels")).Accept());
+  add(RuleBuilder("forward").CountedDrop(Stop::kForwarded));
+
+  // output: loopback; our tunnel's own packets never into a tunnel; the
+  // tunnels; the endpoints; link housekeeping; DNS refused before the LAN.
+  add(RuleBuilder("output").Match(IfnameIs(true, "lo")).Accept());
+  add(RuleBuilder("output").Match(MarkInSet("marks")).Match(IfnameInSet(true, "tunnels"))
+          .CountedDrop(Stop::kLoop));
+  if (block6) {
+    add(RuleBuilder("output").Match(Nfproto(F::kIpv6)).Match(IfnameInSet(true, "tunnels"))
+            .CountedReject(Stop::kIpv6));
+  }
+  add(RuleBuilder("output").Match(IfnameInSet(true, "tunnels")).Accept());
+  add(RuleBuilder("output").Match(EndpointLookup(F::kIpv4, false, true, "marked4")).Accept());
+  add(RuleBuilder("output").Match(EndpointLookup(F::kIpv6, false, true, "marked6")).Accept());
+  add(RuleBuilder("output").Match(EndpointLookup(F::kIpv4, false, false, "unmarked4")).Accept());
+  add(RuleBuilder("output").Match(EndpointLookup(F::kIpv6, false, false, "unmarked6")).Accept());
+  add(RuleBuilder("output").Match(Nfproto(F::kIpv4)).Match(UdpPorts(68, 67)).Accept());
+  add(RuleBuilder("output").Match(AddressIn(true, "fe80::/10")).Match(UdpPorts(546, 547)).Accept());
+  ndp("output", {{ND_ROUTER_SOLICIT, "nd-router-solicit"},
+                 {ND_NEIGHBOR_SOLICIT, "nd-neighbor-solicit"},
+                 {ND_NEIGHBOR_ADVERT, "nd-neighbor-advert"}});
+  add(RuleBuilder("output").Match(Dport(Protocol::kUdp, 53)).CountedReject(Stop::kDns));
+  add(RuleBuilder("output").Match(Dport(Protocol::kTcp, 53)).CountedReset(Stop::kDns));
+  if (policy.allow_lan) {
+    for (const char* cidr : kLan4) add(RuleBuilder("output").Match(AddressIn(false, cidr)).Accept());
+    if (policy.allow_cgnat) add(RuleBuilder("output").Match(AddressIn(false, kCgnat4)).Accept());
+    for (const char* cidr : kMulticast4)
+      add(RuleBuilder("output").Match(AddressIn(false, cidr)).Accept());
+    if (!block6) {
+      for (const char* cidr : kLan6)
+        add(RuleBuilder("output").Match(AddressIn(false, cidr)).Accept());
+      add(RuleBuilder("output").Match(AddressIn(false, kMulticast6)).Accept());
+    }
+  }
+  add(RuleBuilder("output").Match(L4Tcp()).CountedReset(Stop::kBlocked));
+  add(RuleBuilder("output").CountedReject(Stop::kBlocked));
+  return r;
+}
+
+Ruleset BuildBlockAllRuleset() { return BuildRuleset(Policy{}); }
+
+}  // namespace nmks

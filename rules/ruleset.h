@@ -1,0 +1,79 @@
+// The kill-switch table for one (merged) Policy, exactly as DESIGN.md's
+// contract describes it: sets, base chains and rules, each rule carrying both
+// its nftables bytecode and the line `nft list table` prints for it. The
+// netlink writer installs a Ruleset; the text renderer prints it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "rules/insn.h"
+#include "rules/policy.h"
+
+namespace nmks {
+
+inline constexpr char kTableName[] = "nm-killswitch";
+
+struct SetDef {
+  std::string name;
+  uint32_t flags = 0;     // NFT_SET_*
+  uint32_t key_type = 0;  // nftables datatype id; concatenations encoded as nft does
+  uint32_t key_len = 0;
+  Bytes userdata;         // what nft stores, so `nft list` prints the set natively
+  std::string type_text;  // e.g. "ipv4_addr . inet_proto . inet_service"
+  std::vector<Bytes> elements;
+  std::vector<std::string> element_texts;  // same order as elements
+};
+
+struct ChainDef {
+  std::string name;  // also the hook's name: input, forward, output
+  uint32_t hook = 0;
+  int32_t priority = 0;
+  std::string type = "filter";
+  uint32_t policy = 0;  // NF_DROP
+};
+
+// Why a counted rule stops packets. Kept in the rule's comment in the
+// kernel, so `status` can read the counters back and say what they mean.
+enum class Stop : uint8_t {
+  kNone,
+  kLoop,       // our tunnel's own packets routed into a tunnel
+  kIpv6,       // IPv6 while the tunnel carries none
+  kDns,        // DNS outside the tunnel
+  kSpoofed,    // addressed to another interface's address (CVE-2019-14899)
+  kBlocked,    // everything else leaving outside the tunnel
+  kInbound,    // everything else arriving outside the tunnel
+  kForwarded,  // traffic routed through this host outside the tunnel
+};
+const char* StopComment(Stop stop);     // the comment stored in the kernel
+Stop StopFromComment(const std::string& comment);
+const char* StopDescription(Stop stop);  // translated, for people
+
+struct RuleDef {
+  std::string chain;
+  std::vector<Insn> insns;
+  std::string match;    // the matches as nft prints them, e.g. `udp dport 53`
+  std::string verdict;  // e.g. `accept`, `reject with tcp reset`
+  Stop stop = Stop::kNone;  // set for counted rules; becomes the comment
+};
+
+struct Ruleset {
+  std::vector<SetDef> sets;
+  std::vector<ChainDef> chains;
+  std::vector<RuleDef> rules;
+};
+
+// The table for a policy. The policy must have passed Validate().
+Ruleset BuildRuleset(const Policy& policy);
+
+// The table that blocks everything but loopback and link housekeeping:
+// what goes in when nothing better can be installed.
+Ruleset BuildBlockAllRuleset();
+
+// The comment bytes nft stores for a rule comment (libnftnl udata TLV).
+Bytes CommentUserdata(const std::string& comment);
+// The comment in rule userdata, or "" if there is none.
+std::string CommentFromUserdata(const Bytes& userdata);
+
+}  // namespace nmks

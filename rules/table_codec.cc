@@ -1,0 +1,313 @@
+#include "rules/table_codec.h"
+
+#include <libmnl/libmnl.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+
+#include <cstring>
+
+#include "rules/i18n.h"
+#include "rules/nftnl_ptr.h"
+
+namespace nmks {
+namespace {
+
+// Elements per NEWSETELEM message: the element list is one netlink
+// attribute, whose length must fit in 16 bits.
+constexpr size_t kElementsPerMessage = 512;
+
+constexpr uint16_t kCreate = NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK;
+
+NftnlPtr<nftnl_expr> Encode(const Insn& insn) {
+  struct Encoder {
+    nftnl_expr* operator()(const MetaLoad& i) const {
+      nftnl_expr* e = nftnl_expr_alloc("meta");
+      nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, i.key);
+      nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, i.dreg);
+      return e;
+    }
+    nftnl_expr* operator()(const PayloadLoad& i) const {
+      nftnl_expr* e = nftnl_expr_alloc("payload");
+      nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, i.base);
+      nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, i.offset);
+      nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, i.len);
+      nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, i.dreg);
+      return e;
+    }
+    nftnl_expr* operator()(const Bitwise& i) const {
+      nftnl_expr* e = nftnl_expr_alloc("bitwise");
+      nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, i.sreg);
+      nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, i.dreg);
+      nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, i.len);
+      nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, i.mask.data(), static_cast<uint32_t>(i.mask.size()));
+      nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, i.xor_value.data(),
+                     static_cast<uint32_t>(i.xor_value.size()));
+      return e;
+    }
+    nftnl_expr* operator()(const Cmp& i) const {
+      nftnl_expr* e = nftnl_expr_alloc("cmp");
+      nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, i.sreg);
+      nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, i.op);
+      nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, i.data.data(), static_cast<uint32_t>(i.data.size()));
+      return e;
+    }
+    nftnl_expr* operator()(const Lookup& i) const {
+      nftnl_expr* e = nftnl_expr_alloc("lookup");
+      nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, i.sreg);
+      nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, i.set.c_str());
+      return e;
+    }
+    nftnl_expr* operator()(const Fib& i) const {
+      nftnl_expr* e = nftnl_expr_alloc("fib");
+      nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS, i.flags);
+      nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT, i.result);
+      nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, i.dreg);
+      return e;
+    }
+    nftnl_expr* operator()(const Counter& i) const {
+      nftnl_expr* e = nftnl_expr_alloc("counter");
+      nftnl_expr_set_u64(e, NFTNL_EXPR_CTR_PACKETS, i.packets);
+      nftnl_expr_set_u64(e, NFTNL_EXPR_CTR_BYTES, i.bytes);
+      return e;
+    }
+    nftnl_expr* operator()(const Verdict& i) const {
+      nftnl_expr* e = nftnl_expr_alloc("immediate");
+      nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+      nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, static_cast<uint32_t>(i.code));
+      return e;
+    }
+    nftnl_expr* operator()(const Reject& i) const {
+      nftnl_expr* e = nftnl_expr_alloc("reject");
+      nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, i.type);
+      nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, i.code);
+      return e;
+    }
+  };
+  return NftnlPtr<nftnl_expr>(std::visit(Encoder{}, insn));
+}
+
+Bytes GetData(const nftnl_expr* e, uint16_t attr) {
+  uint32_t len = 0;
+  const void* p = nftnl_expr_get(e, attr, &len);
+  if (p == nullptr) return {};
+  const auto* b = static_cast<const uint8_t*>(p);
+  return Bytes(b, b + len);
+}
+
+Result<Insn> Decode(const nftnl_expr* e) {
+  std::string name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+  auto u32 = [e](uint16_t attr) { return nftnl_expr_get_u32(e, attr); };
+  if (name == "meta") return Insn{MetaLoad{u32(NFTNL_EXPR_META_KEY), u32(NFTNL_EXPR_META_DREG)}};
+  if (name == "payload") {
+    return Insn{PayloadLoad{u32(NFTNL_EXPR_PAYLOAD_BASE), u32(NFTNL_EXPR_PAYLOAD_OFFSET),
+                            u32(NFTNL_EXPR_PAYLOAD_LEN), u32(NFTNL_EXPR_PAYLOAD_DREG)}};
+  }
+  if (name == "bitwise") {
+    return Insn{Bitwise{u32(NFTNL_EXPR_BITWISE_SREG), u32(NFTNL_EXPR_BITWISE_DREG),
+                        u32(NFTNL_EXPR_BITWISE_LEN), GetData(e, NFTNL_EXPR_BITWISE_MASK),
+                        GetData(e, NFTNL_EXPR_BITWISE_XOR)}};
+  }
+  if (name == "cmp") {
+    return Insn{Cmp{u32(NFTNL_EXPR_CMP_SREG), u32(NFTNL_EXPR_CMP_OP), GetData(e, NFTNL_EXPR_CMP_DATA)}};
+  }
+  if (name == "lookup") {
+    const char* set = nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET);
+    return Insn{Lookup{u32(NFTNL_EXPR_LOOKUP_SREG), set ? set : ""}};
+  }
+  if (name == "fib") {
+    return Insn{Fib{u32(NFTNL_EXPR_FIB_FLAGS), u32(NFTNL_EXPR_FIB_RESULT), u32(NFTNL_EXPR_FIB_DREG)}};
+  }
+  if (name == "counter") {
+    return Insn{Counter{nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS),
+                        nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_BYTES)}};
+  }
+  if (name == "immediate") {
+    if (u32(NFTNL_EXPR_IMM_DREG) != NFT_REG_VERDICT) {
+      return Status::Error(_("the kernel's table has an immediate that is not a verdict"));
+    }
+    return Insn{Verdict{static_cast<int32_t>(u32(NFTNL_EXPR_IMM_VERDICT))}};
+  }
+  if (name == "reject") {
+    return Insn{Reject{u32(NFTNL_EXPR_REJECT_TYPE), nftnl_expr_get_u8(e, NFTNL_EXPR_REJECT_CODE)}};
+  }
+  return Status::Error(
+      Format(_("the kernel's table has an expression we never install: %s"), name.c_str()));
+}
+
+void AppendSetElements(Batch& batch, const SetDef& set, uint32_t set_id) {
+  for (size_t start = 0; start < set.elements.size(); start += kElementsPerMessage) {
+    NftnlPtr<nftnl_set> s(nftnl_set_alloc());
+    nftnl_set_set_str(s.get(), NFTNL_SET_TABLE, kTableName);
+    nftnl_set_set_str(s.get(), NFTNL_SET_NAME, set.name.c_str());
+    nftnl_set_set_u32(s.get(), NFTNL_SET_ID, set_id);
+    size_t end = std::min(set.elements.size(), start + kElementsPerMessage);
+    for (size_t i = start; i < end; ++i) {
+      nftnl_set_elem* e = nftnl_set_elem_alloc();
+      nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, set.elements[i].data(),
+                         static_cast<uint32_t>(set.elements[i].size()));
+      nftnl_set_elem_add(s.get(), e);  // the set owns it now
+    }
+    nlmsghdr* m = batch.Begin(NFT_MSG_NEWSETELEM, kCreate);
+    nftnl_set_elems_nlmsg_build_payload(m, s.get());
+    batch.End(m);
+  }
+}
+
+}  // namespace
+
+void AppendNewTable(Batch& batch, const char* name, uint32_t flags) {
+  NftnlPtr<nftnl_table> t(nftnl_table_alloc());
+  nftnl_table_set_str(t.get(), NFTNL_TABLE_NAME, name);
+  nftnl_table_set_u32(t.get(), NFTNL_TABLE_FLAGS, flags);
+  nlmsghdr* m = batch.Begin(NFT_MSG_NEWTABLE, kCreate);
+  nftnl_table_nlmsg_build_payload(m, t.get());
+  batch.End(m);
+}
+
+void AppendDeleteTable(Batch& batch, const char* name) {
+  NftnlPtr<nftnl_table> t(nftnl_table_alloc());
+  nftnl_table_set_str(t.get(), NFTNL_TABLE_NAME, name);
+  nlmsghdr* m = batch.Begin(NFT_MSG_DELTABLE, NLM_F_ACK);
+  nftnl_table_nlmsg_build_payload(m, t.get());
+  batch.End(m);
+}
+
+void AppendContents(Batch& batch, const Ruleset& ruleset) {
+  uint32_t set_id = 1;
+  for (const SetDef& set : ruleset.sets) {
+    NftnlPtr<nftnl_set> s(nftnl_set_alloc());
+    nftnl_set_set_str(s.get(), NFTNL_SET_TABLE, kTableName);
+    nftnl_set_set_str(s.get(), NFTNL_SET_NAME, set.name.c_str());
+    nftnl_set_set_u32(s.get(), NFTNL_SET_FAMILY, NFPROTO_INET);
+    nftnl_set_set_u32(s.get(), NFTNL_SET_FLAGS, set.flags);
+    nftnl_set_set_u32(s.get(), NFTNL_SET_KEY_TYPE, set.key_type);
+    nftnl_set_set_u32(s.get(), NFTNL_SET_KEY_LEN, set.key_len);
+    nftnl_set_set_u32(s.get(), NFTNL_SET_ID, set_id);
+    if (!set.userdata.empty()) {
+      nftnl_set_set_data(s.get(), NFTNL_SET_USERDATA, set.userdata.data(),
+                         static_cast<uint32_t>(set.userdata.size()));
+    }
+    nlmsghdr* m = batch.Begin(NFT_MSG_NEWSET, kCreate);
+    nftnl_set_nlmsg_build_payload(m, s.get());
+    batch.End(m);
+    AppendSetElements(batch, set, set_id);
+    ++set_id;
+  }
+  for (const ChainDef& chain : ruleset.chains) {
+    NftnlPtr<nftnl_chain> c(nftnl_chain_alloc());
+    nftnl_chain_set_str(c.get(), NFTNL_CHAIN_TABLE, kTableName);
+    nftnl_chain_set_str(c.get(), NFTNL_CHAIN_NAME, chain.name.c_str());
+    nftnl_chain_set_u32(c.get(), NFTNL_CHAIN_HOOKNUM, chain.hook);
+    nftnl_chain_set_s32(c.get(), NFTNL_CHAIN_PRIO, chain.priority);
+    nftnl_chain_set_str(c.get(), NFTNL_CHAIN_TYPE, chain.type.c_str());
+    nftnl_chain_set_u32(c.get(), NFTNL_CHAIN_POLICY, chain.policy);
+    nlmsghdr* m = batch.Begin(NFT_MSG_NEWCHAIN, kCreate);
+    nftnl_chain_nlmsg_build_payload(m, c.get());
+    batch.End(m);
+  }
+  for (const RuleDef& rule : ruleset.rules) {
+    NftnlPtr<nftnl_rule> r(nftnl_rule_alloc());
+    nftnl_rule_set_str(r.get(), NFTNL_RULE_TABLE, kTableName);
+    nftnl_rule_set_str(r.get(), NFTNL_RULE_CHAIN, rule.chain.c_str());
+    nftnl_rule_set_u32(r.get(), NFTNL_RULE_FAMILY, NFPROTO_INET);
+    for (const Insn& insn : rule.insns) nftnl_rule_add_expr(r.get(), Encode(insn).release());
+    if (rule.stop != Stop::kNone) {
+      Bytes ud = CommentUserdata(StopComment(rule.stop));
+      nftnl_rule_set_data(r.get(), NFTNL_RULE_USERDATA, ud.data(), static_cast<uint32_t>(ud.size()));
+    }
+    nlmsghdr* m = batch.Begin(NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK);
+    nftnl_rule_nlmsg_build_payload(m, r.get());
+    batch.End(m);
+  }
+}
+
+Result<TableInfo> DecodeTable(const nlmsghdr* message) {
+  NftnlPtr<nftnl_table> t(nftnl_table_alloc());
+  if (nftnl_table_nlmsg_parse(message, t.get()) < 0) {
+    return Status::Error(_("the kernel sent a table we cannot read"));
+  }
+  TableInfo info;
+  info.flags = nftnl_table_get_u32(t.get(), NFTNL_TABLE_FLAGS);
+  if (nftnl_table_is_set(t.get(), NFTNL_TABLE_OWNER)) {
+    info.owner = nftnl_table_get_u32(t.get(), NFTNL_TABLE_OWNER);
+  }
+  return info;
+}
+
+Result<ChainDef> DecodeChain(const nlmsghdr* message) {
+  NftnlPtr<nftnl_chain> c(nftnl_chain_alloc());
+  if (nftnl_chain_nlmsg_parse(message, c.get()) < 0) {
+    return Status::Error(_("the kernel sent a chain we cannot read"));
+  }
+  ChainDef chain;
+  chain.name = nftnl_chain_get_str(c.get(), NFTNL_CHAIN_NAME);
+  chain.hook = nftnl_chain_get_u32(c.get(), NFTNL_CHAIN_HOOKNUM);
+  chain.priority = nftnl_chain_get_s32(c.get(), NFTNL_CHAIN_PRIO);
+  const char* type = nftnl_chain_get_str(c.get(), NFTNL_CHAIN_TYPE);
+  chain.type = type ? type : "";
+  chain.policy = nftnl_chain_is_set(c.get(), NFTNL_CHAIN_POLICY)
+                     ? nftnl_chain_get_u32(c.get(), NFTNL_CHAIN_POLICY)
+                     : NF_ACCEPT;
+  return chain;
+}
+
+Result<SetDef> DecodeSet(const nlmsghdr* message) {
+  NftnlPtr<nftnl_set> s(nftnl_set_alloc());
+  if (nftnl_set_nlmsg_parse(message, s.get()) < 0) {
+    return Status::Error(_("the kernel sent a set we cannot read"));
+  }
+  SetDef set;
+  set.name = nftnl_set_get_str(s.get(), NFTNL_SET_NAME);
+  set.flags = nftnl_set_get_u32(s.get(), NFTNL_SET_FLAGS);
+  set.key_type = nftnl_set_get_u32(s.get(), NFTNL_SET_KEY_TYPE);
+  set.key_len = nftnl_set_get_u32(s.get(), NFTNL_SET_KEY_LEN);
+  uint32_t len = 0;
+  const void* ud = nftnl_set_get_data(s.get(), NFTNL_SET_USERDATA, &len);
+  if (ud != nullptr) {
+    const auto* b = static_cast<const uint8_t*>(ud);
+    set.userdata.assign(b, b + len);
+  }
+  return set;
+}
+
+Status DecodeSetElements(const nlmsghdr* message, SetDef& set) {
+  NftnlPtr<nftnl_set> s(nftnl_set_alloc());
+  if (nftnl_set_elems_nlmsg_parse(message, s.get()) < 0) {
+    return Status::Error(_("the kernel sent set elements we cannot read"));
+  }
+  NftnlPtr<nftnl_set_elems_iter> it(nftnl_set_elems_iter_create(s.get()));
+  for (nftnl_set_elem* e = nftnl_set_elems_iter_next(it.get()); e != nullptr;
+       e = nftnl_set_elems_iter_next(it.get())) {
+    uint32_t len = 0;
+    const void* key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
+    if (key == nullptr) continue;
+    const auto* b = static_cast<const uint8_t*>(key);
+    set.elements.emplace_back(b, b + len);
+  }
+  return Status::Ok();
+}
+
+Result<RuleDef> DecodeRule(const nlmsghdr* message) {
+  NftnlPtr<nftnl_rule> r(nftnl_rule_alloc());
+  if (nftnl_rule_nlmsg_parse(message, r.get()) < 0) {
+    return Status::Error(_("the kernel sent a rule we cannot read"));
+  }
+  RuleDef rule;
+  rule.chain = nftnl_rule_get_str(r.get(), NFTNL_RULE_CHAIN);
+  NftnlPtr<nftnl_expr_iter> it(nftnl_expr_iter_create(r.get()));
+  for (nftnl_expr* e = nftnl_expr_iter_next(it.get()); e != nullptr;
+       e = nftnl_expr_iter_next(it.get())) {
+    auto insn = Decode(e);
+    if (!insn.ok()) return insn.status();
+    rule.insns.push_back(std::move(insn).value());
+  }
+  uint32_t len = 0;
+  const void* ud = nftnl_rule_get_data(r.get(), NFTNL_RULE_USERDATA, &len);
+  if (ud != nullptr) {
+    const auto* b = static_cast<const uint8_t*>(ud);
+    rule.stop = StopFromComment(CommentFromUserdata(Bytes(b, b + len)));
+  }
+  return rule;
+}
+
+}  // namespace nmks

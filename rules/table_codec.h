@@ -1,0 +1,36 @@
+// Turns a Ruleset into nf_tables netlink messages (libnftnl) and what the
+// kernel sends back into the same Ruleset form. No I/O here.
+#pragma once
+
+#include <linux/netlink.h>
+
+#include <cstdint>
+
+#include "rules/nft_socket.h"
+#include "rules/ruleset.h"
+
+namespace nmks {
+
+// Table flags: OWNER ties the table to our socket, PERSIST keeps it when the
+// socket closes. PERSIST is newer than the headers of Debian 12.
+inline constexpr uint32_t kTableFlagOwner = 0x2;
+inline constexpr uint32_t kTableFlagPersist = 0x4;
+
+void AppendNewTable(Batch& batch, const char* name, uint32_t flags);
+void AppendDeleteTable(Batch& batch, const char* name);
+// Sets with their elements, chains and rules of `ruleset` into the table
+// kTableName, which the batch must have created before.
+void AppendContents(Batch& batch, const Ruleset& ruleset);
+
+struct TableInfo {
+  uint32_t flags = 0;
+  uint32_t owner = 0;  // netlink port id of the owner, if flags has OWNER
+};
+Result<TableInfo> DecodeTable(const nlmsghdr* message);
+Result<ChainDef> DecodeChain(const nlmsghdr* message);
+Result<SetDef> DecodeSet(const nlmsghdr* message);
+// Appends the element keys of one GETSETELEM answer to `set`.
+Status DecodeSetElements(const nlmsghdr* message, SetDef& set);
+Result<RuleDef> DecodeRule(const nlmsghdr* message);
+
+}  // namespace nmks

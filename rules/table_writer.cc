@@ -1,0 +1,299 @@
+#include "rules/table_writer.h"
+
+#include <libnftnl/chain.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter/nf_tables.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "rules/i18n.h"
+#include "rules/nftnl_ptr.h"
+#include "rules/table_codec.h"
+
+namespace nmks {
+namespace {
+
+constexpr char kProbeTable[] = "nm-killswitch-probe";
+
+void ZeroCounters(std::vector<Insn>& insns) {
+  for (Insn& insn : insns) {
+    if (auto* c = std::get_if<Counter>(&insn)) *c = Counter{};
+  }
+}
+
+std::string DescribeRule(const RuleDef& rule) {
+  std::string out;
+  for (const Insn& i : rule.insns) {
+    if (!out.empty()) out += "; ";
+    out += Describe(i);
+  }
+  return out;
+}
+
+Result<TableState> ReadWith(NftSocket& socket) {
+  TableState state;
+  int err = 0;
+  Status s = socket.Request(
+      NFT_MSG_GETTABLE, NLM_F_ACK,
+      [](nlmsghdr* m) {
+        NftnlPtr<nftnl_table> t(nftnl_table_alloc());
+        nftnl_table_set_str(t.get(), NFTNL_TABLE_NAME, kTableName);
+        nftnl_table_nlmsg_build_payload(m, t.get());
+      },
+      [&state](const nlmsghdr* m) {
+        auto info = DecodeTable(m);
+        if (!info.ok()) return MNL_CB_ERROR;
+        state.exists = true;
+        state.flags = info.value().flags;
+        state.owner = info.value().owner;
+        return MNL_CB_OK;
+      },
+      &err);
+  if (!s.ok()) {
+    if (err == ENOENT) return state;  // no table
+    return s;
+  }
+  Status failure = Status::Ok();
+  auto keep_error = [&failure](const Status& st) {
+    if (!st.ok() && failure.ok()) failure = st;
+  };
+
+  s = socket.Request(
+      NFT_MSG_GETSET, NLM_F_DUMP,
+      [](nlmsghdr* m) {
+        NftnlPtr<nftnl_set> set(nftnl_set_alloc());
+        nftnl_set_set_str(set.get(), NFTNL_SET_TABLE, kTableName);
+        nftnl_set_nlmsg_build_payload(m, set.get());
+      },
+      [&](const nlmsghdr* m) {
+        auto set = DecodeSet(m);
+        if (!set.ok()) {
+          keep_error(set.status());
+          return MNL_CB_ERROR;
+        }
+        state.ruleset.sets.push_back(std::move(set).value());
+        return MNL_CB_OK;
+      });
+  if (!s.ok()) return s;
+  if (!failure.ok()) return failure;
+
+  for (SetDef& set : state.ruleset.sets) {
+    s = socket.Request(
+        NFT_MSG_GETSETELEM, NLM_F_DUMP,
+        [&set](nlmsghdr* m) {
+          NftnlPtr<nftnl_set> q(nftnl_set_alloc());
+          nftnl_set_set_str(q.get(), NFTNL_SET_TABLE, kTableName);
+          nftnl_set_set_str(q.get(), NFTNL_SET_NAME, set.name.c_str());
+          nftnl_set_elems_nlmsg_build_payload(m, q.get());
+        },
+        [&](const nlmsghdr* m) {
+          Status d = DecodeSetElements(m, set);
+          keep_error(d);
+          return d.ok() ? MNL_CB_OK : MNL_CB_ERROR;
+        });
+    if (!s.ok()) return s;
+    if (!failure.ok()) return failure;
+  }
+
+  s = socket.Request(
+      NFT_MSG_GETCHAIN, NLM_F_DUMP,
+      [](nlmsghdr* m) {
+        NftnlPtr<nftnl_chain> c(nftnl_chain_alloc());
+        nftnl_chain_set_str(c.get(), NFTNL_CHAIN_TABLE, kTableName);
+        nftnl_chain_nlmsg_build_payload(m, c.get());
+      },
+      [&](const nlmsghdr* m) {
+        auto chain = DecodeChain(m);
+        if (!chain.ok()) {
+          keep_error(chain.status());
+          return MNL_CB_ERROR;
+        }
+        state.ruleset.chains.push_back(std::move(chain).value());
+        return MNL_CB_OK;
+      });
+  if (!s.ok()) return s;
+  if (!failure.ok()) return failure;
+
+  s = socket.Request(
+      NFT_MSG_GETRULE, NLM_F_DUMP,
+      [](nlmsghdr* m) {
+        NftnlPtr<nftnl_rule> r(nftnl_rule_alloc());
+        nftnl_rule_set_str(r.get(), NFTNL_RULE_TABLE, kTableName);
+        nftnl_rule_nlmsg_build_payload(m, r.get());
+      },
+      [&](const nlmsghdr* m) {
+        auto rule = DecodeRule(m);
+        if (!rule.ok()) {
+          keep_error(rule.status());
+          return MNL_CB_ERROR;
+        }
+        state.ruleset.rules.push_back(std::move(rule).value());
+        return MNL_CB_OK;
+      });
+  if (!s.ok()) return s;
+  if (!failure.ok()) return failure;
+  return state;
+}
+
+Status RefusedBecause(int err, const Status& s) {
+  if (err == EPERM) {
+    return Status::Error(
+        _("another process owns the kill-switch table, so this one cannot change it (is a second "
+          "nm-killswitch-guard running?); the table stays as it was"));
+  }
+  if (err == EOPNOTSUPP) {
+    return Status::Error(
+        _("the kernel does not support the nftables features the kill switch needs (table flags "
+          "or expressions); the table stays as it was"));
+  }
+  return Status::Error(Format(_("%s; the table stays as it was"), s.message().c_str()));
+}
+
+}  // namespace
+
+Result<bool> KernelKeepsOwnedTables() {
+  auto socket = NftSocket::Open();
+  if (!socket.ok()) return socket.status();
+  Batch batch(socket.value()->NextSeq());
+  AppendNewTable(batch, kProbeTable, kTableFlagOwner | kTableFlagPersist);
+  AppendDeleteTable(batch, kProbeTable);
+  batch.Finish();
+  int err = 0;
+  Status s = socket.value()->Send(batch, &err);
+  if (s.ok()) return true;
+  if (err == EOPNOTSUPP || err == EINVAL) return false;
+  return s;
+}
+
+Result<std::unique_ptr<TableWriter>> TableWriter::Open(Ownership ownership) {
+  auto socket = NftSocket::Open();
+  if (!socket.ok()) return socket.status();
+  return std::unique_ptr<TableWriter>(new TableWriter(std::move(socket).value(), ownership));
+}
+
+Result<TableState> TableWriter::Read() { return ReadWith(*socket_); }
+
+Status TableWriter::Install(const Ruleset& ruleset) {
+  auto before = Read();
+  if (!before.ok()) return before.status();
+  const uint32_t flags =
+      ownership_ == Ownership::kOwned ? (kTableFlagOwner | kTableFlagPersist) : 0;
+  Batch batch(socket_->NextSeq());
+  if (before.value().exists) AppendDeleteTable(batch, kTableName);
+  AppendNewTable(batch, kTableName, flags);
+  AppendContents(batch, ruleset);
+  batch.Finish();
+  int err = 0;
+  if (Status s = socket_->Send(batch, &err); !s.ok()) return RefusedBecause(err, s);
+
+  auto after = Read();
+  if (!after.ok()) {
+    return Status::Error(Format(_("the table was installed but could not be read back: %s"),
+                                after.message().c_str()));
+  }
+  if (Status s = CompareTable(ruleset, after.value()); !s.ok()) return s;
+  if (after.value().flags != flags) {
+    return Status::Error(Format(_("the kernel holds the table with flags 0x%x instead of 0x%x"),
+                                after.value().flags, flags));
+  }
+  return Status::Ok();
+}
+
+Status TableWriter::Remove() {
+  auto before = Read();
+  if (!before.ok()) return before.status();
+  if (!before.value().exists) return Status::Ok();
+  Batch batch(socket_->NextSeq());
+  AppendDeleteTable(batch, kTableName);
+  batch.Finish();
+  int err = 0;
+  if (Status s = socket_->Send(batch, &err); !s.ok()) return RefusedBecause(err, s);
+  auto after = Read();
+  if (!after.ok()) return after.status();
+  if (after.value().exists) return Status::Error(_("the kill-switch table is still there"));
+  return Status::Ok();
+}
+
+Result<TableState> ReadTable() {
+  auto socket = NftSocket::Open();
+  if (!socket.ok()) return socket.status();
+  return ReadWith(*socket.value());
+}
+
+Ruleset WithoutCounts(Ruleset ruleset) {
+  for (RuleDef& rule : ruleset.rules) ZeroCounters(rule.insns);
+  return ruleset;
+}
+
+Status CompareTable(const Ruleset& meant, const TableState& kernel) {
+  if (!kernel.exists) return Status::Error(_("the kill-switch table is not in the kernel"));
+  const Ruleset& k = kernel.ruleset;
+  if (k.sets.size() != meant.sets.size()) {
+    return Status::Error(Format(_("the kernel's table has %zu sets instead of %zu"), k.sets.size(),
+                                meant.sets.size()));
+  }
+  for (const SetDef& want : meant.sets) {
+    auto it = std::find_if(k.sets.begin(), k.sets.end(),
+                           [&](const SetDef& s) { return s.name == want.name; });
+    if (it == k.sets.end()) {
+      return Status::Error(
+          Format(_("set %s is missing from the kernel's table"), want.name.c_str()));
+    }
+    if (it->key_type != want.key_type || it->key_len != want.key_len || it->flags != want.flags ||
+        it->userdata != want.userdata) {
+      return Status::Error(
+          Format(_("set %s has another type in the kernel's table"), want.name.c_str()));
+    }
+    std::vector<Bytes> a = it->elements, b = want.elements;
+    std::sort(a.begin(), a.end());
+    std::sort(b.begin(), b.end());
+    if (a != b) {
+      return Status::Error(Format(_("set %s holds %zu elements in the kernel, %zu meant"),
+                                  want.name.c_str(), a.size(), b.size()));
+    }
+  }
+  if (k.chains.size() != meant.chains.size()) {
+    return Status::Error(Format(_("the kernel's table has %zu chains instead of %zu"),
+                                k.chains.size(), meant.chains.size()));
+  }
+  for (const ChainDef& want : meant.chains) {
+    auto it = std::find_if(k.chains.begin(), k.chains.end(),
+                           [&](const ChainDef& c) { return c.name == want.name; });
+    if (it == k.chains.end()) {
+      return Status::Error(
+          Format(_("chain %s is missing from the kernel's table"), want.name.c_str()));
+    }
+    if (it->hook != want.hook || it->priority != want.priority || it->type != want.type ||
+        it->policy != want.policy) {
+      return Status::Error(Format(
+          _("chain %s has another hook, priority or policy in the kernel"), want.name.c_str()));
+    }
+    std::vector<const RuleDef*> got, exp;
+    for (const RuleDef& r : k.rules)
+      if (r.chain == want.name) got.push_back(&r);
+    for (const RuleDef& r : meant.rules)
+      if (r.chain == want.name) exp.push_back(&r);
+    if (got.size() != exp.size()) {
+      return Status::Error(Format(_("chain %s has %zu rules in the kernel, %zu meant"),
+                                  want.name.c_str(), got.size(), exp.size()));
+    }
+    for (size_t i = 0; i < got.size(); ++i) {
+      RuleDef g = *got[i], e = *exp[i];
+      ZeroCounters(g.insns);
+      ZeroCounters(e.insns);
+      if (g.insns != e.insns || g.stop != e.stop) {
+        return Status::Error(Format(_("rule %zu of chain %s differs in the kernel: [%s], meant [%s]"),
+                                    i + 1, want.name.c_str(), DescribeRule(g).c_str(),
+                                    DescribeRule(e).c_str()));
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace nmks
