@@ -1,0 +1,49 @@
+#include <cstdio>
+#include <cstring>
+
+#include "cli/guard_client.h"
+#include "cli/verbs.h"
+#include "rules/i18n.h"
+
+namespace nmks::cli {
+
+int BootCommand(int argc, char** argv) {
+  g_autofree gchar* connection = nullptr;
+  GOptionEntry entries[] = {
+      {"connection", 0, 0, G_OPTION_ARG_STRING, &connection,
+       N_("Only this connection (default: every engaged connection)"), N_("NAME")},
+      {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}};
+  GOptionContext* ctx = g_option_context_new("on|off");
+  g_option_context_set_summary(
+      ctx, _("on: load the engaged kill switch at every boot, before the network starts, so "
+             "nothing leaks until the VPN is up. off: stop doing that."));
+  g_option_context_add_main_entries(ctx, entries, GETTEXT_PACKAGE);
+  int code = 0;
+  bool parsed = ParseOptions(ctx, &argc, &argv, &code);
+  g_option_context_free(ctx);
+  if (!parsed) return code;
+  if (argc != 2 || (std::strcmp(argv[1], "on") != 0 && std::strcmp(argv[1], "off") != 0)) {
+    PrintError(_("say on or off, e.g. `nm-killswitch boot on`"));
+    return 2;
+  }
+  bool on = std::strcmp(argv[1], "on") == 0;
+  auto guard = ConnectGuard();
+  if (!guard.ok()) {
+    PrintError(guard.message());
+    return 1;
+  }
+  GError* error = nullptr;
+  gboolean ok = nmks_dbus_guard1_call_set_block_at_boot_sync(
+      guard.value(), connection ? connection : "", on, nullptr, &error);
+  g_object_unref(guard.value());
+  if (!ok) {
+    PrintError(CallError(error));
+    g_clear_error(&error);
+    return 1;
+  }
+  std::printf(on ? _("Traffic will be blocked at boot until the VPN is up.\n")
+                 : _("Traffic will no longer be blocked at boot.\n"));
+  return 0;
+}
+
+}  // namespace nmks::cli

@@ -1,0 +1,55 @@
+#include <cstdio>
+
+#include "cli/guard_client.h"
+#include "cli/verbs.h"
+#include "rules/i18n.h"
+
+namespace nmks::cli {
+
+int ReleaseCommand(int argc, char** argv) {
+  g_autofree gchar* connection = nullptr;
+  gboolean all = FALSE;
+  GOptionEntry entries[] = {
+      {"connection", 0, 0, G_OPTION_ARG_STRING, &connection,
+       N_("The connection to release (default: command-line)"), N_("NAME")},
+      {"all", 0, 0, G_OPTION_ARG_NONE, &all, N_("Release every engaged connection"), nullptr},
+      {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}};
+  GOptionContext* ctx = g_option_context_new(nullptr);
+  g_option_context_set_summary(
+      ctx, _("Let traffic out again. Needs administrator rights; releasing a lockdown kill "
+             "switch always asks for an administrator."));
+  g_option_context_add_main_entries(ctx, entries, GETTEXT_PACKAGE);
+  int code = 0;
+  bool parsed = ParseOptions(ctx, &argc, &argv, &code);
+  g_option_context_free(ctx);
+  if (!parsed) return code;
+  if (argc > 1 || (all && connection)) {
+    PrintError(_("give either --connection NAME or --all"));
+    return 2;
+  }
+  auto guard = ConnectGuard();
+  if (!guard.ok()) {
+    PrintError(guard.message());
+    return 1;
+  }
+  GError* error = nullptr;
+  std::string id = connection ? connection : "command-line";
+  gboolean ok = all ? nmks_dbus_guard1_call_release_all_sync(guard.value(), nullptr, &error)
+                    : nmks_dbus_guard1_call_release_sync(guard.value(), id.c_str(), nullptr, &error);
+  g_object_unref(guard.value());
+  if (!ok) {
+    PrintError(Format(_("%s; blocking stays as it was"), CallError(error).c_str()));
+    g_clear_error(&error);
+    return 1;
+  }
+  if (all) {
+    std::printf(_("Kill switch released: traffic is no longer blocked.\n"));
+  } else {
+    std::printf(_("Released \"%s\". Run `nm-killswitch status` to see whether other connections "
+                  "still block traffic.\n"),
+                id.c_str());
+  }
+  return 0;
+}
+
+}  // namespace nmks::cli

@@ -1,0 +1,192 @@
+// `nm-killswitch verify`: the self-test a user can run. The guard compares
+// the kernel's table with the engaged policy; then unprivileged probes try
+// to get out through every interface that is not a tunnel, to DNS outside
+// the tunnel, over IPv6, and to each endpoint without the VPN's mark. Each
+// must be refused by the kernel.
+#include <ifaddrs.h>
+#include <net/if.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <set>
+#include <sstream>
+
+#include "cli/guard_client.h"
+#include "cli/probe.h"
+#include "cli/verbs.h"
+#include "guard/policy_variant.h"
+#include "rules/i18n.h"
+
+namespace nmks::cli {
+namespace {
+
+// Interfaces that are up, other than loopback and the tunnels.
+std::vector<std::string> PhysicalInterfaces(const std::set<std::string>& tunnels) {
+  std::set<std::string> names;
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) == 0) {
+    for (ifaddrs* i = list; i; i = i->ifa_next) {
+      if (!(i->ifa_flags & IFF_UP) || (i->ifa_flags & IFF_LOOPBACK)) continue;
+      if (tunnels.count(i->ifa_name)) continue;
+      names.insert(i->ifa_name);
+    }
+    freeifaddrs(list);
+  }
+  return {names.begin(), names.end()};
+}
+
+// Name servers from resolv.conf that are not on this host.
+std::vector<Address> NameServers() {
+  std::vector<Address> out;
+  std::ifstream in("/etc/resolv.conf");
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream words(line);
+    std::string key, value;
+    if (!(words >> key >> value) || key != "nameserver") continue;
+    auto a = Address::Parse(value);
+    if (!a.ok()) continue;
+    bool loopback = a.value().family == Address::Family::kIpv4 ? a.value().bytes[0] == 127
+                                                               : value == "::1";
+    if (!loopback) out.push_back(a.value());
+  }
+  return out;
+}
+
+// Packets the kill switch has stopped so far, all reasons together.
+Result<guint64> StoppedSoFar(NmksDBusGuard1* guard) {
+  GVariant* raw = nullptr;
+  GError* error = nullptr;
+  if (!nmks_dbus_guard1_call_status_sync(guard, &raw, nullptr, &error)) {
+    std::string msg = CallError(error);
+    g_clear_error(&error);
+    return Status::Error(msg);
+  }
+  VariantPtr status(raw);
+  guint64 total = 0;
+  VariantPtr stopped(g_variant_lookup_value(status.get(), "stopped", G_VARIANT_TYPE("a{st}")));
+  if (stopped) {
+    GVariantIter it;
+    g_variant_iter_init(&it, stopped.get());
+    const gchar* why;
+    guint64 n;
+    while (g_variant_iter_next(&it, "{&st}", &why, &n)) total += n;
+  }
+  return total;
+}
+
+}  // namespace
+
+int VerifyCommand(int argc, char** argv) {
+  GOptionContext* ctx = g_option_context_new(nullptr);
+  g_option_context_set_summary(
+      ctx, _("Self-test: check that the table in the kernel is the engaged policy, then try to "
+             "send packets that must not get out and show what the kernel did with each. Exits "
+             "non-zero if anything got out."));
+  int code = 0;
+  bool parsed = ParseOptions(ctx, &argc, &argv, &code);
+  g_option_context_free(ctx);
+  if (!parsed) return code;
+
+  auto guard = ConnectGuard();
+  if (!guard.ok()) {
+    PrintError(guard.message());
+    return 1;
+  }
+  gboolean table_ok = FALSE;
+  g_auto(GStrv) findings = nullptr;
+  GVariant* raw_status = nullptr;
+  GError* error = nullptr;
+  if (!nmks_dbus_guard1_call_verify_sync(guard.value(), &table_ok, &findings, nullptr, &error) ||
+      !nmks_dbus_guard1_call_status_sync(guard.value(), &raw_status, nullptr, &error)) {
+    g_object_unref(guard.value());
+    PrintError(CallError(error));
+    g_clear_error(&error);
+    return 1;
+  }
+  std::unique_ptr<NmksDBusGuard1, decltype(&g_object_unref)> proxy(guard.value(), g_object_unref);
+  VariantPtr status(raw_status);
+
+  std::printf(_("Table in the kernel:\n"));
+  for (gchar** f = findings; f && *f; ++f) std::printf("  %s %s\n", table_ok ? "ok  " : "FAIL", *f);
+  gboolean engaged = FALSE;
+  g_variant_lookup(status.get(), "engaged", "b", &engaged);
+  if (!engaged) {
+    std::printf(_("Result: the kill switch is not engaged, so there is nothing to test.\n"));
+    return 1;
+  }
+
+  Engagements engaged_list;
+  VariantPtr conns(
+      g_variant_lookup_value(status.get(), "connections", G_VARIANT_TYPE("a{sa{sv}}")));
+  if (conns) {
+    auto e = EngagementsFromVariant(conns.get());
+    if (e.ok()) engaged_list = e.value();
+  }
+  Policy merged = Merge(engaged_list);
+  std::set<std::string> tunnels(merged.tunnels.begin(), merged.tunnels.end());
+
+  std::vector<Probe> probes;
+  const Address doc4 = Address::Parse("192.0.2.1").value();
+  const Address doc6 = Address::Parse("2001:db8::1").value();
+  const Address dns4 = Address::Parse("192.0.2.53").value();
+  for (const std::string& dev : PhysicalInterfaces(tunnels)) {
+    probes.push_back({Protocol::kUdp, doc4, 9, dev});
+    probes.push_back({Protocol::kTcp, doc4, 443, dev});
+    probes.push_back({Protocol::kUdp, doc6, 9, dev});
+    probes.push_back({Protocol::kTcp, doc6, 443, dev});
+    probes.push_back({Protocol::kUdp, dns4, 53, dev});
+    probes.push_back({Protocol::kTcp, dns4, 53, dev});
+    for (const Address& ns : NameServers()) {
+      probes.push_back({Protocol::kUdp, ns, 53, dev});
+      probes.push_back({Protocol::kTcp, ns, 53, dev});
+    }
+  }
+  std::set<std::pair<Address, uint16_t>> done;
+  for (const Endpoint& e : merged.endpoints) {
+    if (!e.mark) continue;  // endpoints without a mark are open to every program by design
+    if (!done.insert({e.address, e.port}).second) continue;
+    probes.push_back({e.protocol, e.address, e.port, ""});
+  }
+
+  std::printf(_("Probes from an unprivileged socket (each must be refused):\n"));
+  size_t got_out = 0, untested = 0;
+  for (const Probe& p : probes) {
+    auto before = StoppedSoFar(proxy.get());
+    ProbeResult r = RunProbe(p);
+    if (r.outcome == Outcome::kGotOut && before.ok()) {
+      // A TCP SYN dropped without a reset that can reach the socket (e.g. on
+      // an interface without an address) looks like silence; the table's
+      // counters tell whether the kill switch stopped it.
+      auto after = StoppedSoFar(proxy.get());
+      if (after.ok() && after.value() > before.value()) {
+        r = {Outcome::kRefused, _("dropped: the kill switch's counters went up")};
+      }
+    }
+    const char* verdict = "";
+    switch (r.outcome) {
+      case Outcome::kRefused: verdict = _("refused "); break;
+      case Outcome::kNoRoute: verdict = _("no route"); break;
+      case Outcome::kGotOut: verdict = _("GOT OUT "); ++got_out; break;
+      case Outcome::kUntested: verdict = _("UNTESTED"); ++untested; break;
+    }
+    std::printf("  %s  %s (%s)\n", verdict, DescribeProbe(p).c_str(), r.detail.c_str());
+  }
+  if (probes.empty()) std::printf(_("  (no interface besides loopback and the tunnels is up)\n"));
+
+  if (got_out > 0) {
+    std::printf(_("Result: %zu probe(s) got out: the kill switch is NOT protecting this machine.\n"),
+                got_out);
+    return 1;
+  }
+  if (!table_ok || untested > 0) {
+    std::printf(_("Result: nothing got out, but the self-test found problems (see above).\n"));
+    return 1;
+  }
+  std::printf(_("Result: nothing got out. The kill switch works.\n"));
+  return 0;
+}
+
+}  // namespace nmks::cli

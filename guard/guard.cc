@@ -1,0 +1,270 @@
+#include "guard/guard.h"
+
+#include <cerrno>
+
+#include "guard/boot_file.h"
+#include "guard/files.h"
+#include "rules/i18n.h"
+#include "rules/ruleset.h"
+#include "rules/table_codec.h"
+#include "rules/table_policy.h"
+
+namespace nmks {
+namespace {
+
+constexpr uint32_t kOwnedFlags = kTableFlagOwner | kTableFlagPersist;
+
+Result<Engagements> LoadEngagements(const std::string& path, bool boot_format, bool* missing) {
+  int err = 0;
+  auto content = ReadFileLimited(path, kMaxPolicyFileBytes, &err);
+  *missing = !content.ok() && err == ENOENT;
+  if (!content.ok()) return content.status();
+  return boot_format ? ParseBootFile(content.value()) : EngagementsFromText(content.value());
+}
+
+}  // namespace
+
+const char* ProtectionName(Protection p) {
+  switch (p) {
+    case Protection::kAuto: return "auto";
+    case Protection::kOwner: return "owner";
+    case Protection::kWatch: return "watch";
+  }
+  return "";
+}
+
+Guard::Guard(GuardOptions options, Protection protection, std::unique_ptr<TableWriter> writer,
+             std::unique_ptr<TableWatch> watch)
+    : options_(std::move(options)),
+      protection_(protection),
+      writer_(std::move(writer)),
+      watch_(std::move(watch)) {}
+
+Result<std::unique_ptr<Guard>> Guard::Start(const GuardOptions& options) {
+  Protection protection = options.protection;
+  if (protection == Protection::kAuto) {
+    auto keeps = KernelKeepsOwnedTables();
+    if (!keeps.ok()) return keeps.status();
+    protection = keeps.value() ? Protection::kOwner : Protection::kWatch;
+  }
+  auto writer =
+      TableWriter::Open(protection == Protection::kOwner ? Ownership::kOwned : Ownership::kUnowned);
+  if (!writer.ok()) return writer.status();
+  std::unique_ptr<TableWatch> watch;
+  if (protection == Protection::kWatch) {
+    auto w = TableWatch::Open();
+    if (!w.ok()) return w.status();
+    watch = std::move(w).value();
+  }
+  std::unique_ptr<Guard> guard(
+      new Guard(options, protection, std::move(writer).value(), std::move(watch)));
+  if (Status s = guard->Adopt(); !s.ok()) return s;
+  return guard;
+}
+
+Status Guard::Adopt() {
+  bool missing = false;
+  auto boot = LoadEngagements(options_.boot_file, true, &missing);
+  if (boot.ok()) {
+    boot_ = std::move(boot).value();
+  } else if (!missing) {
+    warnings_.push_back(Format(_("the boot ruleset file cannot be used (%s): at the next boot "
+                                 "everything will be blocked until a VPN connects"),
+                               boot.message().c_str()));
+  }
+
+  auto kernel = writer_->Read();
+  if (!kernel.ok()) return kernel.status();
+
+  auto saved = LoadEngagements(options_.state_file, false, &missing);
+  Engagements next;
+  if (saved.ok()) {
+    next = std::move(saved).value();
+  } else if (!missing) {
+    warnings_.push_back(
+        Format(_("the saved state cannot be read (%s)"), saved.message().c_str()));
+  }
+
+  if (next.empty() && kernel.value().exists) {
+    // A table without saved state: installed by the boot loader, or by a
+    // guard whose state was lost. Keep blocking: take it over as it is.
+    if (!boot_.empty() &&
+        CompareTable(BuildRuleset(Merge(boot_)), kernel.value()).ok()) {
+      next = boot_;
+    } else {
+      RecoveredPolicy recovered = RecoverPolicy(kernel.value().ruleset);
+      recovered.policy.connections = {kAdoptedConnection};
+      next[kAdoptedConnection] = recovered.policy;
+      if (!recovered.exact) {
+        warnings_.push_back(_("a kill-switch table of unknown shape was found and replaced by "
+                              "a stricter one (lockdown) that keeps its tunnels and endpoints"));
+      }
+    }
+  }
+  if (next.empty()) return Status::Ok();  // nothing engaged, nothing to take over
+  if (Status s = Apply(next); !s.ok()) {
+    return Status::Error(Format(_("cannot take over the kill-switch table: %s"),
+                                s.message().c_str()));
+  }
+  return Status::Ok();
+}
+
+Status Guard::Apply(const Engagements& next) {
+  Status s = next.empty() ? writer_->Remove() : writer_->Install(BuildRuleset(Merge(next)));
+  if (!s.ok()) return s;
+  engaged_ = next;
+  return SaveState();
+}
+
+Status Guard::SaveState() {
+  if (engaged_.empty()) return RemoveFile(options_.state_file);
+  return WriteFileAtomically(options_.state_file, EngagementsToText(engaged_) + "\n", 0600);
+}
+
+Status Guard::SaveBoot(const Engagements& next) {
+  Status s = next.empty() ? RemoveFile(options_.boot_file)
+                          : WriteFileAtomically(options_.boot_file, RenderBootFile(next), 0600);
+  if (s.ok()) boot_ = next;
+  return s;
+}
+
+Status Guard::Engage(const std::string& connection, Policy policy, bool block_at_boot) {
+  if (Status s = ValidateConnectionId(connection); !s.ok()) return s;
+  if (connection == kAdoptedConnection) {
+    return Status::Error(Format(_("the connection name \"%s\" is reserved"), connection.c_str()));
+  }
+  policy.connections = {connection};
+  Normalize(policy);
+  if (Status s = Validate(policy); !s.ok()) {
+    return Status::Error(Format(_("%s; nothing was changed"), s.message().c_str()));
+  }
+  Engagements next = engaged_;
+  next.erase(kAdoptedConnection);  // a real engagement replaces a placeholder
+  next[connection] = policy;
+  if (next.size() > kMaxConnections) {
+    return Status::Error(Format(_("%zu connections are engaged; the limit is %zu"), next.size(),
+                                kMaxConnections));
+  }
+  if (Status s = Validate(Merge(next)); !s.ok()) {
+    return Status::Error(Format(_("%s; nothing was changed"), s.message().c_str()));
+  }
+  if (Status s = Apply(next); !s.ok()) return s;
+
+  Engagements boot_next = boot_;
+  if (block_at_boot) {
+    boot_next[connection] = policy;
+  } else {
+    boot_next.erase(connection);
+  }
+  if (boot_next != boot_) {
+    if (Status s = SaveBoot(boot_next); !s.ok()) {
+      return Status::Error(Format(_("the kill switch is engaged, but the boot setting could not "
+                                    "be saved: %s"),
+                                  s.message().c_str()));
+    }
+  }
+  return Status::Ok();
+}
+
+Status Guard::Release(const std::string& connection) {
+  if (engaged_.find(connection) == engaged_.end()) {
+    return Status::Error(Format(_("connection \"%s\" is not engaged"), connection.c_str()));
+  }
+  Engagements next = engaged_;
+  next.erase(connection);
+  return Apply(next);
+}
+
+Status Guard::ReleaseAll() { return Apply({}); }
+
+Status Guard::SetBlockAtBoot(const std::string& connection, bool enabled) {
+  Engagements next = boot_;
+  if (enabled) {
+    if (connection.empty()) {
+      if (engaged_.empty()) {
+        return Status::Error(_("nothing is engaged: engage a connection first, then turn on "
+                               "blocking at boot"));
+      }
+      next = engaged_;
+    } else {
+      auto it = engaged_.find(connection);
+      if (it == engaged_.end()) {
+        return Status::Error(Format(_("connection \"%s\" is not engaged: engage it first, then "
+                                      "turn on blocking at boot"),
+                                    connection.c_str()));
+      }
+      next[connection] = it->second;
+    }
+  } else if (connection.empty()) {
+    next.clear();
+  } else if (next.erase(connection) == 0) {
+    return Status::Error(
+        Format(_("connection \"%s\" is not blocked at boot"), connection.c_str()));
+  }
+  return SaveBoot(next);
+}
+
+bool Guard::IsLockdown(const std::string& connection) const {
+  auto it = engaged_.find(connection);
+  return it != engaged_.end() && it->second.mode == Mode::kLockdown;
+}
+
+bool Guard::AnyLockdown() const {
+  for (const auto& [id, p] : engaged_)
+    if (p.mode == Mode::kLockdown) return true;
+  return false;
+}
+
+Result<std::string> Guard::Repair() {
+  if (engaged_.empty()) return std::string();
+  auto kernel = writer_->Read();
+  if (!kernel.ok()) return kernel.status();
+  Ruleset meant = BuildRuleset(Merge(engaged_));
+  Status diff = CompareTable(meant, kernel.value());
+  if (diff.ok() && protection_ == Protection::kOwner &&
+      (kernel.value().flags & kOwnedFlags) != kOwnedFlags) {
+    diff = Status::Error(_("the table is not owned by the guard"));
+  }
+  if (diff.ok()) return std::string();
+  if (Status s = writer_->Install(meant); !s.ok()) return s;
+  return diff.message();
+}
+
+Guard::Report Guard::Verify() {
+  Report r;
+  auto kernel = writer_->Read();
+  if (!kernel.ok()) {
+    r.ok = false;
+    r.lines.push_back(kernel.message());
+    return r;
+  }
+  const TableState& k = kernel.value();
+  if (engaged_.empty()) {
+    r.ok = false;
+    r.lines.push_back(_("no connection is engaged: traffic is not blocked by the kill switch"));
+    if (k.exists) r.lines.push_back(_("a table named nm-killswitch exists but is not ours"));
+    return r;
+  }
+  Status same = CompareTable(BuildRuleset(Merge(engaged_)), k);
+  if (same.ok()) {
+    r.lines.push_back(_("the table in the kernel is exactly the engaged policy"));
+  } else {
+    r.ok = false;
+    r.lines.push_back(Format(_("the table in the kernel differs: %s"), same.message().c_str()));
+  }
+  if (protection_ == Protection::kOwner) {
+    if ((k.flags & kOwnedFlags) == kOwnedFlags && k.owner == writer_->portid()) {
+      r.lines.push_back(_("the table is owned by the guard: no other process can change or "
+                          "delete it, and it stays if the guard stops"));
+    } else {
+      r.ok = false;
+      r.lines.push_back(_("the table is not owned by the guard: another process could delete it"));
+    }
+  } else {
+    r.lines.push_back(_("the kernel cannot lock the table; the guard repairs it the moment "
+                        "another process changes it"));
+  }
+  return r;
+}
+
+}  // namespace nmks

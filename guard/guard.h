@@ -1,0 +1,87 @@
+// The Guard: the one owner of the kill-switch table. It keeps the policy of
+// every engaged connection, installs their merge as one table, saves what is
+// engaged so that a restarted guard takes the table over instead of opening
+// traffic, keeps the boot ruleset file, and repairs the table when another
+// process changes it (on kernels where it cannot own it). Every method leaves
+// the kernel's table as it was when it fails. No D-Bus here: guard/service.cc
+// puts this behind the system bus.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "guard/policy_variant.h"
+#include "rules/policy.h"
+#include "rules/status.h"
+#include "rules/table_watch.h"
+#include "rules/table_writer.h"
+
+namespace nmks {
+
+enum class Protection : uint8_t {
+  kAuto,   // owner where the kernel supports it, watch otherwise
+  kOwner,  // table flags OWNER | PERSIST
+  kWatch,  // no flags; nftables notifications trigger a repair
+};
+const char* ProtectionName(Protection p);
+
+struct GuardOptions {
+  std::string state_file = std::string(NMKS_RUN_DIR) + "/state";
+  std::string boot_file = std::string(NMKS_STATE_DIR) + "/boot.nft";
+  Protection protection = Protection::kAuto;
+};
+
+class Guard {
+ public:
+  // Takes over whatever the kernel, the state file and the boot file hold.
+  static Result<std::unique_ptr<Guard>> Start(const GuardOptions& options);
+
+  Status Engage(const std::string& connection, Policy policy, bool block_at_boot);
+  Status Release(const std::string& connection);
+  Status ReleaseAll();
+  // connection "" means every engaged connection (on) or every one (off).
+  Status SetBlockAtBoot(const std::string& connection, bool enabled);
+
+  // Reads the table back; reinstalls it if it differs from the engaged
+  // policy. Returns what it did ("" if nothing was needed).
+  Result<std::string> Repair();
+
+  struct Report {
+    bool ok = true;
+    std::vector<std::string> lines;  // translated, one finding each
+  };
+  Report Verify();
+
+  Protection protection() const { return protection_; }
+  const Engagements& engaged() const { return engaged_; }
+  const Engagements& boot() const { return boot_; }
+  bool IsLockdown(const std::string& connection) const;
+  bool AnyLockdown() const;
+  Result<TableState> ReadKernel() { return writer_->Read(); }
+  // The fd to watch for changes by others; -1 when the table is owned.
+  int watch_fd() const { return watch_ ? watch_->fd() : -1; }
+  bool DrainWatch() { return watch_ && watch_->DrainForeignChanges(writer_->portid()); }
+  // Problems found at start (unreadable files, ...), for Status.
+  const std::vector<std::string>& warnings() const { return warnings_; }
+
+ private:
+  Guard(GuardOptions options, Protection protection, std::unique_ptr<TableWriter> writer,
+        std::unique_ptr<TableWatch> watch);
+  Status Adopt();
+  // Installs `next` (or removes the table if empty), then saves it as state.
+  Status Apply(const Engagements& next);
+  Status SaveState();
+  Status SaveBoot(const Engagements& next);
+
+  GuardOptions options_;
+  Protection protection_;
+  std::unique_ptr<TableWriter> writer_;
+  std::unique_ptr<TableWatch> watch_;
+  Engagements engaged_;
+  Engagements boot_;
+  std::vector<std::string> warnings_;
+};
+
+}  // namespace nmks

@@ -1,0 +1,183 @@
+// nm-killswitch-guard: the D-Bus system service that owns the kill-switch
+// table; with --load-boot, the boot-time loader of the boot ruleset.
+#include <gio/gio.h>
+#include <glib-unix.h>
+
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "guard/boot_file.h"
+#include "guard/files.h"
+#include "guard/guard.h"
+#include "guard/service.h"
+#include "rules/i18n.h"
+#include "rules/ruleset.h"
+#include "rules/table_writer.h"
+
+namespace nmks {
+namespace {
+
+struct Options {
+  gchar* protection = nullptr;
+  gchar* state_file = nullptr;
+  gchar* boot_file = nullptr;
+  gchar* load_boot = nullptr;
+  gboolean version = FALSE;
+  ~Options() {
+    g_free(protection);
+    g_free(state_file);
+    g_free(boot_file);
+    g_free(load_boot);
+  }
+};
+
+// Loads the boot ruleset into the kernel and exits. Fails closed: when the
+// file cannot be used, everything but loopback and link housekeeping is
+// blocked, and the error says so.
+int LoadBoot(const char* path) {
+  auto keeps = KernelKeepsOwnedTables();
+  Ownership ownership = keeps.ok() && keeps.value() ? Ownership::kOwned : Ownership::kUnowned;
+  auto writer = TableWriter::Open(ownership);
+  if (!writer.ok()) {
+    std::fprintf(stderr, "%s\n", writer.message().c_str());
+    return 1;
+  }
+  auto content = ReadFileLimited(path, kMaxPolicyFileBytes);
+  Result<Engagements> engaged =
+      content.ok() ? ParseBootFile(content.value()) : Result<Engagements>(content.status());
+  if (engaged.ok()) {
+    Status s = writer.value()->Install(BuildRuleset(Merge(engaged.value())));
+    if (s.ok()) {
+      std::fprintf(stderr, _("nm-killswitch: boot ruleset loaded from %s: %zu connection(s)\n"),
+                   path, engaged.value().size());
+      return 0;
+    }
+    std::fprintf(stderr, _("nm-killswitch: cannot load the boot ruleset (%s)\n"),
+                 s.message().c_str());
+  } else {
+    std::fprintf(stderr, _("nm-killswitch: the boot ruleset %s cannot be used (%s)\n"), path,
+                 engaged.message().c_str());
+  }
+  Status s = writer.value()->Install(BuildBlockAllRuleset());
+  if (s.ok()) {
+    std::fprintf(stderr, _("nm-killswitch: blocking all traffic instead; a VPN connection or "
+                           "`nm-killswitch release --all` (as root) lets traffic out again\n"));
+  } else {
+    std::fprintf(stderr, _("nm-killswitch: could not block traffic either: %s\n"),
+                 s.message().c_str());
+  }
+  return 1;
+}
+
+int Run(const Options& o) {
+  GuardOptions options;
+  if (o.state_file) options.state_file = o.state_file;
+  if (o.boot_file) options.boot_file = o.boot_file;
+  if (o.protection) {
+    std::string p = o.protection;
+    if (p == "auto") {
+      options.protection = Protection::kAuto;
+    } else if (p == "owner") {
+      options.protection = Protection::kOwner;
+    } else if (p == "watch") {
+      options.protection = Protection::kWatch;
+    } else {
+      std::fprintf(stderr, _("--protection must be auto, owner or watch\n"));
+      return 2;
+    }
+  }
+  // Take the table over first: protecting it does not wait for the bus.
+  auto guard = Guard::Start(options);
+  if (!guard.ok()) {
+    g_critical("%s", guard.message().c_str());
+    return 1;
+  }
+  for (const auto& w : guard.value()->warnings()) g_warning("%s", w.c_str());
+  g_message("protection: %s; %zu connection(s) engaged",
+            ProtectionName(guard.value()->protection()), guard.value()->engaged().size());
+
+  GError* error = nullptr;
+  GDBusConnection* bus = g_bus_get_sync(G_BUS_TYPE_SYSTEM, nullptr, &error);
+  if (bus == nullptr) {
+    g_critical(_("cannot connect to the system bus: %s (the table stays as it is)"),
+               error ? error->message : "");
+    g_clear_error(&error);
+    return 1;
+  }
+  g_dbus_connection_set_exit_on_close(bus, FALSE);
+  Service service(*guard.value(), bus);
+  if (Status s = service.Export(); !s.ok()) {
+    g_critical("%s", s.message().c_str());
+    return 1;
+  }
+  GMainLoop* loop = g_main_loop_new(nullptr, FALSE);
+  struct NameState {
+    GMainLoop* loop;
+    int exit_code = 0;
+  } name_state{loop};
+  guint owner = g_bus_own_name_on_connection(
+      bus, kGuardBusName, G_BUS_NAME_OWNER_FLAGS_DO_NOT_QUEUE,
+      [](GDBusConnection*, const gchar* name, gpointer) { g_message("serving %s", name); },
+      [](GDBusConnection*, const gchar* name, gpointer data) {
+        auto* st = static_cast<NameState*>(data);
+        g_critical(_("cannot own the bus name %s (is another guard running?); the table stays as "
+                     "it is"),
+                   name);
+        st->exit_code = 1;
+        g_main_loop_quit(st->loop);
+      },
+      &name_state, nullptr);
+  auto quit = [](gpointer data) -> gboolean {
+    g_message("stopping; the kill-switch table stays as it is");
+    g_main_loop_quit(static_cast<GMainLoop*>(data));
+    return G_SOURCE_REMOVE;
+  };
+  g_unix_signal_add(SIGTERM, quit, loop);
+  g_unix_signal_add(SIGINT, quit, loop);
+  g_main_loop_run(loop);
+  g_bus_unown_name(owner);
+  g_main_loop_unref(loop);
+  g_object_unref(bus);
+  return name_state.exit_code;
+}
+
+}  // namespace
+}  // namespace nmks
+
+int main(int argc, char** argv) {
+  nmks::InitTranslations();
+  nmks::Options o;
+  GOptionEntry entries[] = {
+      {"protection", 0, 0, G_OPTION_ARG_STRING, &o.protection,
+       N_("How to keep other processes off the table: auto, owner or watch"), "MODE"},
+      {"state-file", 0, 0, G_OPTION_ARG_FILENAME, &o.state_file,
+       N_("Where to save what is engaged (default " NMKS_RUN_DIR "/state)"), "FILE"},
+      {"boot-file", 0, 0, G_OPTION_ARG_FILENAME, &o.boot_file,
+       N_("The boot ruleset file (default " NMKS_STATE_DIR "/boot.nft)"), "FILE"},
+      {"load-boot", 0, 0, G_OPTION_ARG_FILENAME, &o.load_boot,
+       N_("Load this boot ruleset into the kernel and exit"), "FILE"},
+      {"version", 0, 0, G_OPTION_ARG_NONE, &o.version, N_("Print the version and exit"), nullptr},
+      {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}};
+  GOptionContext* context = g_option_context_new(nullptr);
+  g_option_context_set_summary(context,
+                               _("Owns the VPN kill-switch table (nftables) and serves it on the "
+                                 "system bus as io.github.nmkillswitch.Guard1."));
+  g_option_context_set_translation_domain(context, GETTEXT_PACKAGE);
+  g_option_context_add_main_entries(context, entries, GETTEXT_PACKAGE);
+  GError* error = nullptr;
+  if (!g_option_context_parse(context, &argc, &argv, &error)) {
+    std::fprintf(stderr, "%s\n", error->message);
+    g_clear_error(&error);
+    g_option_context_free(context);
+    return 2;
+  }
+  g_option_context_free(context);
+  if (o.version) {
+    std::printf("nm-killswitch-guard %s\n", NMKS_VERSION);
+    return 0;
+  }
+  if (o.load_boot) return nmks::LoadBoot(o.load_boot);
+  return nmks::Run(o);
+}

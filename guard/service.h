@@ -1,0 +1,36 @@
+// Puts the Guard on the system bus: exports io.github.nmkillswitch.Guard1,
+// checks each caller with the Authority, turns Status into D-Bus errors,
+// and repairs the table when the kernel reports a change by someone else.
+#pragma once
+
+#include <gio/gio.h>
+
+#include <memory>
+
+#include "guard/authority.h"
+#include "guard/guard.h"
+
+namespace nmks {
+
+inline constexpr char kGuardBusName[] = "io.github.nmkillswitch.Guard1";
+inline constexpr char kGuardObjectPath[] = "/io/github/nmkillswitch/Guard1";
+inline constexpr char kErrorFailed[] = "io.github.nmkillswitch.Error.Failed";
+inline constexpr char kErrorNotAuthorized[] = "io.github.nmkillswitch.Error.NotAuthorized";
+inline constexpr char kErrorInvalidArgs[] = "org.freedesktop.DBus.Error.InvalidArgs";
+
+class Service {
+ public:
+  // `guard` and `bus` must outlive the service.
+  Service(Guard& guard, GDBusConnection* bus);
+  ~Service();
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
+
+  Status Export();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace nmks
