@@ -17,7 +17,7 @@ Result<std::vector<Endpoint>> ParseEndpointArg(const std::string& text) {
   size_t colon = text.rfind(':');
   if (colon == std::string::npos || colon == 0 || text.find(':') != colon) return direct.status();
   std::string host = text.substr(0, colon);
-  std::string rest = text.substr(colon);  // ":PORT[/proto]"
+  std::string rest = text.substr(colon);                  // ":PORT[/proto]"
   if (Address::Parse(host).ok()) return direct.status();  // an address with a bad port
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
@@ -63,12 +63,12 @@ Result<std::vector<Endpoint>> ReadEndpointFile(const std::string& path) {
     if (start == std::string::npos || line[start] == '#') continue;
     auto e = ParseEndpointArg(line.substr(start));
     if (!e.ok()) {
-      return Status::Error(
-          Format(_("%s line %zu: %s"), path.c_str(), number, e.message().c_str()));
+      return Status::Error(Format(_("%s line %zu: %s"), path.c_str(), number, e.message().c_str()));
     }
     out.insert(out.end(), e.value().begin(), e.value().end());
     if (out.size() > kMaxEndpoints) {
-      return Status::Error(Format(_("%s has more than %zu endpoints"), path.c_str(), kMaxEndpoints));
+      return Status::Error(
+          Format(_("%s has more than %zu endpoints"), path.c_str(), kMaxEndpoints));
     }
   }
   return out;

@@ -23,8 +23,8 @@ Result<NmksDBusGuard1*> ConnectGuard() {
   if (proxy == nullptr) {
     std::string msg = CallError(error);
     g_clear_error(&error);
-    return Status::Error(Format(_("cannot reach nm-killswitch-guard on the system bus: %s"),
-                                msg.c_str()));
+    return Status::Error(
+        Format(_("cannot reach nm-killswitch-guard on the system bus: %s"), msg.c_str()));
   }
   g_dbus_proxy_set_default_timeout(G_DBUS_PROXY(proxy), kCallTimeoutMs);
   return proxy;

@@ -16,10 +16,12 @@ struct Verb {
 };
 
 const Verb kVerbs[] = {
-    {"engage", nmks::cli::EngageCommand, N_("block everything but the given tunnels and endpoints")},
+    {"engage", nmks::cli::EngageCommand,
+     N_("block everything but the given tunnels and endpoints")},
     {"release", nmks::cli::ReleaseCommand, N_("let traffic out again (administrators)")},
     {"status", nmks::cli::StatusCommand, N_("show what is engaged and what was stopped")},
-    {"verify", nmks::cli::VerifyCommand, N_("self-test: try to leak, and show that nothing got out")},
+    {"verify", nmks::cli::VerifyCommand,
+     N_("self-test: try to leak, and show that nothing got out")},
     {"boot", nmks::cli::BootCommand, N_("on|off: block traffic at boot until the VPN is up")},
 };
 

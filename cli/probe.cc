@@ -35,9 +35,8 @@ int SendOnce(const Probe& p) {
   int fd = socket(v6 ? AF_INET6 : AF_INET,
                   (p.protocol == Protocol::kTcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
   if (fd < 0) return errno;
-  if (!p.device.empty() &&
-      setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, p.device.c_str(),
-                 static_cast<socklen_t>(p.device.size())) < 0) {
+  if (!p.device.empty() && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, p.device.c_str(),
+                                      static_cast<socklen_t>(p.device.size())) < 0) {
     return errno == EPERM ? EINVAL : errno;  // not a verdict of the kill switch
   }
   sockaddr_storage ss{};
@@ -81,8 +80,8 @@ int SendOnce(const Probe& p) {
 }  // namespace
 
 std::string DescribeProbe(const Probe& p) {
-  std::string to = p.to.family == Address::Family::kIpv6 ? "[" + p.to.ToString() + "]"
-                                                        : p.to.ToString();
+  std::string to =
+      p.to.family == Address::Family::kIpv6 ? "[" + p.to.ToString() + "]" : p.to.ToString();
   std::string out = std::string(p.protocol == Protocol::kTcp ? "TCP " : "UDP ") + to + ":" +
                     std::to_string(p.port);
   if (!p.device.empty()) out += Format(_(" via %s"), p.device.c_str());
@@ -97,8 +96,8 @@ ProbeResult RunProbe(const Probe& probe) {
   if (pid == 0) {
     close(pipefd[0]);
     int err = 0;
-    if (geteuid() == 0 && (setgroups(0, nullptr) < 0 || setgid(kNobody) < 0 ||
-                           setuid(kNobody) < 0)) {
+    if (geteuid() == 0 &&
+        (setgroups(0, nullptr) < 0 || setgid(kNobody) < 0 || setuid(kNobody) < 0)) {
       err = -1;
     } else {
       err = SendOnce(probe);

@@ -17,10 +17,10 @@ struct Probe {
 };
 
 enum class Outcome {
-  kRefused,  // the kernel refused it (EPERM, reset or unreachable from our table)
-  kNoRoute,  // it could not leave at all (no route or no source address)
-  kGotOut,   // the kernel sent it
-  kUntested, // the probe itself failed; counts as a failure of the self-test
+  kRefused,   // the kernel refused it (EPERM, reset or unreachable from our table)
+  kNoRoute,   // it could not leave at all (no route or no source address)
+  kGotOut,    // the kernel sent it
+  kUntested,  // the probe itself failed; counts as a failure of the self-test
 };
 
 struct ProbeResult {

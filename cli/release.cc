@@ -34,8 +34,9 @@ int ReleaseCommand(int argc, char** argv) {
   }
   GError* error = nullptr;
   std::string id = connection ? connection : "command-line";
-  gboolean ok = all ? nmks_dbus_guard1_call_release_all_sync(guard.value(), nullptr, &error)
-                    : nmks_dbus_guard1_call_release_sync(guard.value(), id.c_str(), nullptr, &error);
+  gboolean ok =
+      all ? nmks_dbus_guard1_call_release_all_sync(guard.value(), nullptr, &error)
+          : nmks_dbus_guard1_call_release_sync(guard.value(), id.c_str(), nullptr, &error);
   g_object_unref(guard.value());
   if (!ok) {
     PrintError(Format(_("%s; blocking stays as it was"), CallError(error).c_str()));

@@ -93,8 +93,8 @@ int StatusCommand(int argc, char** argv) {
                     ? _("the table is owned by the guard; no other process can remove it")
                     : _("the guard repairs the table the moment another process changes it"));
   }
-  VariantPtr connections(g_variant_lookup_value(status.get(), "connections",
-                                                G_VARIANT_TYPE("a{sa{sv}}")));
+  VariantPtr connections(
+      g_variant_lookup_value(status.get(), "connections", G_VARIANT_TYPE("a{sa{sv}}")));
   g_auto(GStrv) boot = nullptr;
   g_variant_lookup(status.get(), "boot-connections", "^as", &boot);
   if (connections) {

@@ -48,8 +48,8 @@ std::vector<Address> NameServers() {
     if (!(words >> key >> value) || key != "nameserver") continue;
     auto a = Address::Parse(value);
     if (!a.ok()) continue;
-    bool loopback = a.value().family == Address::Family::kIpv4 ? a.value().bytes[0] == 127
-                                                               : value == "::1";
+    bool loopback =
+        a.value().family == Address::Family::kIpv4 ? a.value().bytes[0] == 127 : value == "::1";
     if (!loopback) out.push_back(a.value());
   }
   return out;
@@ -167,18 +167,29 @@ int VerifyCommand(int argc, char** argv) {
     }
     const char* verdict = "";
     switch (r.outcome) {
-      case Outcome::kRefused: verdict = _("refused "); break;
-      case Outcome::kNoRoute: verdict = _("no route"); break;
-      case Outcome::kGotOut: verdict = _("GOT OUT "); ++got_out; break;
-      case Outcome::kUntested: verdict = _("UNTESTED"); ++untested; break;
+      case Outcome::kRefused:
+        verdict = _("refused ");
+        break;
+      case Outcome::kNoRoute:
+        verdict = _("no route");
+        break;
+      case Outcome::kGotOut:
+        verdict = _("GOT OUT ");
+        ++got_out;
+        break;
+      case Outcome::kUntested:
+        verdict = _("UNTESTED");
+        ++untested;
+        break;
     }
     std::printf("  %s  %s (%s)\n", verdict, DescribeProbe(p).c_str(), r.detail.c_str());
   }
   if (probes.empty()) std::printf(_("  (no interface besides loopback and the tunnels is up)\n"));
 
   if (got_out > 0) {
-    std::printf(_("Result: %zu probe(s) got out: the kill switch is NOT protecting this machine.\n"),
-                got_out);
+    std::printf(
+        _("Result: %zu probe(s) got out: the kill switch is NOT protecting this machine.\n"),
+        got_out);
     return 1;
   }
   if (!table_ok || untested > 0) {

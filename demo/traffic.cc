@@ -16,10 +16,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
-#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -69,8 +69,17 @@ bool ParseAddr(const std::string& text, uint16_t default_port, Target& t) {
 // A minimal DNS query for example.com A.
 std::vector<unsigned char> DnsQuery(uint16_t id) {
   std::vector<unsigned char> q = {static_cast<unsigned char>(id >> 8),
-                                  static_cast<unsigned char>(id), 0x01, 0x00, 0, 1, 0, 0, 0, 0,
-                                  0, 0};
+                                  static_cast<unsigned char>(id),
+                                  0x01,
+                                  0x00,
+                                  0,
+                                  1,
+                                  0,
+                                  0,
+                                  0,
+                                  0,
+                                  0,
+                                  0};
   for (const char* label : {"example", "com"}) {
     q.push_back(static_cast<unsigned char>(std::strlen(label)));
     q.insert(q.end(), label, label + std::strlen(label));
@@ -163,7 +172,9 @@ int main(int argc, char** argv) {
   }
   for (const Target& t : targets) {
     std::printf("%s %s sent %lu failed %lu\n",
-                t.kind == Target::kUdp ? "udp" : t.kind == Target::kTcp ? "tcp" : "dns",
+                t.kind == Target::kUdp   ? "udp"
+                : t.kind == Target::kTcp ? "tcp"
+                                         : "dns",
                 t.text.c_str(), t.sent, t.failed);
   }
   return 0;

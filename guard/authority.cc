@@ -27,8 +27,8 @@ void OnPolkitReply(GObject* source, GAsyncResult* res, gpointer data) {
   if (reply == nullptr) {
     std::string msg = error ? error->message : "";
     g_clear_error(&error);
-    p->done(Status::Error(Format(_("cannot ask polkit whether this is allowed (%s): refused"),
-                                 msg.c_str())));
+    p->done(Status::Error(
+        Format(_("cannot ask polkit whether this is allowed (%s): refused"), msg.c_str())));
     return;
   }
   gboolean authorized = FALSE, challenge = FALSE;

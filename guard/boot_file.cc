@@ -29,8 +29,7 @@ Result<Engagements> ParseBootFile(const std::string& content) {
     if (end == std::string::npos) end = content.size();
     std::string_view line(content.data() + at, end - at);
     if (line.substr(0, sizeof kPolicyPrefix - 1) == kPolicyPrefix) {
-      auto engaged =
-          EngagementsFromText(std::string(line.substr(sizeof kPolicyPrefix - 1)));
+      auto engaged = EngagementsFromText(std::string(line.substr(sizeof kPolicyPrefix - 1)));
       if (!engaged.ok()) return engaged.status();
       if (engaged.value().empty()) {
         return Status::Error(_("the boot ruleset file engages no connection"));

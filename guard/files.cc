@@ -47,8 +47,7 @@ Status WriteFileAtomically(const std::string& path, const std::string& content, 
   std::string tmp = path + ".XXXXXX";
   int fd = mkostemp(tmp.data(), O_CLOEXEC);
   if (fd < 0) {
-    return Status::Error(
-        Format(_("cannot write %s: %s"), path.c_str(), std::strerror(errno)));
+    return Status::Error(Format(_("cannot write %s: %s"), path.c_str(), std::strerror(errno)));
   }
   auto fail = [&](int err) {
     close(fd);
@@ -123,8 +122,7 @@ Result<std::string> ReadFileLimited(const std::string& path, size_t max_bytes, i
 
 Status RemoveFile(const std::string& path) {
   if (unlink(path.c_str()) < 0 && errno != ENOENT) {
-    return Status::Error(
-        Format(_("cannot remove %s: %s"), path.c_str(), std::strerror(errno)));
+    return Status::Error(Format(_("cannot remove %s: %s"), path.c_str(), std::strerror(errno)));
   }
   SyncDir(DirName(path));
   return Status::Ok();

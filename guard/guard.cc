@@ -19,16 +19,19 @@ Result<Engagements> LoadEngagements(const std::string& path, bool boot_format, b
   auto content = ReadFileLimited(path, kMaxPolicyFileBytes, &err);
   *missing = !content.ok() && err == ENOENT;
   if (!content.ok()) return content.status();
-  return boot_format ? ParseBootFile(content.value()) : EngagementsFromText(content.value());
+  return boot_format ? ParseBootFile(content.value()) : EngagementsFromBytes(content.value());
 }
 
 }  // namespace
 
 const char* ProtectionName(Protection p) {
   switch (p) {
-    case Protection::kAuto: return "auto";
-    case Protection::kOwner: return "owner";
-    case Protection::kWatch: return "watch";
+    case Protection::kAuto:
+      return "auto";
+    case Protection::kOwner:
+      return "owner";
+    case Protection::kWatch:
+      return "watch";
   }
   return "";
 }
@@ -81,30 +84,29 @@ Status Guard::Adopt() {
   if (saved.ok()) {
     next = std::move(saved).value();
   } else if (!missing) {
-    warnings_.push_back(
-        Format(_("the saved state cannot be read (%s)"), saved.message().c_str()));
+    warnings_.push_back(Format(_("the saved state cannot be read (%s)"), saved.message().c_str()));
   }
 
   if (next.empty() && kernel.value().exists) {
     // A table without saved state: installed by the boot loader, or by a
     // guard whose state was lost. Keep blocking: take it over as it is.
-    if (!boot_.empty() &&
-        CompareTable(BuildRuleset(Merge(boot_)), kernel.value()).ok()) {
+    if (!boot_.empty() && CompareTable(BuildRuleset(Merge(boot_)), kernel.value()).ok()) {
       next = boot_;
     } else {
       RecoveredPolicy recovered = RecoverPolicy(kernel.value().ruleset);
       recovered.policy.connections = {kAdoptedConnection};
       next[kAdoptedConnection] = recovered.policy;
       if (!recovered.exact) {
-        warnings_.push_back(_("a kill-switch table of unknown shape was found and replaced by "
-                              "a stricter one (lockdown) that keeps its tunnels and endpoints"));
+        warnings_.push_back(
+            _("a kill-switch table of unknown shape was found and replaced by "
+              "a stricter one (lockdown) that keeps its tunnels and endpoints"));
       }
     }
   }
   if (next.empty()) return Status::Ok();  // nothing engaged, nothing to take over
   if (Status s = Apply(next); !s.ok()) {
-    return Status::Error(Format(_("cannot take over the kill-switch table: %s"),
-                                s.message().c_str()));
+    return Status::Error(
+        Format(_("cannot take over the kill-switch table: %s"), s.message().c_str()));
   }
   return Status::Ok();
 }
@@ -118,7 +120,7 @@ Status Guard::Apply(const Engagements& next) {
 
 Status Guard::SaveState() {
   if (engaged_.empty()) return RemoveFile(options_.state_file);
-  return WriteFileAtomically(options_.state_file, EngagementsToText(engaged_) + "\n", 0600);
+  return WriteFileAtomically(options_.state_file, EngagementsToBytes(engaged_), 0600);
 }
 
 Status Guard::SaveBoot(const Engagements& next) {
@@ -142,8 +144,8 @@ Status Guard::Engage(const std::string& connection, Policy policy, bool block_at
   next.erase(kAdoptedConnection);  // a real engagement replaces a placeholder
   next[connection] = policy;
   if (next.size() > kMaxConnections) {
-    return Status::Error(Format(_("%zu connections are engaged; the limit is %zu"), next.size(),
-                                kMaxConnections));
+    return Status::Error(
+        Format(_("%zu connections are engaged; the limit is %zu"), next.size(), kMaxConnections));
   }
   if (Status s = Validate(Merge(next)); !s.ok()) {
     return Status::Error(Format(_("%s; nothing was changed"), s.message().c_str()));
@@ -182,8 +184,9 @@ Status Guard::SetBlockAtBoot(const std::string& connection, bool enabled) {
   if (enabled) {
     if (connection.empty()) {
       if (engaged_.empty()) {
-        return Status::Error(_("nothing is engaged: engage a connection first, then turn on "
-                               "blocking at boot"));
+        return Status::Error(
+            _("nothing is engaged: engage a connection first, then turn on "
+              "blocking at boot"));
       }
       next = engaged_;
     } else {
@@ -198,8 +201,7 @@ Status Guard::SetBlockAtBoot(const std::string& connection, bool enabled) {
   } else if (connection.empty()) {
     next.clear();
   } else if (next.erase(connection) == 0) {
-    return Status::Error(
-        Format(_("connection \"%s\" is not blocked at boot"), connection.c_str()));
+    return Status::Error(Format(_("connection \"%s\" is not blocked at boot"), connection.c_str()));
   }
   return SaveBoot(next);
 }
@@ -254,15 +256,17 @@ Guard::Report Guard::Verify() {
   }
   if (protection_ == Protection::kOwner) {
     if ((k.flags & kOwnedFlags) == kOwnedFlags && k.owner == writer_->portid()) {
-      r.lines.push_back(_("the table is owned by the guard: no other process can change or "
-                          "delete it, and it stays if the guard stops"));
+      r.lines.push_back(
+          _("the table is owned by the guard: no other process can change or "
+            "delete it, and it stays if the guard stops"));
     } else {
       r.ok = false;
       r.lines.push_back(_("the table is not owned by the guard: another process could delete it"));
     }
   } else {
-    r.lines.push_back(_("the kernel cannot lock the table; the guard repairs it the moment "
-                        "another process changes it"));
+    r.lines.push_back(
+        _("the kernel cannot lock the table; the guard repairs it the moment "
+          "another process changes it"));
   }
   return r;
 }

@@ -1,6 +1,7 @@
 #include "guard/policy_variant.h"
 
 #include <cstring>
+#include <vector>
 
 #include "rules/i18n.h"
 
@@ -12,8 +13,7 @@ struct GFreeString {
 };
 
 Status WrongType(const char* key, const char* expected) {
-  return Status::Error(
-      Format(_("policy key \"%s\" must have D-Bus type %s"), key, expected));
+  return Status::Error(Format(_("policy key \"%s\" must have D-Bus type %s"), key, expected));
 }
 
 }  // namespace
@@ -25,13 +25,19 @@ GVariant* PolicyToVariant(const Policy& p) {
   g_variant_builder_init(&tunnels, G_VARIANT_TYPE_STRING_ARRAY);
   for (const auto& t : p.tunnels) g_variant_builder_add(&tunnels, "s", t.c_str());
   g_variant_builder_add(&b, "{sv}", "tunnels", g_variant_builder_end(&tunnels));
-  GVariantBuilder endpoints;
-  g_variant_builder_init(&endpoints, G_VARIANT_TYPE("a(ssqu)"));
+  // Built child by child: GVariantBuilder parses its format string for every
+  // element, which is most of the time of a large policy.
+  std::vector<GVariant*> endpoints;
+  endpoints.reserve(p.endpoints.size());
   for (const auto& e : p.endpoints) {
-    g_variant_builder_add(&endpoints, "(ssqu)", e.address.ToString().c_str(),
-                          ProtocolName(e.protocol), e.port, e.mark.value_or(0));
+    GVariant* fields[] = {g_variant_new_string(e.address.ToString().c_str()),
+                          g_variant_new_string(ProtocolName(e.protocol)),
+                          g_variant_new_uint16(e.port), g_variant_new_uint32(e.mark.value_or(0))};
+    endpoints.push_back(g_variant_new_tuple(fields, 4));
   }
-  g_variant_builder_add(&b, "{sv}", "endpoints", g_variant_builder_end(&endpoints));
+  g_variant_builder_add(
+      &b, "{sv}", "endpoints",
+      g_variant_new_array(G_VARIANT_TYPE("(ssqu)"), endpoints.data(), endpoints.size()));
   g_variant_builder_add(&b, "{sv}", "allow-lan", g_variant_new_boolean(p.allow_lan));
   g_variant_builder_add(&b, "{sv}", "allow-cgnat", g_variant_new_boolean(p.allow_cgnat));
   g_variant_builder_add(&b, "{sv}", "ipv6", g_variant_new_string(Ipv6ModeName(p.ipv6)));
@@ -55,8 +61,8 @@ Result<EngageRequest> PolicyFromVariant(GVariant* dict) {
       if (!g_variant_is_of_type(raw, G_VARIANT_TYPE_STRING_ARRAY)) return WrongType(key, "as");
       size_t n = g_variant_n_children(raw);
       if (n > kMaxTunnels) {
-        return Status::Error(Format(_("the policy names %zu tunnel interfaces; the limit is %zu"),
-                                    n, kMaxTunnels));
+        return Status::Error(
+            Format(_("the policy names %zu tunnel interfaces; the limit is %zu"), n, kMaxTunnels));
       }
       for (size_t i = 0; i < n; ++i) {
         gsize len = 0;
@@ -164,6 +170,33 @@ Result<Engagements> EngagementsFromVariant(GVariant* value) {
     out[id] = std::move(p);
   }
   return out;
+}
+
+namespace {
+constexpr char kStateMagic[] = "nm-killswitch state 1\n";
+}
+
+std::string EngagementsToBytes(const Engagements& engaged) {
+  VariantPtr v = TakeVariant(EngagementsToVariant(engaged));
+  std::string out = kStateMagic;
+  out.append(static_cast<const char*>(g_variant_get_data(v.get())), g_variant_get_size(v.get()));
+  return out;
+}
+
+Result<Engagements> EngagementsFromBytes(const std::string& bytes) {
+  const size_t magic = sizeof kStateMagic - 1;
+  if (bytes.compare(0, magic, kStateMagic) != 0) {
+    return Status::Error(_("the saved state is not in a format this version reads"));
+  }
+  GBytes* data = g_bytes_new(bytes.data() + magic, bytes.size() - magic);
+  VariantPtr v = TakeVariant(g_variant_new_from_bytes(G_VARIANT_TYPE("a{sa{sv}}"), data, FALSE));
+  g_bytes_unref(data);
+  // Untrusted bytes: GVariant checks them lazily; a malformed file reads as
+  // empty containers, which EngagementsFromVariant then refuses or ignores.
+  if (!g_variant_is_normal_form(v.get())) {
+    return Status::Error(_("the saved state is damaged"));
+  }
+  return EngagementsFromVariant(v.get());
 }
 
 std::string EngagementsToText(const Engagements& engaged) {

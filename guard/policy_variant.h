@@ -20,7 +20,9 @@ struct VariantUnref {
   void operator()(GVariant* v) const { g_variant_unref(v); }
 };
 using VariantPtr = std::unique_ptr<GVariant, VariantUnref>;
-inline VariantPtr TakeVariant(GVariant* v) { return VariantPtr(v ? g_variant_ref_sink(v) : nullptr); }
+inline VariantPtr TakeVariant(GVariant* v) {
+  return VariantPtr(v ? g_variant_ref_sink(v) : nullptr);
+}
 
 // Keys of the a{sv} policy:
 //   tunnels       as
@@ -46,7 +48,11 @@ inline constexpr char kAdoptedConnection[] = "adopted";
 GVariant* EngagementsToVariant(const Engagements& engaged);  // floating a{sa{sv}}
 Result<Engagements> EngagementsFromVariant(GVariant* value);
 
-// The text form (GVariant text format) used in files.
+// The binary form of the guard's state file: fast for large policies.
+std::string EngagementsToBytes(const Engagements& engaged);
+Result<Engagements> EngagementsFromBytes(const std::string& bytes);
+
+// The text form (GVariant text format) used in the boot file.
 std::string EngagementsToText(const Engagements& engaged);
 Result<Engagements> EngagementsFromText(const std::string& text);
 

@@ -100,8 +100,7 @@ struct Service::Impl {
     auto* self = static_cast<Impl*>(data);
     std::string id = connection;
     if (self->guard.engaged().count(id) == 0) {
-      ReturnError(inv, kErrorFailed,
-                  Format(_("connection \"%s\" is not engaged"), id.c_str()));
+      ReturnError(inv, kErrorFailed, Format(_("connection \"%s\" is not engaged"), id.c_str()));
       return TRUE;
     }
     bool lockdown = self->guard.IsLockdown(id);
@@ -195,8 +194,9 @@ struct Service::Impl {
       Status same = CompareTable(meant, kernel.value());
       matches = same.ok();
       problem = same.message();
-      g_variant_builder_add(&b, "{sv}", "table",
-                            g_variant_new_string(TableWithCounts(meant, kernel.value(), matches).c_str()));
+      g_variant_builder_add(
+          &b, "{sv}", "table",
+          g_variant_new_string(TableWithCounts(meant, kernel.value(), matches).c_str()));
       std::map<std::string, guint64> stopped;
       for (const RuleDef& r : kernel.value().ruleset.rules) {
         if (r.stop == Stop::kNone) continue;
@@ -221,9 +221,10 @@ struct Service::Impl {
     if (!self->guard.DrainWatch()) return G_SOURCE_CONTINUE;
     auto repaired = self->guard.Repair();
     if (!repaired.ok()) {
-      g_critical("the kill-switch table was changed by another process and could not be "
-                 "repaired: %s",
-                 repaired.message().c_str());
+      g_critical(
+          "the kill-switch table was changed by another process and could not be "
+          "repaired: %s",
+          repaired.message().c_str());
     } else if (!repaired.value().empty()) {
       g_warning("another process changed the kill-switch table (%s); repaired",
                 repaired.value().c_str());

@@ -20,8 +20,8 @@ struct Describer {
     return "meta load " + std::to_string(i.key) + " => reg " + std::to_string(i.dreg);
   }
   std::string operator()(const PayloadLoad& i) const {
-    return "payload load " + std::to_string(i.len) + "b @ base " + std::to_string(i.base) +
-           " + " + std::to_string(i.offset) + " => reg " + std::to_string(i.dreg);
+    return "payload load " + std::to_string(i.len) + "b @ base " + std::to_string(i.base) + " + " +
+           std::to_string(i.offset) + " => reg " + std::to_string(i.dreg);
   }
   std::string operator()(const Bitwise& i) const {
     return "bitwise reg " + std::to_string(i.dreg) + " = (reg " + std::to_string(i.sreg) + " & " +

@@ -65,7 +65,8 @@ struct Reject {
   bool operator==(const Reject&) const = default;
 };
 
-using Insn = std::variant<MetaLoad, PayloadLoad, Bitwise, Cmp, Lookup, Fib, Counter, Verdict, Reject>;
+using Insn =
+    std::variant<MetaLoad, PayloadLoad, Bitwise, Cmp, Lookup, Fib, Counter, Verdict, Reject>;
 
 // A one-line description in the style of `nft --debug=netlink`, for messages
 // that show where the kernel's table differs from the one we meant.

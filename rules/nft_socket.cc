@@ -16,6 +16,11 @@ namespace nmks {
 namespace {
 
 constexpr int kReceiveBuffer = 8 * 1024 * 1024;
+// Dumps come in messages as large as the largest read the socket has seen
+// (the kernel caps them near 32 KiB); set elements are dumped by restarting
+// a walk of the set for every message, so bigger messages make reading a
+// big set back several times faster.
+constexpr size_t kReadBuffer = 256 * 1024;
 
 std::string ErrnoText(int err) { return std::strerror(err); }
 
@@ -43,14 +48,14 @@ void Batch::Finish() {
 Result<std::unique_ptr<NftSocket>> NftSocket::Open() {
   mnl_socket* nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
   if (nl == nullptr) {
-    return Status::Error(Format(_("cannot open a netlink socket to nftables: %s"),
-                                ErrnoText(errno).c_str()));
+    return Status::Error(
+        Format(_("cannot open a netlink socket to nftables: %s"), ErrnoText(errno).c_str()));
   }
   if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
     int err = errno;
     mnl_socket_close(nl);
-    return Status::Error(Format(_("cannot bind a netlink socket to nftables: %s"),
-                                ErrnoText(err).c_str()));
+    return Status::Error(
+        Format(_("cannot bind a netlink socket to nftables: %s"), ErrnoText(err).c_str()));
   }
   int one = 1;
   // Error answers without a copy of the (possibly huge) refused message.
@@ -60,8 +65,8 @@ Result<std::unique_ptr<NftSocket>> NftSocket::Open() {
   if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof rcv) < 0) {
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
   }
-  return std::unique_ptr<NftSocket>(new NftSocket(nl, mnl_socket_get_portid(nl),
-                                                  static_cast<uint32_t>(time(nullptr))));
+  return std::unique_ptr<NftSocket>(
+      new NftSocket(nl, mnl_socket_get_portid(nl), static_cast<uint32_t>(time(nullptr))));
 }
 
 NftSocket::NftSocket(mnl_socket* nl, uint32_t portid, uint32_t seq)
@@ -75,8 +80,8 @@ Status NftSocket::GrowSendBuffer(size_t bytes) {
   int fd = mnl_socket_get_fd(nl_);
   if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof size) < 0 &&
       setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size) < 0) {
-    return Status::Error(Format(_("cannot size the netlink send buffer: %s"),
-                                ErrnoText(errno).c_str()));
+    return Status::Error(
+        Format(_("cannot size the netlink send buffer: %s"), ErrnoText(errno).c_str()));
   }
   sndbuf_ = static_cast<size_t>(size);
   return Status::Ok();
@@ -87,12 +92,12 @@ Status NftSocket::Send(const Batch& batch, int* errno_out) {
   if (mnl_socket_sendto(nl_, batch.data(), batch.size()) < 0) {
     int err = errno;
     if (errno_out) *errno_out = err;
-    return Status::Error(Format(_("the kernel did not take the nftables batch: %s"),
-                                ErrnoText(err).c_str()));
+    return Status::Error(
+        Format(_("the kernel did not take the nftables batch: %s"), ErrnoText(err).c_str()));
   }
   // nfnetlink handles the whole batch inside sendto(), so every answer is
   // already queued: read until nothing is left.
-  std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+  std::vector<char> buf(kReadBuffer);
   int first_error = 0;
   for (;;) {
     ssize_t n = recv(mnl_socket_get_fd(nl_), buf.data(), buf.size(), MSG_DONTWAIT);
@@ -113,24 +118,23 @@ Status NftSocket::Send(const Batch& batch, int* errno_out) {
   }
   if (first_error != 0) {
     if (errno_out) *errno_out = first_error;
-    return Status::Error(Format(_("the kernel refused the nftables change: %s"),
-                                ErrnoText(first_error).c_str()));
+    return Status::Error(
+        Format(_("the kernel refused the nftables change: %s"), ErrnoText(first_error).c_str()));
   }
   return Status::Ok();
 }
 
 Status NftSocket::Request(uint16_t type, uint16_t flags,
                           const std::function<void(nlmsghdr*)>& build,
-                          const std::function<int(const nlmsghdr*)>& on_message,
-                          int* errno_out) {
-  std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+                          const std::function<int(const nlmsghdr*)>& on_message, int* errno_out) {
+  std::vector<char> buf(kReadBuffer);
   uint32_t seq = NextSeq();
   nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf.data(), type, NFPROTO_INET, flags, seq);
   if (build) build(nlh);
   if (mnl_socket_sendto(nl_, nlh, nlh->nlmsg_len) < 0) {
     if (errno_out) *errno_out = errno;
-    return Status::Error(Format(_("cannot ask nftables for the table: %s"),
-                                ErrnoText(errno).c_str()));
+    return Status::Error(
+        Format(_("cannot ask nftables for the table: %s"), ErrnoText(errno).c_str()));
   }
   struct Ctx {
     const std::function<int(const nlmsghdr*)>* fn;
@@ -141,15 +145,14 @@ Status NftSocket::Request(uint16_t type, uint16_t flags,
   for (;;) {
     ssize_t n = mnl_socket_recvfrom(nl_, buf.data(), buf.size());
     if (n < 0 && errno == EINTR) continue;
-    int ret = n < 0 ? -1
-                    : mnl_cb_run(buf.data(), static_cast<size_t>(n), seq, portid_, trampoline,
-                                 &ctx);
+    int ret =
+        n < 0 ? -1 : mnl_cb_run(buf.data(), static_cast<size_t>(n), seq, portid_, trampoline, &ctx);
     if (ret == MNL_CB_STOP) return Status::Ok();
     if (ret < 0) {
       int err = errno;
       if (errno_out) *errno_out = err;
-      return Status::Error(Format(_("cannot read the table from nftables: %s"),
-                                  ErrnoText(err).c_str()));
+      return Status::Error(
+          Format(_("cannot read the table from nftables: %s"), ErrnoText(err).c_str()));
     }
   }
 }

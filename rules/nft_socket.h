@@ -57,8 +57,7 @@ class NftSocket {
   // `on_message` for each answer until the end of the dump or the ack.
   // On failure, errno_out (if given) gets the errno (ENOENT: no such object).
   Status Request(uint16_t type, uint16_t flags, const std::function<void(nlmsghdr*)>& build,
-                 const std::function<int(const nlmsghdr*)>& on_message,
-                 int* errno_out = nullptr);
+                 const std::function<int(const nlmsghdr*)>& on_message, int* errno_out = nullptr);
 
  private:
   NftSocket(mnl_socket* nl, uint32_t portid, uint32_t seq);

@@ -24,7 +24,8 @@ std::string RuleText(const RuleDef& rule) {
   for (const Insn& insn : rule.insns) {
     if (const auto* c = std::get_if<Counter>(&insn)) {
       if (!text.empty()) text += ' ';
-      text += "counter packets " + std::to_string(c->packets) + " bytes " + std::to_string(c->bytes);
+      text +=
+          "counter packets " + std::to_string(c->packets) + " bytes " + std::to_string(c->bytes);
     }
   }
   if (!text.empty()) text += ' ';

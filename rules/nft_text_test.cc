@@ -99,9 +99,7 @@ TEST(RenderTest, DnsIsRefusedBeforeTheLanIsAllowed) {
   EXPECT_LT(dns, lan);
 }
 
-TEST(RenderTest, SquashWhitespace) {
-  EXPECT_EQ(SquashWhitespace("a\n\t\tb  c\n"), "a b c");
-}
+TEST(RenderTest, SquashWhitespace) { EXPECT_EQ(SquashWhitespace("a\n\t\tb  c\n"), "a b c"); }
 
 }  // namespace
 }  // namespace nmks

@@ -55,8 +55,7 @@ Result<Address> Address::Parse(std::string_view text) {
     a.family = Family::kIpv6;
     if (inet_pton(AF_INET6, s.c_str(), a.bytes.data()) == 1) return a;
   }
-  return Status::Error(
-      Format(_("\"%s\" is not an IPv4 or IPv6 address"), s.substr(0, 64).c_str()));
+  return Status::Error(Format(_("\"%s\" is not an IPv4 or IPv6 address"), s.substr(0, 64).c_str()));
 }
 
 std::string Address::ToString() const {
@@ -95,8 +94,9 @@ Result<Endpoint> Endpoint::Parse(std::string_view text) {
   } else {
     size_t colon = rest.rfind(':');
     if (colon == std::string_view::npos || rest.find(':') != colon) {
-      return Status::Error(Format(_("endpoint \"%.*s\": expected ADDRESS:PORT (IPv6 as [ADDRESS]:PORT)"),
-                                  static_cast<int>(text.size()), text.data()));
+      return Status::Error(
+          Format(_("endpoint \"%.*s\": expected ADDRESS:PORT (IPv6 as [ADDRESS]:PORT)"),
+                 static_cast<int>(text.size()), text.data()));
     }
     host = rest.substr(0, colon);
     port = rest.substr(colon + 1);
@@ -144,15 +144,15 @@ Status ValidateInterfaceName(std::string_view name) {
                                 kMaxInterfaceNameBytes));
   }
   if (name == "." || name == "..") {
-    return Status::Error(
-        Format(_("\"%.*s\" is not a valid interface name"), static_cast<int>(name.size()),
-               name.data()));
+    return Status::Error(Format(_("\"%.*s\" is not a valid interface name"),
+                                static_cast<int>(name.size()), name.data()));
   }
   for (char c : name) {
     auto u = static_cast<unsigned char>(c);
     if (u <= 0x20 || u >= 0x7f || c == '/' || c == ':') {
-      return Status::Error(_("a tunnel interface name contains a character an interface name "
-                             "cannot have (space, '/', ':', or a byte outside printable ASCII)"));
+      return Status::Error(
+          _("a tunnel interface name contains a character an interface name "
+            "cannot have (space, '/', ':', or a byte outside printable ASCII)"));
     }
   }
   return Status::Ok();
@@ -174,8 +174,9 @@ Status ValidateConnectionId(std::string_view id) {
 
 Status Validate(const Policy& policy) {
   if (policy.tunnels.empty()) {
-    return Status::Error(_("the policy names no tunnel interface: with nothing allowed through, "
-                           "name the VPN's interface (for example wg0)"));
+    return Status::Error(
+        _("the policy names no tunnel interface: with nothing allowed through, "
+          "name the VPN's interface (for example wg0)"));
   }
   if (policy.tunnels.size() > kMaxTunnels) {
     return Status::Error(Format(_("the policy names %zu tunnel interfaces; the limit is %zu"),
@@ -202,8 +203,9 @@ Status Validate(const Policy& policy) {
           _("endpoint %s: loopback is always allowed and cannot be an endpoint"), where.c_str()));
     }
     if (IsMulticast(e.address)) {
-      return Status::Error(Format(
-          _("endpoint %s: a multicast or broadcast address cannot be a VPN server"), where.c_str()));
+      return Status::Error(
+          Format(_("endpoint %s: a multicast or broadcast address cannot be a VPN server"),
+                 where.c_str()));
     }
     if (e.address.family == Address::Family::kIpv6 && e.address.bytes[10] == 0xff &&
         e.address.bytes[11] == 0xff &&

@@ -73,10 +73,10 @@ Result<Mode> ParseMode(std::string_view text);
 Result<Ipv6Mode> ParseIpv6Mode(std::string_view text);
 
 struct Policy {
-  std::vector<std::string> tunnels;    // interface names, allowed whole
-  std::vector<Endpoint> endpoints;     // VPN servers, allowed outside the tunnel
-  bool allow_lan = false;              // private, link-local and multicast ranges
-  bool allow_cgnat = false;            // with allow_lan: also 100.64.0.0/10
+  std::vector<std::string> tunnels;  // interface names, allowed whole
+  std::vector<Endpoint> endpoints;   // VPN servers, allowed outside the tunnel
+  bool allow_lan = false;            // private, link-local and multicast ranges
+  bool allow_cgnat = false;          // with allow_lan: also 100.64.0.0/10
   Ipv6Mode ipv6 = Ipv6Mode::kBlock;
   Mode mode = Mode::kOn;
   std::vector<std::string> connections;  // the connections that own this policy

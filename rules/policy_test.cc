@@ -85,10 +85,10 @@ TEST(ValidateTest, RefusesAnEmptyPolicy) {
 }
 
 TEST(ValidateTest, RefusesBadInterfaceNames) {
-  for (std::string bad : {std::string(""), std::string("sixteen-bytes-xx"), std::string("wg 0"),
-                          std::string("wg/0"), std::string("wg:0"), std::string("."),
-                          std::string("wg\xff"), std::string("wg\n0"), std::string("wg\0", 3),
-                          std::string("lo")}) {
+  for (std::string bad :
+       {std::string(""), std::string("sixteen-bytes-xx"), std::string("wg 0"), std::string("wg/0"),
+        std::string("wg:0"), std::string("."), std::string("wg\xff"), std::string("wg\n0"),
+        std::string("wg\0", 3), std::string("lo")}) {
     Policy p;
     p.tunnels = {bad};
     EXPECT_FALSE(Validate(p).ok()) << "accepted tunnel name: " << bad;
@@ -99,8 +99,8 @@ TEST(ValidateTest, RefusesBadInterfaceNames) {
 }
 
 TEST(ValidateTest, RefusesEndpointsThatAreNotServers) {
-  for (const char* bad : {"0.0.0.0:1", "127.0.0.1:1", "224.0.0.1:1", "255.255.255.255:1",
-                          "[::]:1", "[::1]:1", "[ff02::1]:1", "[::ffff:203.0.113.1]:1"}) {
+  for (const char* bad : {"0.0.0.0:1", "127.0.0.1:1", "224.0.0.1:1", "255.255.255.255:1", "[::]:1",
+                          "[::1]:1", "[ff02::1]:1", "[::ffff:203.0.113.1]:1"}) {
     Policy p = OneTunnel();
     auto e = Endpoint::Parse(bad);
     ASSERT_TRUE(e.ok()) << bad;

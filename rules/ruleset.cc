@@ -1,11 +1,11 @@
 #include "rules/ruleset.h"
 
 // glibc's headers before the kernel's, so linux/libc-compat.h sees them.
-#include <netinet/icmp6.h>
-#include <netinet/in.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/rtnetlink.h>
+#include <netinet/icmp6.h>
+#include <netinet/in.h>
 
 #include <algorithm>
 #include <cstring>
@@ -159,17 +159,18 @@ Term UdpPorts(uint16_t sport, uint16_t dport) {
 }
 Term Dport(Protocol p, uint16_t port) {
   bool tcp = p == Protocol::kTcp;
-  return {{tcp ? Dep::kTcp : Dep::kUdp},
-          Format("%s dport %u", tcp ? "tcp" : "udp", port),
-          {PayloadLoad{NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, kReg1},
-           Cmp{kReg1, NFT_CMP_EQ, Be16(port)}},
-          {}};
+  return {
+      {tcp ? Dep::kTcp : Dep::kUdp},
+      Format("%s dport %u", tcp ? "tcp" : "udp", port),
+      {PayloadLoad{NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, kReg1}, Cmp{kReg1, NFT_CMP_EQ, Be16(port)}},
+      {}};
 }
 Term Icmpv6Type(uint8_t type, const char* name) {
-  return {{Dep::kIpv6, Dep::kIcmpv6},
-          std::string("icmpv6 type ") + name,
-          {PayloadLoad{NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, kReg1}, Cmp{kReg1, NFT_CMP_EQ, U8(type)}},
-          {}};
+  return {
+      {Dep::kIpv6, Dep::kIcmpv6},
+      std::string("icmpv6 type ") + name,
+      {PayloadLoad{NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, kReg1}, Cmp{kReg1, NFT_CMP_EQ, U8(type)}},
+      {}};
 }
 Term Hoplimit255() {
   return {{Dep::kIpv6},
@@ -198,10 +199,10 @@ Term AddressIn(bool source, const std::string& cidr) {
                Cmp{kReg1, NFT_CMP_EQ, Bytes(addr.begin(), addr.begin() + len)}};
   } else {
     Bytes mask(size, 0);
-    for (uint32_t bit = 0; bit < prefix; ++bit) mask[bit / 8] |= static_cast<uint8_t>(0x80 >> (bit % 8));
+    for (uint32_t bit = 0; bit < prefix; ++bit)
+      mask[bit / 8] |= static_cast<uint8_t>(0x80 >> (bit % 8));
     t.insns = {PayloadLoad{NFT_PAYLOAD_NETWORK_HEADER, offset, size, kReg1},
-               Bitwise{kReg1, kReg1, size, mask, Bytes(size, 0)},
-               Cmp{kReg1, NFT_CMP_EQ, addr}};
+               Bitwise{kReg1, kReg1, size, mask, Bytes(size, 0)}, Cmp{kReg1, NFT_CMP_EQ, addr}};
   }
   return t;
 }
@@ -285,7 +286,8 @@ SetDef EndpointSet(const std::string& name, Address::Family f, bool marked,
     Append(k, Bytes(e.address.bytes.begin(), e.address.bytes.begin() + e.address.size()));
     Append(k, Padded(U8(static_cast<uint8_t>(e.protocol))));
     Append(k, Padded(Be16(e.port)));
-    text += e.address.ToString() + " . " + ProtocolName(e.protocol) + " . " + std::to_string(e.port);
+    text +=
+        e.address.ToString() + " . " + ProtocolName(e.protocol) + " . " + std::to_string(e.port);
     s.elements.push_back(std::move(k));
     s.element_texts.push_back(std::move(text));
   }
@@ -302,14 +304,22 @@ const char* const kMulticast6 = "ff00::/8";
 
 const char* StopComment(Stop stop) {
   switch (stop) {
-    case Stop::kNone: return "";
-    case Stop::kLoop: return "loop";
-    case Stop::kIpv6: return "ipv6";
-    case Stop::kDns: return "dns";
-    case Stop::kSpoofed: return "spoofed";
-    case Stop::kBlocked: return "blocked";
-    case Stop::kInbound: return "inbound";
-    case Stop::kForwarded: return "forwarded";
+    case Stop::kNone:
+      return "";
+    case Stop::kLoop:
+      return "loop";
+    case Stop::kIpv6:
+      return "ipv6";
+    case Stop::kDns:
+      return "dns";
+    case Stop::kSpoofed:
+      return "spoofed";
+    case Stop::kBlocked:
+      return "blocked";
+    case Stop::kInbound:
+      return "inbound";
+    case Stop::kForwarded:
+      return "forwarded";
   }
   return "";
 }
@@ -324,14 +334,22 @@ Stop StopFromComment(const std::string& comment) {
 
 const char* StopDescription(Stop stop) {
   switch (stop) {
-    case Stop::kNone: return "";
-    case Stop::kLoop: return _("tunnel packets routed back into a tunnel");
-    case Stop::kIpv6: return _("IPv6 while the tunnel carries none");
-    case Stop::kDns: return _("DNS queries outside the tunnel");
-    case Stop::kSpoofed: return _("packets addressed to another interface (CVE-2019-14899)");
-    case Stop::kBlocked: return _("outgoing packets outside the tunnel");
-    case Stop::kInbound: return _("incoming packets outside the tunnel");
-    case Stop::kForwarded: return _("forwarded packets outside the tunnel");
+    case Stop::kNone:
+      return "";
+    case Stop::kLoop:
+      return _("tunnel packets routed back into a tunnel");
+    case Stop::kIpv6:
+      return _("IPv6 while the tunnel carries none");
+    case Stop::kDns:
+      return _("DNS queries outside the tunnel");
+    case Stop::kSpoofed:
+      return _("packets addressed to another interface (CVE-2019-14899)");
+    case Stop::kBlocked:
+      return _("outgoing packets outside the tunnel");
+    case Stop::kInbound:
+      return _("incoming packets outside the tunnel");
+    case Stop::kForwarded:
+      return _("forwarded packets outside the tunnel");
   }
   return "";
 }
@@ -393,7 +411,8 @@ Ruleset BuildRuleset(const Policy& policy) {
               {"forward", NF_INET_FORWARD, 0},
               {"output", NF_INET_LOCAL_OUT, 0}};
   auto add = [&r](RuleDef rule) { r.rules.push_back(std::move(rule)); };
-  auto ndp = [&](const std::string& chain, std::initializer_list<std::pair<uint8_t, const char*>> types) {
+  auto ndp = [&](const std::string& chain,
+                 std::initializer_list<std::pair<uint8_t, const char*>> types) {
     for (auto [type, name] : types)
       add(RuleBuilder(chain).Match(Icmpv6Type(type, name)).Match(Hoplimit255()).Accept());
   };
@@ -414,13 +433,16 @@ Ruleset BuildRuleset(const Policy& policy) {
     for (const char* cidr : kLan4) add(RuleBuilder("input").Match(AddressIn(true, cidr)).Accept());
     if (policy.allow_cgnat) add(RuleBuilder("input").Match(AddressIn(true, kCgnat4)).Accept());
     if (!block6)
-      for (const char* cidr : kLan6) add(RuleBuilder("input").Match(AddressIn(true, cidr)).Accept());
+      for (const char* cidr : kLan6)
+        add(RuleBuilder("input").Match(AddressIn(true, cidr)).Accept());
   }
   add(RuleBuilder("input").CountedDrop(Stop::kInbound));
 
   // forward: only into and out of the tunnels.
   if (block6) {
-    add(RuleBuilder("forward").Match(Nfproto(F::kIpv6)).Match(IfnameInSet(true, "tunnels"))
+    add(RuleBuilder("forward")
+            .Match(Nfproto(F::kIpv6))
+            .Match(IfnameInSet(true, "tunnels"))
             .CountedDrop(Stop::kIpv6));
   }
   add(RuleBuilder("forward").Match(IfnameInSet(true, "tunnels")).Accept());
@@ -430,10 +452,14 @@ Ruleset BuildRuleset(const Policy& policy) {
   // output: loopback; our tunnel's own packets never into a tunnel; the
   // tunnels; the endpoints; link housekeeping; DNS refused before the LAN.
   add(RuleBuilder("output").Match(IfnameIs(true, "lo")).Accept());
-  add(RuleBuilder("output").Match(MarkInSet("marks")).Match(IfnameInSet(true, "tunnels"))
+  add(RuleBuilder("output")
+          .Match(MarkInSet("marks"))
+          .Match(IfnameInSet(true, "tunnels"))
           .CountedDrop(Stop::kLoop));
   if (block6) {
-    add(RuleBuilder("output").Match(Nfproto(F::kIpv6)).Match(IfnameInSet(true, "tunnels"))
+    add(RuleBuilder("output")
+            .Match(Nfproto(F::kIpv6))
+            .Match(IfnameInSet(true, "tunnels"))
             .CountedReject(Stop::kIpv6));
   }
   add(RuleBuilder("output").Match(IfnameInSet(true, "tunnels")).Accept());
@@ -449,7 +475,8 @@ Ruleset BuildRuleset(const Policy& policy) {
   add(RuleBuilder("output").Match(Dport(Protocol::kUdp, 53)).CountedReject(Stop::kDns));
   add(RuleBuilder("output").Match(Dport(Protocol::kTcp, 53)).CountedReset(Stop::kDns));
   if (policy.allow_lan) {
-    for (const char* cidr : kLan4) add(RuleBuilder("output").Match(AddressIn(false, cidr)).Accept());
+    for (const char* cidr : kLan4)
+      add(RuleBuilder("output").Match(AddressIn(false, cidr)).Accept());
     if (policy.allow_cgnat) add(RuleBuilder("output").Match(AddressIn(false, kCgnat4)).Accept());
     for (const char* cidr : kMulticast4)
       add(RuleBuilder("output").Match(AddressIn(false, cidr)).Accept());

@@ -46,15 +46,15 @@ enum class Stop : uint8_t {
   kInbound,    // everything else arriving outside the tunnel
   kForwarded,  // traffic routed through this host outside the tunnel
 };
-const char* StopComment(Stop stop);     // the comment stored in the kernel
+const char* StopComment(Stop stop);  // the comment stored in the kernel
 Stop StopFromComment(const std::string& comment);
 const char* StopDescription(Stop stop);  // translated, for people
 
 struct RuleDef {
   std::string chain;
   std::vector<Insn> insns;
-  std::string match;    // the matches as nft prints them, e.g. `udp dport 53`
-  std::string verdict;  // e.g. `accept`, `reject with tcp reset`
+  std::string match;        // the matches as nft prints them, e.g. `udp dport 53`
+  std::string verdict;      // e.g. `accept`, `reject with tcp reset`
   Stop stop = Stop::kNone;  // set for counted rules; becomes the comment
 };
 

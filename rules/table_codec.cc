@@ -39,7 +39,8 @@ NftnlPtr<nftnl_expr> Encode(const Insn& insn) {
       nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, i.sreg);
       nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, i.dreg);
       nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, i.len);
-      nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, i.mask.data(), static_cast<uint32_t>(i.mask.size()));
+      nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, i.mask.data(),
+                     static_cast<uint32_t>(i.mask.size()));
       nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, i.xor_value.data(),
                      static_cast<uint32_t>(i.xor_value.size()));
       return e;
@@ -108,14 +109,16 @@ Result<Insn> Decode(const nftnl_expr* e) {
                         GetData(e, NFTNL_EXPR_BITWISE_XOR)}};
   }
   if (name == "cmp") {
-    return Insn{Cmp{u32(NFTNL_EXPR_CMP_SREG), u32(NFTNL_EXPR_CMP_OP), GetData(e, NFTNL_EXPR_CMP_DATA)}};
+    return Insn{
+        Cmp{u32(NFTNL_EXPR_CMP_SREG), u32(NFTNL_EXPR_CMP_OP), GetData(e, NFTNL_EXPR_CMP_DATA)}};
   }
   if (name == "lookup") {
     const char* set = nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET);
     return Insn{Lookup{u32(NFTNL_EXPR_LOOKUP_SREG), set ? set : ""}};
   }
   if (name == "fib") {
-    return Insn{Fib{u32(NFTNL_EXPR_FIB_FLAGS), u32(NFTNL_EXPR_FIB_RESULT), u32(NFTNL_EXPR_FIB_DREG)}};
+    return Insn{
+        Fib{u32(NFTNL_EXPR_FIB_FLAGS), u32(NFTNL_EXPR_FIB_RESULT), u32(NFTNL_EXPR_FIB_DREG)}};
   }
   if (name == "counter") {
     return Insn{Counter{nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS),
@@ -213,7 +216,8 @@ void AppendContents(Batch& batch, const Ruleset& ruleset) {
     for (const Insn& insn : rule.insns) nftnl_rule_add_expr(r.get(), Encode(insn).release());
     if (rule.stop != Stop::kNone) {
       Bytes ud = CommentUserdata(StopComment(rule.stop));
-      nftnl_rule_set_data(r.get(), NFTNL_RULE_USERDATA, ud.data(), static_cast<uint32_t>(ud.size()));
+      nftnl_rule_set_data(r.get(), NFTNL_RULE_USERDATA, ud.data(),
+                          static_cast<uint32_t>(ud.size()));
     }
     nlmsghdr* m = batch.Begin(NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK);
     nftnl_rule_nlmsg_build_payload(m, r.get());

@@ -17,8 +17,7 @@ Result<std::unique_ptr<TableWatch>> TableWatch::Open() {
   if (nl == nullptr || mnl_socket_bind(nl, 1u << (NFNLGRP_NFTABLES - 1), MNL_SOCKET_AUTOPID) < 0) {
     int err = errno;
     if (nl) mnl_socket_close(nl);
-    return Status::Error(
-        Format(_("cannot listen to nftables changes: %s"), std::strerror(err)));
+    return Status::Error(Format(_("cannot listen to nftables changes: %s"), std::strerror(err)));
   }
   int size = 4 * 1024 * 1024;
   setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size);

@@ -1,15 +1,17 @@
 #include "rules/table_writer.h"
 
+#include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
-#include <libmnl/libmnl.h>
 #include <linux/netfilter/nf_tables.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "rules/i18n.h"
 #include "rules/nftnl_ptr.h"
@@ -19,6 +21,7 @@ namespace nmks {
 namespace {
 
 constexpr char kProbeTable[] = "nm-killswitch-probe";
+constexpr int kReadBackAttempts = 3;
 
 void ZeroCounters(std::vector<Insn>& insns) {
   for (Insn& insn : insns) {
@@ -35,7 +38,8 @@ std::string DescribeRule(const RuleDef& rule) {
   return out;
 }
 
-Result<TableState> ReadWith(NftSocket& socket) {
+// Only the table itself (exists? flags? owner?), not its contents.
+Result<TableState> ReadTableOnly(NftSocket& socket) {
   TableState state;
   int err = 0;
   Status s = socket.Request(
@@ -58,6 +62,14 @@ Result<TableState> ReadWith(NftSocket& socket) {
     if (err == ENOENT) return state;  // no table
     return s;
   }
+  return state;
+}
+
+Result<TableState> ReadWith(NftSocket& socket) {
+  auto table = ReadTableOnly(socket);
+  if (!table.ok() || !table.value().exists) return table;
+  TableState state = std::move(table).value();
+  Status s = Status::Ok();
   Status failure = Status::Ok();
   auto keep_error = [&failure](const Status& st) {
     if (!st.ok() && failure.ok()) failure = st;
@@ -179,7 +191,7 @@ Result<std::unique_ptr<TableWriter>> TableWriter::Open(Ownership ownership) {
 Result<TableState> TableWriter::Read() { return ReadWith(*socket_); }
 
 Status TableWriter::Install(const Ruleset& ruleset) {
-  auto before = Read();
+  auto before = ReadTableOnly(*socket_);
   if (!before.ok()) return before.status();
   const uint32_t flags =
       ownership_ == Ownership::kOwned ? (kTableFlagOwner | kTableFlagPersist) : 0;
@@ -191,12 +203,22 @@ Status TableWriter::Install(const Ruleset& ruleset) {
   int err = 0;
   if (Status s = socket_->Send(batch, &err); !s.ok()) return RefusedBecause(err, s);
 
-  auto after = Read();
-  if (!after.ok()) {
-    return Status::Error(Format(_("the table was installed but could not be read back: %s"),
-                                after.message().c_str()));
+  // Read back. Right after a large insert the kernel may still be resizing
+  // a set, and a dump that overlaps a resize can repeat or skip elements; a
+  // real difference persists, so it is read again before it is reported.
+  Result<TableState> after = Status::Error("");
+  Status same = Status::Ok();
+  for (int attempt = 0; attempt < kReadBackAttempts; ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(20 * attempt));
+    after = Read();
+    if (!after.ok()) {
+      return Status::Error(Format(_("the table was installed but could not be read back: %s"),
+                                  after.message().c_str()));
+    }
+    same = CompareTable(ruleset, after.value());
+    if (same.ok()) break;
   }
-  if (Status s = CompareTable(ruleset, after.value()); !s.ok()) return s;
+  if (!same.ok()) return same;
   if (after.value().flags != flags) {
     return Status::Error(Format(_("the kernel holds the table with flags 0x%x instead of 0x%x"),
                                 after.value().flags, flags));
@@ -205,7 +227,7 @@ Status TableWriter::Install(const Ruleset& ruleset) {
 }
 
 Status TableWriter::Remove() {
-  auto before = Read();
+  auto before = ReadTableOnly(*socket_);
   if (!before.ok()) return before.status();
   if (!before.value().exists) return Status::Ok();
   Batch batch(socket_->NextSeq());
@@ -213,7 +235,7 @@ Status TableWriter::Remove() {
   batch.Finish();
   int err = 0;
   if (Status s = socket_->Send(batch, &err); !s.ok()) return RefusedBecause(err, s);
-  auto after = Read();
+  auto after = ReadTableOnly(*socket_);
   if (!after.ok()) return after.status();
   if (after.value().exists) return Status::Error(_("the kill-switch table is still there"));
   return Status::Ok();
@@ -270,8 +292,8 @@ Status CompareTable(const Ruleset& meant, const TableState& kernel) {
     }
     if (it->hook != want.hook || it->priority != want.priority || it->type != want.type ||
         it->policy != want.policy) {
-      return Status::Error(Format(
-          _("chain %s has another hook, priority or policy in the kernel"), want.name.c_str()));
+      return Status::Error(Format(_("chain %s has another hook, priority or policy in the kernel"),
+                                  want.name.c_str()));
     }
     std::vector<const RuleDef*> got, exp;
     for (const RuleDef& r : k.rules)
@@ -287,9 +309,9 @@ Status CompareTable(const Ruleset& meant, const TableState& kernel) {
       ZeroCounters(g.insns);
       ZeroCounters(e.insns);
       if (g.insns != e.insns || g.stop != e.stop) {
-        return Status::Error(Format(_("rule %zu of chain %s differs in the kernel: [%s], meant [%s]"),
-                                    i + 1, want.name.c_str(), DescribeRule(g).c_str(),
-                                    DescribeRule(e).c_str()));
+        return Status::Error(
+            Format(_("rule %zu of chain %s differs in the kernel: [%s], meant [%s]"), i + 1,
+                   want.name.c_str(), DescribeRule(g).c_str(), DescribeRule(e).c_str()));
       }
     }
   }

@@ -1,0 +1,408 @@
+// nm-killswitch-bench: the numbers behind the README, measured side by side
+// in one run, in throwaway network namespaces (as root). Prints markdown.
+//
+//   1. engage latency (commit + read-back) for 1 .. 100,000 endpoints:
+//      `nm-killswitch engage` through the guard, `nft -f` of the same
+//      rendered ruleset, and the engine in-process;
+//   2. per-packet cost: TCP and UDP throughput across a veth pair with no
+//      table, with the table (through the tunnel rule, and to an endpoint
+//      with 1 and with 100,000 endpoints in the set);
+//   3. watch mode: the time from another process deleting the table to the
+//      guard having it back.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "guard/guard.h"
+#include "rules/nft_socket.h"
+#include "rules/nft_text.h"
+#include "rules/ruleset.h"
+#include "rules/table_codec.h"
+#include "rules/table_writer.h"
+#include "tests/world/netns.h"
+
+namespace nmks::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using world::Netns;
+using world::NetnsScope;
+
+double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  if (v.empty()) return 0;
+  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+}
+
+[[noreturn]] void Die(const std::string& what) {
+  std::fprintf(stderr, "nm-killswitch-bench: %s\n", what.c_str());
+  std::exit(1);
+}
+
+Policy PolicyWith(size_t endpoints, uint16_t port_base = 1024) {
+  Policy p;
+  p.tunnels = {"tun0"};
+  for (size_t i = 0; i < endpoints; ++i) {
+    Endpoint e;
+    e.address = Address::Parse("203.0.113." + std::to_string(i % 250 + 1)).value();
+    e.port = static_cast<uint16_t>(port_base + i / 250);
+    e.protocol = Protocol::kUdp;
+    p.endpoints.push_back(e);
+  }
+  Normalize(p);
+  return p;
+}
+
+std::string TempFile(const std::string& name, const std::string& content) {
+  std::string path = "/tmp/nmks-bench-" + std::to_string(getpid()) + "-" + name;
+  std::ofstream(path) << content;
+  return path;
+}
+
+// --- 1. engage latency ---------------------------------------------------------
+
+struct PrivateBus {
+  std::string dir;
+  pid_t pid = -1;
+  PrivateBus() {
+    char tmpl[] = "/tmp/nmks-bench-bus.XXXXXX";
+    dir = mkdtemp(tmpl);
+    chmod(dir.c_str(), 0755);
+    std::ofstream(dir + "/bus.conf")
+        << "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\" "
+           "\"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
+           "<busconfig><type>system</type><listen>unix:path="
+        << dir
+        << "/bus.sock</listen><auth>EXTERNAL</auth><policy context=\"default\">"
+           "<allow user=\"*\"/><allow own=\"*\"/><allow send_type=\"method_call\"/>"
+           "<allow send_destination=\"*\" eavesdrop=\"true\"/><allow eavesdrop=\"true\"/>"
+           "</policy></busconfig>\n";
+    auto r =
+        world::Run({"dbus-daemon", "--config-file=" + dir + "/bus.conf", "--fork", "--print-pid"});
+    if (!r.ok()) Die("cannot start dbus-daemon: " + r.output);
+    pid = std::atoi(r.output.c_str());
+    setenv("DBUS_SYSTEM_BUS_ADDRESS", ("unix:path=" + dir + "/bus.sock").c_str(), 1);
+  }
+  ~PrivateBus() {
+    if (pid > 0) kill(pid, SIGTERM);
+    world::Run({"rm", "-rf", dir});
+  }
+};
+
+struct GuardProcess {
+  pid_t pid = -1;
+  GuardProcess(const Netns& ns, const std::string& dir, const char* protection) {
+    pid = fork();
+    if (pid == 0) {
+      if (setns(ns.fd(), CLONE_NEWNET) != 0) _exit(127);
+      int devnull = open("/dev/null", O_WRONLY);
+      dup2(devnull, 1);
+      dup2(devnull, 2);
+      std::string state = dir + "/state", boot = dir + "/boot.nft";
+      execl(NMKS_BUILD_DIR "/guard/nm-killswitch-guard", "nm-killswitch-guard", "--protection",
+            protection, "--state-file", state.c_str(), "--boot-file", boot.c_str(), nullptr);
+      _exit(127);
+    }
+    for (int i = 0; i < 100; ++i) {
+      if (ns.Run({NMKS_BUILD_DIR "/cli/nm-killswitch", "status"}).ok()) return;
+      usleep(50000);
+    }
+    Die("the guard did not come up");
+  }
+  ~GuardProcess() {
+    if (pid > 0) {
+      kill(pid, SIGTERM);
+      waitpid(pid, nullptr, 0);
+    }
+  }
+};
+
+void EngageLatency() {
+  std::printf("## Engage latency (commit + read-back), median\n\n");
+  std::printf(
+      "| endpoints | `nm-killswitch engage` | `nft -f` (same ruleset) | engine in-process | "
+      "nft -f / engage |\n|---:|---:|---:|---:|---:|\n");
+  PrivateBus bus;
+  Netns guard_ns("bg"), nft_ns("bn"), engine_ns("be");
+  GuardProcess guard(guard_ns, bus.dir, "auto");
+  std::unique_ptr<TableWriter> writer;
+  {
+    NetnsScope in(engine_ns);
+    auto w = TableWriter::Open(Ownership::kOwned);
+    if (!w.ok()) Die(w.message());
+    writer = std::move(w).value();
+  }
+  for (size_t n : {size_t{1}, size_t{100}, size_t{10000}, size_t{100000}}) {
+    const int runs = n >= 100000 ? 3 : n >= 10000 ? 5 : 11;
+    // Two policies of the same size, alternated, so every run replaces a table.
+    Policy a = PolicyWith(n, 1024), b = PolicyWith(n, 30000);
+    std::string nft_a =
+        TempFile("a.nft", "table inet nm-killswitch\ndelete table inet nm-killswitch\n" +
+                              RenderNft(BuildRuleset(a)));
+    std::string nft_b =
+        TempFile("b.nft", "table inet nm-killswitch\ndelete table inet nm-killswitch\n" +
+                              RenderNft(BuildRuleset(b)));
+    auto endpoints_file = [&](const Policy& p, const char* name) {
+      std::string text;
+      for (const Endpoint& e : p.endpoints) text += e.ToString() + "\n";
+      return TempFile(name, text);
+    };
+    std::string ep_a = endpoints_file(a, "a.ep"), ep_b = endpoints_file(b, "b.ep");
+    Ruleset rs_a = BuildRuleset(a), rs_b = BuildRuleset(b);
+
+    std::vector<double> cli, nft, engine;
+    for (int i = 0; i < runs; ++i) {
+      bool odd = i % 2;
+      auto t0 = Clock::now();
+      auto r = guard_ns.Run({NMKS_BUILD_DIR "/cli/nm-killswitch", "engage", "--connection", "bench",
+                             "--tunnel", "tun0", "--endpoints-from", odd ? ep_b : ep_a});
+      auto t1 = Clock::now();
+      if (!r.ok()) Die("engage failed: " + r.output);
+      cli.push_back(Ms(t1 - t0));
+
+      t0 = Clock::now();
+      r = nft_ns.Run({"nft", "-f", odd ? nft_b : nft_a});
+      t1 = Clock::now();
+      if (!r.ok()) Die("nft -f failed: " + r.output.substr(0, 500));
+      nft.push_back(Ms(t1 - t0));
+
+      t0 = Clock::now();
+      Status s = writer->Install(odd ? rs_b : rs_a);
+      t1 = Clock::now();
+      if (!s.ok()) Die("install failed: " + s.message());
+      engine.push_back(Ms(t1 - t0));
+    }
+    std::printf("| %zu | %.1f ms | %.1f ms | %.1f ms | %.2fx |\n", n, Median(cli), Median(nft),
+                Median(engine), Median(nft) / Median(cli));
+    std::fflush(stdout);
+    for (const auto& f : {nft_a, nft_b, ep_a, ep_b}) unlink(f.c_str());
+  }
+  std::printf(
+      "\n`nm-killswitch engage` and `nft -f` are whole processes (start, parse, commit); "
+      "engage also includes the D-Bus round trip to the guard, the guard's commit and its "
+      "read-back of the whole table. `nft -f` does not read back.\n\n");
+}
+
+// --- 2. throughput --------------------------------------------------------------
+
+struct Pair {
+  Netns sender{"ts"}, receiver{"tr"};
+  Pair() {
+    world::Run({"ip", "link", "add", "tun0", "netns", sender.name(), "type", "veth", "peer", "name",
+                "tun0", "netns", receiver.name()});
+    world::Run({"ip", "link", "add", "eth0", "netns", sender.name(), "type", "veth", "peer", "name",
+                "eth0", "netns", receiver.name()});
+    sender.Ip(
+        "addr add 192.0.2.2/24 dev tun0\nlink set tun0 up\naddr add 198.51.100.2/24 dev "
+        "eth0\nlink set eth0 up\nroute add 203.0.113.0/24 via 198.51.100.1 dev eth0");
+    receiver.Ip(
+        "addr add 192.0.2.1/24 dev tun0\nlink set tun0 up\naddr add 198.51.100.1/24 dev "
+        "eth0\nlink set eth0 up\naddr add 203.0.113.1/32 dev lo");
+  }
+};
+
+// Bytes per second received over `seconds`.
+double Throughput(const Pair& pair, bool tcp, const char* to, uint16_t port, double seconds) {
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> received{0};
+  std::atomic<bool> ready{false};
+  std::thread rx([&] {
+    NetnsScope in(pair.receiver);
+    int ls = socket(AF_INET, tcp ? SOCK_STREAM : SOCK_DGRAM, 0);
+    int one = 1, big = 4 << 20;
+    setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    setsockopt(ls, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    bind(ls, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    if (tcp) listen(ls, 1);
+    ready = true;
+    int fd = ls;
+    if (tcp) {
+      pollfd p{ls, POLLIN, 0};
+      if (poll(&p, 1, 5000) <= 0) return;
+      fd = accept(ls, nullptr, nullptr);
+    }
+    std::vector<char> buf(1 << 16);
+    while (!stop) {
+      pollfd p{fd, POLLIN, 0};
+      if (poll(&p, 1, 100) <= 0) continue;
+      ssize_t n = recv(fd, buf.data(), buf.size(), MSG_DONTWAIT);
+      if (n > 0) received += static_cast<uint64_t>(n);
+    }
+    if (fd != ls) close(fd);
+    close(ls);
+  });
+  while (!ready) usleep(1000);
+  uint64_t at_start = 0;
+  Clock::time_point t0, t1;
+  std::thread tx([&] {
+    NetnsScope in(pair.sender);
+    int fd = socket(AF_INET, tcp ? SOCK_STREAM : SOCK_DGRAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    inet_pton(AF_INET, to, &a.sin_addr);
+    if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) Die("cannot connect");
+    std::vector<char> buf(tcp ? 1 << 16 : 1400, 'x');
+    // Warm up, then measure.
+    auto warm = Clock::now() + std::chrono::milliseconds(300);
+    while (Clock::now() < warm) send(fd, buf.data(), buf.size(), 0);
+    at_start = received;
+    t0 = Clock::now();
+    auto end = t0 + std::chrono::duration<double>(seconds);
+    while (Clock::now() < end) send(fd, buf.data(), buf.size(), 0);
+    t1 = Clock::now();
+    close(fd);
+  });
+  tx.join();
+  usleep(100000);
+  uint64_t got = received - at_start;
+  stop = true;
+  rx.join();
+  return static_cast<double>(got) / std::chrono::duration<double>(t1 - t0).count();
+}
+
+void PacketCost() {
+  std::printf("## Per-packet cost: throughput across a veth pair, median of interleaved runs\n\n");
+  Pair pair;
+  std::unique_ptr<TableWriter> writer;
+  {
+    NetnsScope in(pair.sender);
+    auto w = TableWriter::Open(Ownership::kOwned);
+    if (!w.ok()) Die(w.message());
+    writer = std::move(w).value();
+  }
+  Policy one = PolicyWith(0);
+  Endpoint tcp_ep, udp_ep;
+  tcp_ep.address = udp_ep.address = Address::Parse("203.0.113.1").value();
+  tcp_ep.protocol = Protocol::kTcp;
+  tcp_ep.port = 5201;
+  udp_ep.protocol = Protocol::kUdp;
+  udp_ep.port = 5202;
+  one.endpoints = {tcp_ep, udp_ep};
+  Normalize(one);
+  Policy many = PolicyWith(100000);
+  many.endpoints.push_back(tcp_ep);
+  many.endpoints.push_back(udp_ep);
+  Normalize(many);
+  Ruleset rs_one = BuildRuleset(one), rs_many = BuildRuleset(many);
+
+  struct Case {
+    const char* name;
+    std::function<void()> set_up;
+    const char* to;
+  };
+  std::vector<Case> cases = {
+      {"no table, to the server", [&] { (void)writer->Remove(); }, "203.0.113.1"},
+      {"table, through the tunnel", [&] { (void)writer->Install(rs_one); }, "192.0.2.1"},
+      {"table, to an endpoint (1 endpoint)", [&] { (void)writer->Install(rs_one); }, "203.0.113.1"},
+      {"table, to an endpoint (100,000 endpoints)", [&] { (void)writer->Install(rs_many); },
+       "203.0.113.1"},
+  };
+  const int rounds = 5;
+  const double seconds = 2.0;
+  for (bool tcp : {true, false}) {
+    std::vector<std::vector<double>> results(cases.size());
+    for (int r = 0; r < rounds; ++r) {
+      for (size_t c = 0; c < cases.size(); ++c) {
+        cases[c].set_up();
+        results[c].push_back(Throughput(pair, tcp, cases[c].to, tcp ? 5201 : 5202, seconds));
+      }
+    }
+    double base = Median(results[0]);
+    std::printf("| %s | throughput | vs no table |\n|---|---:|---:|\n",
+                tcp ? "TCP" : "UDP (1400 B)");
+    for (size_t c = 0; c < cases.size(); ++c) {
+      double m = Median(results[c]);
+      std::printf("| %s | %.0f Mbit/s | %.3f |\n", cases[c].name, m * 8 / 1e6, m / base);
+    }
+    std::printf("| 100,000 vs 1 endpoint | | %.3f |\n\n", Median(results[3]) / Median(results[2]));
+    std::fflush(stdout);
+  }
+  (void)writer->Remove();
+}
+
+// --- 3. watch mode repair time ----------------------------------------------------
+
+void RepairTime() {
+  std::printf("## Watch mode: another process deletes the table; time until it is back\n\n");
+  Netns ns("bw");
+  char tmpl[] = "/tmp/nmks-bench-guard.XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  std::vector<double> gaps;
+  {
+    NetnsScope in(ns);
+    GuardOptions options;
+    options.protection = Protection::kWatch;
+    options.state_file = dir + "/state";
+    options.boot_file = dir + "/boot.nft";
+    auto guard = Guard::Start(options);
+    if (!guard.ok()) Die(guard.message());
+    if (Status s = guard.value()->Engage("bench", PolicyWith(100), false); !s.ok())
+      Die(s.message());
+    auto intruder = NftSocket::Open();
+    if (!intruder.ok()) Die(intruder.message());
+    for (int i = 0; i < 200; ++i) {
+      (void)guard.value()->DrainWatch();
+      Batch batch(intruder.value()->NextSeq());
+      AppendDeleteTable(batch, kTableName);
+      batch.Finish();
+      auto t0 = Clock::now();
+      if (Status s = intruder.value()->Send(batch); !s.ok()) Die(s.message());
+      pollfd p{guard.value()->watch_fd(), POLLIN, 0};
+      if (poll(&p, 1, 1000) <= 0) Die("no notification");
+      if (!guard.value()->DrainWatch()) Die("the change was not seen as foreign");
+      auto repaired = guard.value()->Repair();
+      auto t1 = Clock::now();
+      if (!repaired.ok() || repaired.value().empty()) Die("not repaired");
+      gaps.push_back(Ms(t1 - t0));
+    }
+  }
+  world::Run({"rm", "-rf", dir});
+  std::vector<double> sorted = gaps;
+  std::sort(sorted.begin(), sorted.end());
+  std::printf("| deletions | median | 95th percentile | worst |\n|---:|---:|---:|---:|\n");
+  std::printf("| %zu | %.3f ms | %.3f ms | %.3f ms |\n\n", gaps.size(), Median(gaps),
+              sorted[sorted.size() * 95 / 100], sorted.back());
+  std::printf(
+      "Measured from the deleting batch to the guard's reinstall having been read back. In "
+      "owner mode (Linux >= 6.9) there is no gap: the kernel refuses the deletion.\n\n");
+}
+
+}  // namespace
+}  // namespace nmks::bench
+
+int main(int argc, char** argv) {
+  if (geteuid() != 0) {
+    std::fprintf(stderr, "nm-killswitch-bench: run as root (it uses network namespaces)\n");
+    return 1;
+  }
+  std::string only = argc > 1 ? argv[1] : "";
+  std::printf("# nm-killswitch benchmark\n\n");
+  if (only.empty() || only == "engage") nmks::bench::EngageLatency();
+  if (only.empty() || only == "packets") nmks::bench::PacketCost();
+  if (only.empty() || only == "repair") nmks::bench::RepairTime();
+  return 0;
+}
