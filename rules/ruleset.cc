@@ -1,11 +1,12 @@
 #include "rules/ruleset.h"
 
 // glibc's headers before the kernel's, so linux/libc-compat.h sees them.
+#include <netinet/icmp6.h>
+#include <netinet/in.h>
+
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/rtnetlink.h>
-#include <netinet/icmp6.h>
-#include <netinet/in.h>
 
 #include <algorithm>
 #include <cstring>
