@@ -1,8 +1,9 @@
 #include <cstdio>
 #include <cstring>
 
-#include "cli/guard_client.h"
+#include "cli/common.h"
 #include "cli/verbs.h"
+#include "guard/client.h"
 #include "rules/i18n.h"
 
 namespace nmks::cli {
@@ -27,18 +28,13 @@ int BootCommand(int argc, char** argv) {
     return 2;
   }
   bool on = std::strcmp(argv[1], "on") == 0;
-  auto guard = ConnectGuard();
+  auto guard = GuardClient::Connect();
   if (!guard.ok()) {
     PrintError(guard.message());
     return 1;
   }
-  GError* error = nullptr;
-  gboolean ok = nmks_dbus_guard1_call_set_block_at_boot_sync(
-      guard.value(), connection ? connection : "", on, nullptr, &error);
-  g_object_unref(guard.value());
-  if (!ok) {
-    PrintError(CallError(error));
-    g_clear_error(&error);
+  if (Status s = guard.value()->SetBlockAtBoot(connection ? connection : "", on); !s.ok()) {
+    PrintError(s.message());
     return 1;
   }
   std::printf(on ? _("Traffic will be blocked at boot until the VPN is up.\n")

@@ -2,10 +2,10 @@
 #include <cstdlib>
 #include <string>
 
+#include "cli/common.h"
 #include "cli/endpoint_arg.h"
-#include "cli/guard_client.h"
 #include "cli/verbs.h"
-#include "guard/policy_variant.h"
+#include "guard/client.h"
 #include "rules/i18n.h"
 
 namespace nmks::cli {
@@ -134,31 +134,13 @@ int EngageCommand(int argc, char** argv) {
     return 2;
   }
 
-  auto guard = ConnectGuard();
+  auto guard = GuardClient::Connect();
   if (!guard.ok()) {
     PrintError(guard.message());
     return 1;
   }
-  // The policy dict, with block-at-boot added.
-  VariantPtr dict = TakeVariant(PolicyToVariant(p));
-  GVariantBuilder b;
-  g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
-  GVariantIter it;
-  g_variant_iter_init(&it, dict.get());
-  const gchar* key;
-  GVariant* value;
-  while (g_variant_iter_next(&it, "{&sv}", &key, &value)) {
-    g_variant_builder_add(&b, "{sv}", key, value);
-    g_variant_unref(value);
-  }
-  g_variant_builder_add(&b, "{sv}", "block-at-boot", g_variant_new_boolean(block_at_boot));
-  GError* error = nullptr;
-  gboolean ok = nmks_dbus_guard1_call_engage_sync(guard.value(), id.c_str(),
-                                                  g_variant_builder_end(&b), nullptr, &error);
-  g_object_unref(guard.value());
-  if (!ok) {
-    PrintError(CallError(error));
-    g_clear_error(&error);
+  if (Status s = guard.value()->Engage(id, p, block_at_boot); !s.ok()) {
+    PrintError(s.message());
     return 1;
   }
   std::printf(_("Kill switch engaged for \"%s\": only %zu tunnel interface(s) and %zu "

@@ -1,7 +1,8 @@
 #include <cstdio>
 
-#include "cli/guard_client.h"
+#include "cli/common.h"
 #include "cli/verbs.h"
+#include "guard/client.h"
 #include "rules/i18n.h"
 
 namespace nmks::cli {
@@ -27,20 +28,15 @@ int ReleaseCommand(int argc, char** argv) {
     PrintError(_("give either --connection NAME or --all"));
     return 2;
   }
-  auto guard = ConnectGuard();
+  auto guard = GuardClient::Connect();
   if (!guard.ok()) {
     PrintError(guard.message());
     return 1;
   }
-  GError* error = nullptr;
   std::string id = connection ? connection : "command-line";
-  gboolean ok =
-      all ? nmks_dbus_guard1_call_release_all_sync(guard.value(), nullptr, &error)
-          : nmks_dbus_guard1_call_release_sync(guard.value(), id.c_str(), nullptr, &error);
-  g_object_unref(guard.value());
-  if (!ok) {
-    PrintError(Format(_("%s; blocking stays as it was"), CallError(error).c_str()));
-    g_clear_error(&error);
+  Status s = all ? guard.value()->ReleaseAll() : guard.value()->Release(id);
+  if (!s.ok()) {
+    PrintError(Format(_("%s; blocking stays as it was"), s.message().c_str()));
     return 1;
   }
   if (all) {

@@ -1,8 +1,9 @@
 #include <cstdio>
 
-#include "cli/guard_client.h"
+#include "cli/common.h"
 #include "cli/json.h"
 #include "cli/verbs.h"
+#include "guard/client.h"
 #include "guard/policy_variant.h"
 #include "rules/i18n.h"
 #include "rules/ruleset.h"
@@ -59,21 +60,17 @@ int StatusCommand(int argc, char** argv) {
   g_option_context_free(ctx);
   if (!parsed) return code;
 
-  auto guard = ConnectGuard();
+  auto guard = GuardClient::Connect();
   if (!guard.ok()) {
     PrintError(guard.message());
     return 1;
   }
-  GVariant* raw = nullptr;
-  GError* error = nullptr;
-  gboolean ok = nmks_dbus_guard1_call_status_sync(guard.value(), &raw, nullptr, &error);
-  g_object_unref(guard.value());
-  if (!ok) {
-    PrintError(CallError(error));
-    g_clear_error(&error);
+  auto raw_status = guard.value()->GetStatus();
+  if (!raw_status.ok()) {
+    PrintError(raw_status.message());
     return 1;
   }
-  VariantPtr status(raw);
+  VariantPtr status = std::move(raw_status).value();
   if (json) {
     std::printf("%s\n", VariantToJson(status.get()).c_str());
     return 0;

@@ -9,13 +9,13 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
-#include <memory>
 #include <set>
 #include <sstream>
 
-#include "cli/guard_client.h"
+#include "cli/common.h"
 #include "cli/probe.h"
 #include "cli/verbs.h"
+#include "guard/client.h"
 #include "guard/policy_variant.h"
 #include "rules/i18n.h"
 
@@ -56,17 +56,12 @@ std::vector<Address> NameServers() {
 }
 
 // Packets the kill switch has stopped so far, all reasons together.
-Result<guint64> StoppedSoFar(NmksDBusGuard1* guard) {
-  GVariant* raw = nullptr;
-  GError* error = nullptr;
-  if (!nmks_dbus_guard1_call_status_sync(guard, &raw, nullptr, &error)) {
-    std::string msg = CallError(error);
-    g_clear_error(&error);
-    return Status::Error(msg);
-  }
-  VariantPtr status(raw);
+Result<guint64> StoppedSoFar(GuardClient& guard) {
+  auto status = guard.GetStatus();
+  if (!status.ok()) return status.status();
   guint64 total = 0;
-  VariantPtr stopped(g_variant_lookup_value(status.get(), "stopped", G_VARIANT_TYPE("a{st}")));
+  VariantPtr stopped(
+      g_variant_lookup_value(status.value().get(), "stopped", G_VARIANT_TYPE("a{st}")));
   if (stopped) {
     GVariantIter it;
     g_variant_iter_init(&it, stopped.get());
@@ -90,27 +85,24 @@ int VerifyCommand(int argc, char** argv) {
   g_option_context_free(ctx);
   if (!parsed) return code;
 
-  auto guard = ConnectGuard();
+  auto guard = GuardClient::Connect();
   if (!guard.ok()) {
     PrintError(guard.message());
     return 1;
   }
-  gboolean table_ok = FALSE;
-  g_auto(GStrv) findings = nullptr;
-  GVariant* raw_status = nullptr;
-  GError* error = nullptr;
-  if (!nmks_dbus_guard1_call_verify_sync(guard.value(), &table_ok, &findings, nullptr, &error) ||
-      !nmks_dbus_guard1_call_status_sync(guard.value(), &raw_status, nullptr, &error)) {
-    g_object_unref(guard.value());
-    PrintError(CallError(error));
-    g_clear_error(&error);
+  auto findings = guard.value()->Verify();
+  auto raw_status = guard.value()->GetStatus();
+  if (!findings.ok() || !raw_status.ok()) {
+    PrintError(findings.ok() ? raw_status.message() : findings.message());
     return 1;
   }
-  std::unique_ptr<NmksDBusGuard1, decltype(&g_object_unref)> proxy(guard.value(), g_object_unref);
-  VariantPtr status(raw_status);
+  const bool table_ok = findings.value().ok;
+  VariantPtr status = std::move(raw_status).value();
 
   std::printf(_("Table in the kernel:\n"));
-  for (gchar** f = findings; f && *f; ++f) std::printf("  %s %s\n", table_ok ? "ok  " : "FAIL", *f);
+  for (const std::string& f : findings.value().lines) {
+    std::printf("  %s %s\n", table_ok ? "ok  " : "FAIL", f.c_str());
+  }
   gboolean engaged = FALSE;
   g_variant_lookup(status.get(), "engaged", "b", &engaged);
   if (!engaged) {
@@ -154,13 +146,13 @@ int VerifyCommand(int argc, char** argv) {
   std::printf(_("Probes from an unprivileged socket (each must be refused):\n"));
   size_t got_out = 0, untested = 0;
   for (const Probe& p : probes) {
-    auto before = StoppedSoFar(proxy.get());
+    auto before = StoppedSoFar(*guard.value());
     ProbeResult r = RunProbe(p);
     if (r.outcome == Outcome::kGotOut && before.ok()) {
       // A TCP SYN dropped without a reset that can reach the socket (e.g. on
       // an interface without an address) looks like silence; the table's
       // counters tell whether the kill switch stopped it.
-      auto after = StoppedSoFar(proxy.get());
+      auto after = StoppedSoFar(*guard.value());
       if (after.ok() && after.value() > before.value()) {
         r = {Outcome::kRefused, _("dropped: the kill switch's counters went up")};
       }

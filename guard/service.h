@@ -9,14 +9,9 @@
 
 #include "guard/authority.h"
 #include "guard/guard.h"
+#include "guard/names.h"
 
 namespace nmks {
-
-inline constexpr char kGuardBusName[] = "io.github.nmkillswitch.Guard1";
-inline constexpr char kGuardObjectPath[] = "/io/github/nmkillswitch/Guard1";
-inline constexpr char kErrorFailed[] = "io.github.nmkillswitch.Error.Failed";
-inline constexpr char kErrorNotAuthorized[] = "io.github.nmkillswitch.Error.NotAuthorized";
-inline constexpr char kErrorInvalidArgs[] = "org.freedesktop.DBus.Error.InvalidArgs";
 
 class Service {
  public:

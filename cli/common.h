@@ -1,20 +1,11 @@
-// The command's connection to nm-killswitch-guard on the system bus.
+// What every verb of the command shares: option parsing and error output.
 #pragma once
 
-#include <gio/gio.h>
+#include <glib.h>
 
 #include <string>
 
-#include "guard-dbus.h"
-#include "rules/status.h"
-
 namespace nmks::cli {
-
-// Connects to the guard (D-Bus activation starts it when installed).
-Result<NmksDBusGuard1*> ConnectGuard();
-
-// A user-facing message for a failed call, without D-Bus decoration.
-std::string CallError(GError* error);
 
 // Prints "nm-killswitch: MESSAGE" to stderr.
 void PrintError(const std::string& message);
