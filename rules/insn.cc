@@ -33,6 +33,9 @@ struct Describer {
   std::string operator()(const Lookup& i) const {
     return "lookup reg " + std::to_string(i.sreg) + " set " + i.set;
   }
+  std::string operator()(const CtLoad& i) const {
+    return "ct load " + std::to_string(i.key) + " => reg " + std::to_string(i.dreg);
+  }
   std::string operator()(const Fib& i) const {
     return "fib flags " + std::to_string(i.flags) + " result " + std::to_string(i.result) +
            " => reg " + std::to_string(i.dreg);

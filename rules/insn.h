@@ -44,6 +44,11 @@ struct Lookup {
   std::string set;
   bool operator==(const Lookup&) const = default;
 };
+struct CtLoad {
+  uint32_t key = 0;  // NFT_CT_*
+  uint32_t dreg = 0;
+  bool operator==(const CtLoad&) const = default;
+};
 struct Fib {
   uint32_t flags = 0;   // NFTA_FIB_F_*
   uint32_t result = 0;  // NFT_FIB_RESULT_*
@@ -65,8 +70,8 @@ struct Reject {
   bool operator==(const Reject&) const = default;
 };
 
-using Insn =
-    std::variant<MetaLoad, PayloadLoad, Bitwise, Cmp, Lookup, Fib, Counter, Verdict, Reject>;
+using Insn = std::variant<MetaLoad, PayloadLoad, Bitwise, Cmp, Lookup, CtLoad, Fib, Counter,
+                          Verdict, Reject>;
 
 // A one-line description in the style of `nft --debug=netlink`, for messages
 // that show where the kernel's table differs from the one we meant.

@@ -70,7 +70,7 @@ Result<std::unique_ptr<NftSocket>> NftSocket::Open() {
 }
 
 NftSocket::NftSocket(mnl_socket* nl, uint32_t portid, uint32_t seq)
-    : nl_(nl), portid_(portid), seq_(seq) {}
+    : nl_(nl), read_buffer_(kReadBuffer), portid_(portid), seq_(seq) {}
 
 NftSocket::~NftSocket() { mnl_socket_close(nl_); }
 
@@ -97,7 +97,7 @@ Status NftSocket::Send(const Batch& batch, int* errno_out) {
   }
   // nfnetlink handles the whole batch inside sendto(), so every answer is
   // already queued: read until nothing is left.
-  std::vector<char> buf(kReadBuffer);
+  std::vector<char>& buf = read_buffer_;
   int first_error = 0;
   for (;;) {
     ssize_t n = recv(mnl_socket_get_fd(nl_), buf.data(), buf.size(), MSG_DONTWAIT);
@@ -127,7 +127,7 @@ Status NftSocket::Send(const Batch& batch, int* errno_out) {
 Status NftSocket::Request(uint16_t type, uint16_t flags,
                           const std::function<void(nlmsghdr*)>& build,
                           const std::function<int(const nlmsghdr*)>& on_message, int* errno_out) {
-  std::vector<char> buf(kReadBuffer);
+  std::vector<char>& buf = read_buffer_;
   uint32_t seq = NextSeq();
   nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf.data(), type, NFPROTO_INET, flags, seq);
   if (build) build(nlh);

@@ -64,6 +64,7 @@ class NftSocket {
   Status GrowSendBuffer(size_t bytes);
 
   mnl_socket* nl_;
+  std::vector<char> read_buffer_;  // one per socket: big, and reused
   uint32_t portid_;
   uint32_t seq_;
   size_t sndbuf_ = 0;

@@ -11,6 +11,7 @@
 
 #include "rules/policy.h"
 #include "rules/ruleset.h"
+#include "tests/golden_policies.h"
 
 namespace nmks {
 namespace {
@@ -31,47 +32,14 @@ void ExpectGolden(const std::string& name, const std::string& actual) {
   EXPECT_EQ(expected.str(), actual) << "table differs from " << path;
 }
 
-Endpoint Marked(const char* text) {
-  Endpoint e = Endpoint::Parse(text).value();
-  e.mark = kDefaultMark;
-  return e;
+// One test for all of them: the policies live in tests/golden_policies.h,
+// shared with the kernel test that loads each file with `nft -f`.
+TEST(GoldenTest, EveryGoldenPolicy) {
+  for (const GoldenPolicy& golden : GoldenPolicies()) {
+    SCOPED_TRACE(golden.name);
+    ExpectGolden(golden.name, RenderNft(golden.Build()));
+  }
 }
-
-TEST(GoldenTest, OneTunnelNothingElse) {
-  Policy p;
-  p.tunnels = {"wg0"};
-  ExpectGolden("one-tunnel", RenderNft(BuildRuleset(p)));
-}
-
-TEST(GoldenTest, OurWireGuard) {
-  Policy p;
-  p.tunnels = {"nmks0"};
-  p.endpoints = {Marked("203.0.113.1:51820"), Marked("[2001:db8::1]:51820")};
-  p.connections = {"Office"};
-  ExpectGolden("wireguard", RenderNft(BuildRuleset(p)));
-}
-
-TEST(GoldenTest, ForeignVpnWithLanAndIpv6) {
-  Policy p;
-  p.tunnels = {"tun0", "tun1"};
-  p.endpoints = {Endpoint::Parse("203.0.113.10:1194/udp").value(),
-                 Endpoint::Parse("203.0.113.11:443/tcp").value(),
-                 Endpoint::Parse("[2001:db8::10]:1194/udp").value()};
-  p.allow_lan = true;
-  p.allow_cgnat = true;
-  p.ipv6 = Ipv6Mode::kTunnel;
-  ExpectGolden("openvpn-lan-ipv6", RenderNft(BuildRuleset(p)));
-}
-
-TEST(GoldenTest, LanWithIpv6Blocked) {
-  Policy p;
-  p.tunnels = {"wg0"};
-  p.endpoints = {Marked("198.51.100.7:51820")};
-  p.allow_lan = true;
-  ExpectGolden("lan-ipv6-blocked", RenderNft(BuildRuleset(p)));
-}
-
-TEST(GoldenTest, BlockAll) { ExpectGolden("block-all", RenderNft(BuildBlockAllRuleset())); }
 
 TEST(RenderTest, EveryRejectHasACounterAndAComment) {
   Policy p;

@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 
 #include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/rtnetlink.h>
 
@@ -173,10 +174,10 @@ Term Icmpv6Type(uint8_t type, const char* name) {
       {PayloadLoad{NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, kReg1}, Cmp{kReg1, NFT_CMP_EQ, U8(type)}},
       {}};
 }
-Term Hoplimit255() {
+Term Hoplimit(uint8_t value) {
   return {{Dep::kIpv6},
-          "ip6 hoplimit 255",
-          {PayloadLoad{NFT_PAYLOAD_NETWORK_HEADER, 7, 1, kReg1}, Cmp{kReg1, NFT_CMP_EQ, U8(255)}},
+          Format("ip6 hoplimit %u", value),
+          {PayloadLoad{NFT_PAYLOAD_NETWORK_HEADER, 7, 1, kReg1}, Cmp{kReg1, NFT_CMP_EQ, U8(value)}},
           {}};
 }
 
@@ -235,6 +236,21 @@ Term EndpointLookup(Address::Family f, bool source, bool marked, const std::stri
   text += std::string(v4 ? "ip " : "ip6 ") + (source ? "saddr" : "daddr") +
           " . meta l4proto . th " + (source ? "sport" : "dport") + " @" + set;
   return {{v4 ? Dep::kIpv4 : Dep::kIpv6}, text, insns, {}};
+}
+
+// `ct state established,related`: replies to what the table let out, and
+// ICMP errors about it (Packet Too Big). Using conntrack also makes the
+// kernel reassemble IPv6 fragments before the input hook, so fragmented
+// replies from an endpoint match like whole ones.
+Term EstablishedOrRelated() {
+  return {{},
+          "ct state established,related",
+          {CtLoad{NFT_CT_STATE, kReg1},
+           Bitwise{kReg1, kReg1, 4,
+                   HostU32(NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED)),
+                   HostU32(0)},
+           Cmp{kReg1, NFT_CMP_NEQ, HostU32(0)}},
+          {}};
 }
 
 // Drops what is addressed to an address the arrival interface does not
@@ -415,19 +431,21 @@ Ruleset BuildRuleset(const Policy& policy) {
   auto ndp = [&](const std::string& chain,
                  std::initializer_list<std::pair<uint8_t, const char*>> types) {
     for (auto [type, name] : types)
-      add(RuleBuilder(chain).Match(Icmpv6Type(type, name)).Match(Hoplimit255()).Accept());
+      add(RuleBuilder(chain).Match(Icmpv6Type(type, name)).Match(Hoplimit(255)).Accept());
   };
 
-  // input: loopback, tunnels, link housekeeping, then nothing addressed to
-  // another interface, then replies from the endpoints and (maybe) the LAN.
+  // input: loopback, tunnels, neighbour discovery; then nothing addressed to
+  // another interface; then DHCP, replies to what went out, the endpoints
+  // and (maybe) the LAN.
   add(RuleBuilder("input").Match(IfnameIs(false, "lo")).Accept());
   add(RuleBuilder("input").Match(IfnameInSet(false, "tunnels")).Accept());
-  add(RuleBuilder("input").Match(Nfproto(F::kIpv4)).Match(UdpPorts(67, 68)).Accept());
-  add(RuleBuilder("input").Match(AddressIn(true, "fe80::/10")).Match(UdpPorts(547, 546)).Accept());
   ndp("input", {{ND_ROUTER_ADVERT, "nd-router-advert"},
                 {ND_NEIGHBOR_SOLICIT, "nd-neighbor-solicit"},
                 {ND_NEIGHBOR_ADVERT, "nd-neighbor-advert"}});
   add(RuleBuilder("input").Match(NotAddressedToArrivalInterface()).CountedDrop(Stop::kSpoofed));
+  add(RuleBuilder("input").Match(Nfproto(F::kIpv4)).Match(UdpPorts(67, 68)).Accept());
+  add(RuleBuilder("input").Match(AddressIn(true, "fe80::/10")).Match(UdpPorts(547, 546)).Accept());
+  add(RuleBuilder("input").Match(EstablishedOrRelated()).Accept());
   add(RuleBuilder("input").Match(EndpointLookup(F::kIpv4, true, false, "endpoints4")).Accept());
   add(RuleBuilder("input").Match(EndpointLookup(F::kIpv6, true, false, "endpoints6")).Accept());
   if (policy.allow_lan) {
@@ -447,7 +465,12 @@ Ruleset BuildRuleset(const Policy& policy) {
             .CountedDrop(Stop::kIpv6));
   }
   add(RuleBuilder("forward").Match(IfnameInSet(true, "tunnels")).Accept());
-  add(RuleBuilder("forward").Match(IfnameInSet(false, "tunnels")).Accept());
+  // From a tunnel only replies: the VPN's side must not reach the LAN
+  // through this host.
+  add(RuleBuilder("forward")
+          .Match(IfnameInSet(false, "tunnels"))
+          .Match(EstablishedOrRelated())
+          .Accept());
   add(RuleBuilder("forward").CountedDrop(Stop::kForwarded));
 
   // output: loopback; our tunnel's own packets never into a tunnel; the
@@ -473,6 +496,17 @@ Ruleset BuildRuleset(const Policy& policy) {
   ndp("output", {{ND_ROUTER_SOLICIT, "nd-router-solicit"},
                  {ND_NEIGHBOR_SOLICIT, "nd-neighbor-solicit"},
                  {ND_NEIGHBOR_ADVERT, "nd-neighbor-advert"}});
+  // Multicast listener reports, so switches that snoop them keep
+  // forwarding neighbour discovery to us (link-local, hop limit 1).
+  constexpr uint8_t kMld2ListenerReport = 143;  // RFC 3810; not in glibc's icmp6.h
+  add(RuleBuilder("output")
+          .Match(Icmpv6Type(MLD_LISTENER_REPORT, "mld-listener-report"))
+          .Match(Hoplimit(1))
+          .Accept());
+  add(RuleBuilder("output")
+          .Match(Icmpv6Type(kMld2ListenerReport, "mld2-listener-report"))
+          .Match(Hoplimit(1))
+          .Accept());
   add(RuleBuilder("output").Match(Dport(Protocol::kUdp, 53)).CountedReject(Stop::kDns));
   add(RuleBuilder("output").Match(Dport(Protocol::kTcp, 53)).CountedReset(Stop::kDns));
   if (policy.allow_lan) {

@@ -58,6 +58,12 @@ NftnlPtr<nftnl_expr> Encode(const Insn& insn) {
       nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, i.set.c_str());
       return e;
     }
+    nftnl_expr* operator()(const CtLoad& i) const {
+      nftnl_expr* e = nftnl_expr_alloc("ct");
+      nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, i.key);
+      nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, i.dreg);
+      return e;
+    }
     nftnl_expr* operator()(const Fib& i) const {
       nftnl_expr* e = nftnl_expr_alloc("fib");
       nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS, i.flags);
@@ -115,6 +121,12 @@ Result<Insn> Decode(const nftnl_expr* e) {
   if (name == "lookup") {
     const char* set = nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET);
     return Insn{Lookup{u32(NFTNL_EXPR_LOOKUP_SREG), set ? set : ""}};
+  }
+  if (name == "ct") {
+    if (nftnl_expr_is_set(e, NFTNL_EXPR_CT_SREG) || nftnl_expr_is_set(e, NFTNL_EXPR_CT_DIR)) {
+      return Status::Error(_("the kernel's table has a ct expression we never install"));
+    }
+    return Insn{CtLoad{u32(NFTNL_EXPR_CT_KEY), u32(NFTNL_EXPR_CT_DREG)}};
   }
   if (name == "fib") {
     return Insn{

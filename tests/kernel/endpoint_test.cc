@@ -145,14 +145,13 @@ TEST_F(EndpointTest, FragmentedIpv4RepliesFromTheEndpointComeIn) {
   EXPECT_EQ(client.Receive(), 2);
 }
 
-// ENGINE BUG (demonstration, disabled so the suite stays green; run with
-// --gtest_also_run_disabled_tests): IPv6 reassembles only after the input
-// hook, and a non-first fragment has no transport header, so
-// `ip6 saddr . meta l4proto . th sport @endpoints6` never matches it and the
-// fragments are dropped as "inbound": every fragmented reply from an IPv6
-// endpoint (an OpenVPN server over UDPv6, a WireGuard peer behind a smaller
-// MTU) is lost. Seen: the client receives 0 of 2 and "inbound" counts the fragments.
-TEST_F(EndpointTest, DISABLED_FragmentedIpv6RepliesFromTheEndpointComeIn) {
+// IPv6 fragments are reassembled before the input hook only when conntrack
+// is in use; a non-first fragment has no transport header and could never
+// match `ip6 saddr . meta l4proto . th sport @endpoints6`. The table's
+// `ct state established,related` rule brings conntrack (and with it IPv6
+// defragmentation) in, so fragmented replies from an IPv6 endpoint arrive
+// whole. (Found by this test: before that rule they were all dropped.)
+TEST_F(EndpointTest, FragmentedIpv6RepliesFromTheEndpointComeIn) {
   UdpSocket client(world().client, "::", 40000);
   // Marked for output; input lets every endpoint's tuple in, marked or not.
   UdpSocket small(world().router, "2001:db8:ff::1", 51820);
@@ -164,14 +163,12 @@ TEST_F(EndpointTest, DISABLED_FragmentedIpv6RepliesFromTheEndpointComeIn) {
   EXPECT_EQ(world().Stopped(Stop::kInbound), inbound);
 }
 
-// CONTRACT GAP (demonstration, disabled like the one above): ICMP errors
-// about allowed traffic are not let in. An IPv6 router on the way to the
-// endpoint sends "packet too big" from its own address; the input chain
-// drops it as "inbound", the client never learns the path MTU, and every
-// datagram bigger than the path's MTU to the VPN server is lost for good
-// (IPv6 routers never fragment). Seen: the retried datagram never arrives
-// (0; without the table it arrives, in fragments).
-TEST_F(EndpointTest, DISABLED_PacketTooBigFromThePathComesIn) {
+// ICMP errors about allowed traffic come in: an IPv6 router on the way to
+// the endpoint sends "packet too big" from its own address, and the
+// `ct state related` rule lets it in, so the client learns the path MTU
+// and the retried datagram arrives in fragments. (Before that rule it was
+// dropped as "inbound" and every big datagram to the server was lost.)
+TEST_F(EndpointTest, PacketTooBigFromThePathComesIn) {
   // Beyond the router, over a 1280-byte link: a server at 2001:db8:ee::1.
   Netns far("f");
   world().router.Sysctl("net.ipv6.conf.all.forwarding", "1");

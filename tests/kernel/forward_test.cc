@@ -38,17 +38,38 @@ TEST_F(ForwardTest, GuestTrafficLeavesOnlyThroughTheTunnel) {
   EXPECT_EQ(at_router.Now(), 0u);
 }
 
-TEST_F(ForwardTest, InboundToTheGuestOnlyFromTheTunnel) {
+// Into the guest only replies come, and only through the tunnel: the VPN's
+// side cannot open connections to machines behind this host.
+TEST_F(ForwardTest, InboundToTheGuestOnlyRepliesThroughTheTunnel) {
   UdpSocket guest_socket(guest(), "0.0.0.0", 4501);
-  UdpSocket from_vpn(world().vpn, kVpnTun4, 4501);
-  EXPECT_EQ(from_vpn.SendTo(kGuest4, 4501, 2), 0);
-  EXPECT_EQ(guest_socket.Receive(), 2);
-
+  UdpSocket at_vpn(world().vpn, kVpnTun4, 4501);
   uint64_t forwarded = world().Stopped(Stop::kForwarded);
+  EXPECT_EQ(at_vpn.SendTo(kGuest4, 4501, 2), 0);
+  EXPECT_EQ(guest_socket.Receive(), 0) << "unsolicited from the tunnel side";
+  EXPECT_EQ(world().Stopped(Stop::kForwarded), forwarded + 2);
+
+  EXPECT_EQ(guest_socket.SendTo(kVpnTun4, 4501, 1), 0);
+  EXPECT_EQ(at_vpn.Receive(), 1);
+  EXPECT_EQ(at_vpn.SendTo(kGuest4, 4501, 2), 0);
+  EXPECT_EQ(guest_socket.Receive(), 2) << "replies to the guest";
+
+  forwarded = world().Stopped(Stop::kForwarded);
   UdpSocket from_router(world().router, "203.0.113.20", 4501);
   EXPECT_EQ(from_router.SendTo(kGuest4, 4501, 2), 0);
   EXPECT_EQ(guest_socket.Receive(), 0);
   EXPECT_EQ(world().Stopped(Stop::kForwarded), forwarded + 2);
+}
+
+// The VPN's side cannot reach the LAN through this host either.
+TEST_F(ForwardTest, TheTunnelSideCannotReachTheLanThroughTheHost) {
+  guest();  // turns forwarding on, as Docker or libvirt would
+  world().vpn.Ip("route add 192.168.1.0/24 via " + std::string(kClientTun4));
+  Tally at_router(world().router, "ip daddr 192.168.1.20 udp dport 4502");
+  UdpSocket from_vpn(world().vpn, kVpnTun4, 4502);
+  uint64_t forwarded = world().Stopped(Stop::kForwarded);
+  EXPECT_EQ(from_vpn.SendTo("192.168.1.20", 4502, 3), 0);
+  EXPECT_EQ(at_router.Await(0), 0u);
+  EXPECT_EQ(world().Stopped(Stop::kForwarded), forwarded + 3);
 }
 
 }  // namespace

@@ -38,9 +38,7 @@ std::string Comparable(const std::string& listing) {
 
 class GoldenKernelTest : public testing::Test {
  protected:
-  void SetUp() override {
-    NMKS_REQUIRE_ROOT();
-  }
+  void SetUp() override { NMKS_REQUIRE_ROOT(); }
 };
 
 TEST_F(GoldenKernelTest, FileAndWriterMakeTheSameTable) {

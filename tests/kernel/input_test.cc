@@ -50,6 +50,17 @@ TEST_F(InputTest, TunnelAddressOnThePhysicalLinkIsDropped) {
   EXPECT_EQ(victim.Receive(), 2);
 }
 
+// The DHCP client's port is no way in either: a "server answer" from the
+// LAN to the tunnel's address is dropped like anything else sent there.
+TEST_F(InputTest, DhcpClientPortOnTheTunnelAddressIsDropped) {
+  UdpSocket victim(world().client, kClientTun4, 68);
+  UdpSocket attacker(world().router, "192.168.1.1", 67);
+  ASSERT_TRUE(InstallWith(true).ok());
+  EXPECT_EQ(attacker.SendTo(kClientTun4, 68, 3), 0);
+  EXPECT_EQ(victim.Receive(), 0);
+  EXPECT_EQ(world().Stopped(Stop::kSpoofed), 3u);
+}
+
 TEST_F(InputTest, StillDroppedWithAllowLanFromALanAddress) {
   UdpSocket victim(world().client, kClientTun4, 7777);
   UdpSocket attacker(world().router, "192.168.1.1", 7777);
