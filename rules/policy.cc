@@ -46,6 +46,9 @@ Result<uint16_t> ParsePort(std::string_view text, std::string_view whole) {
 }  // namespace
 
 Result<Address> Address::Parse(std::string_view text) {
+  if (text.find('\0') != std::string_view::npos) {
+    return Status::Error(_("an address contains a NUL byte"));
+  }
   std::string s(text);
   Address a;
   if (s.find(':') == std::string::npos) {

@@ -29,6 +29,8 @@ TEST(AddressTest, RefusesWhatIsNotAnAddress) {
     EXPECT_FALSE(a.ok()) << bad;
   }
   EXPECT_NE(Address::Parse("vpn.example.net").message().find("vpn.example.net"), std::string::npos);
+  EXPECT_FALSE(Address::Parse(std::string("192.0.2.1\0junk", 14)).ok());
+  EXPECT_FALSE(Endpoint::Parse(std::string("192.0.2.1\0:51820", 16)).ok());
 }
 
 TEST(EndpointTest, ParsesTheCommandLineForm) {
