@@ -37,6 +37,7 @@
 #include "rules/ruleset.h"
 #include "rules/table_codec.h"
 #include "rules/table_writer.h"
+#include "tests/nmworld/nm_world.h"
 #include "tests/world/netns.h"
 
 namespace nmks::bench {
@@ -44,6 +45,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using world::Netns;
+uint64_t plugin_rss_ = 0, guard_rss_ = 0;
 using world::NetnsScope;
 
 double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
@@ -54,10 +56,9 @@ double Median(std::vector<double> v) {
   return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
 }
 
-[[noreturn]] void Die(const std::string& what) {
-  std::fprintf(stderr, "nm-killswitch-bench: %s\n", what.c_str());
-  std::exit(1);
-}
+// Throws, so every namespace and process made so far is cleaned up on the
+// way out.
+[[noreturn]] void Die(const std::string& what) { throw std::runtime_error(what); }
 
 Policy PolicyWith(size_t endpoints, uint16_t port_base = 1024) {
   Policy p;
@@ -222,12 +223,13 @@ struct Pair {
 };
 
 // Bytes per second received over `seconds`.
-double Throughput(const Pair& pair, bool tcp, const char* to, uint16_t port, double seconds) {
+double Throughput(const Netns& sender, const Netns& receiver, bool tcp, const char* to,
+                  uint16_t port, double seconds) {
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> received{0};
   std::atomic<bool> ready{false};
   std::thread rx([&] {
-    NetnsScope in(pair.receiver);
+    NetnsScope in(receiver);
     int ls = socket(AF_INET, tcp ? SOCK_STREAM : SOCK_DGRAM, 0);
     int one = 1, big = 4 << 20;
     setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -258,7 +260,7 @@ double Throughput(const Pair& pair, bool tcp, const char* to, uint16_t port, dou
   uint64_t at_start = 0;
   Clock::time_point t0, t1;
   std::thread tx([&] {
-    NetnsScope in(pair.sender);
+    NetnsScope in(sender);
     int fd = socket(AF_INET, tcp ? SOCK_STREAM : SOCK_DGRAM, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
@@ -328,7 +330,8 @@ void PacketCost() {
     for (int r = 0; r < rounds; ++r) {
       for (size_t c = 0; c < cases.size(); ++c) {
         cases[c].set_up();
-        results[c].push_back(Throughput(pair, tcp, cases[c].to, tcp ? 5201 : 5202, seconds));
+        results[c].push_back(
+            Throughput(pair.sender, pair.receiver, tcp, cases[c].to, tcp ? 5201 : 5202, seconds));
       }
     }
     double base = Median(results[0]);
@@ -391,6 +394,115 @@ void RepairTime() {
       "owner mode (Linux >= 6.9) there is no gap: the kernel refuses the deletion.\n\n");
 }
 
+// --- 4. the VPN plugin with a real NetworkManager --------------------------------
+
+uint64_t RssKb(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6));
+  }
+  return 0;
+}
+
+// PIDs of processes named `comm` in the network namespace of `ns`.
+std::vector<pid_t> Pids(const Netns& ns, const std::string& comm) {
+  std::vector<pid_t> out;
+  struct stat want;
+  if (fstat(ns.fd(), &want) != 0) return out;
+  for (int pid = 1; pid < 4194304; ++pid) {
+    std::string base = "/proc/" + std::to_string(pid);
+    struct stat st;
+    if (stat((base + "/ns/net").c_str(), &st) != 0) {
+      if (errno == ENOENT && pid > 65536) break;
+      continue;
+    }
+    if (st.st_ino != want.st_ino) continue;
+    std::ifstream in(base + "/comm");
+    std::string name;
+    std::getline(in, name);
+    if (name == comm) out.push_back(pid);
+  }
+  return out;
+}
+
+// Milliseconds until the tunnel carries traffic again, polling every 5 ms.
+double UntilTunnelFlows(nmworld::NmWorld& w, Clock::time_point t0, uint64_t baseline,
+                        int timeout_s) {
+  auto deadline = t0 + std::chrono::seconds(timeout_s);
+  while (Clock::now() < deadline) {
+    if (w.Now().tunneled > baseline) return Ms(Clock::now() - t0);
+    usleep(5000);
+  }
+  Die("traffic did not come back through the tunnel");
+}
+
+void PluginTimings() {
+  std::printf("## The VPN plugin with a real NetworkManager (median of 5)\n\n");
+  nmworld::Options o;
+  o.build_dir = NMKS_BUILD_DIR;
+  nmworld::NmWorld w(o);
+  w.ImportVpn();
+  std::vector<double> up_ms, link_ms;
+  for (int i = 0; i < 5; ++i) {
+    uint64_t base = w.Now().tunneled;
+    auto t0 = Clock::now();
+    auto up = w.Up();
+    if (!up.ok()) Die("nmcli connection up failed: " + up.output);
+    up_ms.push_back(UntilTunnelFlows(w, t0, base, 30));
+    w.LinkDown();
+    sleep(8);  // longer than NetworkManager's 6 s carrier grace: the VPN goes down
+    base = w.Now().tunneled;
+    t0 = Clock::now();
+    w.LinkUp();
+    link_ms.push_back(UntilTunnelFlows(w, t0, base, 60));
+    if (!w.WaitVpnActive(30)) Die("the VPN did not come back");
+    auto down = w.Down();
+    if (!down.ok()) Die("nmcli connection down failed: " + down.output);
+    sleep(1);
+  }
+  std::printf("| what | median | worst |\n|---|---:|---:|\n");
+  auto row = [](const char* what, std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    std::printf("| %s | %.0f ms | %.0f ms |\n", what, Median(v), v.back());
+  };
+  row("`nmcli connection up` to the first packet through the tunnel", up_ms);
+  row("cable back to traffic through the tunnel (VPN re-activated as the LAN's secondary)",
+      link_ms);
+  std::printf("\n");
+
+  // Throughput through the same tunnel with and without the kill switch.
+  w.StopTraffic();
+  std::vector<double> with, without;
+  for (int i = 0; i < 3; ++i) {
+    for (bool engaged : {true, false}) {
+      auto m = w.Nmcli({"connection", "modify", "wg0", "+vpn.data",
+                        std::string("kill-switch=") + (engaged ? "on" : "off")});
+      if (!m.ok()) Die("nmcli modify failed: " + m.output);
+      if (!w.Up().ok()) Die("nmcli connection up failed");
+      if (!w.WaitVpnActive(30)) Die("the VPN did not come up");
+      sleep(1);
+      (engaged ? with : without)
+          .push_back(Throughput(w.client, w.internet, true, nmworld::kWeb4, 5301, 3.0));
+      if (engaged) {
+        for (pid_t pid : Pids(w.client, "nm-killswitch-s")) plugin_rss_ = RssKb(pid);
+        for (pid_t pid : Pids(w.client, "nm-killswitch-g")) guard_rss_ = RssKb(pid);
+      }
+      w.Down();
+      sleep(1);
+    }
+  }
+  std::printf("| TCP through the WireGuard tunnel (wireguard-go) | throughput |\n|---|---:|\n");
+  std::printf("| kill switch engaged | %.0f Mbit/s |\n", Median(with) * 8 / 1e6);
+  std::printf("| kill switch off | %.0f Mbit/s |\n", Median(without) * 8 / 1e6);
+  std::printf("| ratio engaged / off | %.3f |\n\n", Median(with) / Median(without));
+  std::printf("| process | resident memory while connected |\n|---|---:|\n");
+  std::printf("| nm-killswitch-service | %llu KiB |\n",
+              static_cast<unsigned long long>(plugin_rss_));
+  std::printf("| nm-killswitch-guard | %llu KiB |\n\n",
+              static_cast<unsigned long long>(guard_rss_));
+}
+
 }  // namespace
 }  // namespace nmks::bench
 
@@ -401,8 +513,14 @@ int main(int argc, char** argv) {
   }
   std::string only = argc > 1 ? argv[1] : "";
   std::printf("# nm-killswitch benchmark\n\n");
-  if (only.empty() || only == "engage") nmks::bench::EngageLatency();
-  if (only.empty() || only == "packets") nmks::bench::PacketCost();
-  if (only.empty() || only == "repair") nmks::bench::RepairTime();
+  try {
+    if (only.empty() || only == "engage") nmks::bench::EngageLatency();
+    if (only.empty() || only == "packets") nmks::bench::PacketCost();
+    if (only.empty() || only == "repair") nmks::bench::RepairTime();
+    if (only.empty() || only == "plugin") nmks::bench::PluginTimings();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "nm-killswitch-bench: %s\n", e.what());
+    return 1;
+  }
   return 0;
 }

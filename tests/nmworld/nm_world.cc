@@ -1,0 +1,519 @@
+#include "tests/nmworld/nm_world.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace nmks::nmworld {
+namespace {
+
+using world::CommandResult;
+
+constexpr char kPhysUuid[] = "5c8b6b8e-7a7c-4b84-9a53-6c1f3e1d2a01";
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void WriteFile(const std::string& path, const std::string& text, mode_t mode = 0644) {
+  std::ofstream(path) << text;
+  chmod(path.c_str(), mode);
+}
+
+std::string Trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+void Must(const CommandResult& r, const std::string& what) {
+  if (!r.ok()) throw std::runtime_error(what + " failed: " + r.output);
+}
+
+uint64_t Counter(const world::Netns& ns, const char* name) {
+  CommandResult r = ns.Run({"nft", "list", "counter", "inet", "nmworld", name});
+  size_t at = r.output.find("packets ");
+  return at == std::string::npos ? 0 : std::stoull(r.output.substr(at + 8));
+}
+
+ino_t NetnsInode(pid_t pid) {
+  struct stat st;
+  if (stat(("/proc/" + std::to_string(pid) + "/ns/net").c_str(), &st) != 0) return 0;
+  return st.st_ino;
+}
+
+// PIDs of processes named `comm` in the network namespace of `ns`.
+std::vector<pid_t> FindInNetns(const world::Netns& ns, const std::string& comm) {
+  struct stat want;
+  std::vector<pid_t> out;
+  if (fstat(ns.fd(), &want) != 0) return out;
+  DIR* d = opendir("/proc");
+  if (d == nullptr) return out;
+  while (dirent* e = readdir(d)) {
+    pid_t pid = atoi(e->d_name);
+    if (pid <= 0) continue;
+    if (Trim(ReadFile("/proc/" + std::to_string(pid) + "/comm")) != comm) continue;
+    if (NetnsInode(pid) == want.st_ino) out.push_back(pid);
+  }
+  closedir(d);
+  return out;
+}
+
+}  // namespace
+
+NmWorld::NmWorld(Options options) : options_(std::move(options)) {
+  char tmpl[] = "/tmp/nmks-nmworld.XXXXXX";
+  if (mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
+  dir_ = tmpl;
+  chmod(dir_.c_str(), 0755);
+  for (const char* d :
+       {"etc-nm", "etc-nm/conf.d", "etc-nm/system-connections", "etc-nm/dispatcher.d",
+        "etc-nm/dispatcher.d/pre-up.d", "etc-nm/dispatcher.d/pre-down.d", "varlib-nm", "vpn",
+        "empty", "run", "state"}) {
+    mkdir(Path(d).c_str(), 0755);
+  }
+  try {
+    BuildNetwork();
+    WriteNmFiles();
+    // The private system bus.
+    WriteFile(Path("bus.conf"),
+              "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\""
+              " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
+              "<busconfig><type>system</type><listen>unix:path=" +
+                  Path("bus.sock") +
+                  "</listen><auth>EXTERNAL</auth><policy context=\"default\"><allow user=\"*\"/>"
+                  "<allow own=\"*\"/><allow send_type=\"method_call\"/><allow "
+                  "send_destination=\"*\" eavesdrop=\"true\"/><allow eavesdrop=\"true\"/>"
+                  "</policy></busconfig>\n");
+    bus_address_ = "unix:path=" + Path("bus.sock");
+    bus_ = Spawn("dbus-daemon", {"dbus-daemon", "--config-file=" + Path("bus.conf"), "--nofork"},
+                 nullptr);
+    for (int i = 0; i < 100 && access(Path("bus.sock").c_str(), F_OK) != 0; ++i) usleep(20000);
+    StartHolder();
+    StartServer();
+    if (options_.start_guard) StartGuard();
+    if (options_.traffic) StartTraffic();
+    if (options_.start_nm) StartNetworkManager();
+  } catch (...) {
+    this->~NmWorld();
+    throw;
+  }
+}
+
+NmWorld::~NmWorld() {
+  Stop(traffic_);
+  Stop(nm_);
+  // The plugin and its wireguard-go go with NetworkManager (watch-peer, parent
+  // death signal); make sure, by PID, within the client namespace only.
+  for (pid_t pid : FindInNetns(client, "nm-killswitch-s")) kill(pid, SIGKILL);
+  for (pid_t pid : FindInNetns(client, "wireguard-go")) kill(pid, SIGKILL);
+  Stop(guard_);
+  Stop(server_);
+  Stop(holder_, true);
+  Stop(bus_);
+  if (!dir_.empty() && std::getenv("NMKS_KEEP_WORLD") == nullptr) {
+    world::Run({"rm", "-rf", dir_});
+  }
+}
+
+std::string NmWorld::Path(const char* relative) const { return dir_ + "/" + relative; }
+
+Process NmWorld::Spawn(const std::string& name, const std::vector<std::string>& argv,
+                       const world::Netns* ns) {
+  Process p;
+  p.name = name;
+  p.log = dir_ + "/" + name + ".log";
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e; ++e) {
+    if (strncmp(*e, "DBUS_SYSTEM_BUS_ADDRESS=", 24) != 0) env_strings.push_back(*e);
+  }
+  env_strings.push_back("DBUS_SYSTEM_BUS_ADDRESS=" + bus_address_);
+  std::vector<char*> args, env;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  for (auto& e : env_strings) env.push_back(e.data());
+  env.push_back(nullptr);
+  int ns_fd = ns ? ns->fd() : -1;
+  int log = open(p.log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (ns_fd >= 0 && setns(ns_fd, CLONE_NEWNET) != 0) _exit(126);
+    setpgid(0, 0);
+    int devnull = open("/dev/null", O_RDONLY);
+    dup2(devnull, 0);
+    if (log >= 0) {
+      dup2(log, 1);
+      dup2(log, 2);
+    }
+    execvpe(args[0], args.data(), env.data());
+    _exit(127);
+  }
+  if (log >= 0) close(log);
+  p.pid = pid;
+  return p;
+}
+
+void NmWorld::Stop(Process& p, bool kill_it) {
+  if (p.pid <= 0) return;
+  kill(p.pid, kill_it ? SIGKILL : SIGTERM);
+  for (int i = 0; i < 300; ++i) {
+    if (waitpid(p.pid, nullptr, WNOHANG) == p.pid) {
+      p.pid = -1;
+      return;
+    }
+    usleep(10000);
+  }
+  kill(p.pid, SIGKILL);
+  waitpid(p.pid, nullptr, 0);
+  p.pid = -1;
+}
+
+void NmWorld::BuildNetwork() {
+  Must(world::Run({"ip", "link", "add", "eth0", "netns", client.name(), "type", "veth", "peer",
+                   "name", "lan", "netns", router.name()}),
+       "veth client-router");
+  Must(world::Run({"ip", "link", "add", "wan", "netns", router.name(), "type", "veth", "peer",
+                   "name", "wan", "netns", internet.name()}),
+       "veth router-internet");
+  for (const world::Netns* ns : {&client, &router, &internet}) {
+    ns->Sysctl("net.ipv6.conf.all.keep_addr_on_down", "1");
+    ns->Sysctl("net.ipv6.conf.default.keep_addr_on_down", "1");
+  }
+  router.Sysctl("net.ipv4.ip_forward", "1");
+  router.Sysctl("net.ipv6.conf.all.forwarding", "1");
+  internet.Sysctl("net.ipv4.ip_forward", "1");
+  internet.Sysctl("net.ipv6.conf.all.forwarding", "1");
+  router.Ip(
+      "addr add 198.51.100.1/24 dev lan\n"
+      "addr add 2001:db8:100::1/64 dev lan nodad\n"
+      "link set lan up\n"
+      "addr add 203.0.113.254/24 dev wan\n"
+      "addr add 2001:db8:300::fe/64 dev wan nodad\n"
+      "link set wan up");
+  internet.Ip(
+      "addr add 203.0.113.1/24 dev wan\n"
+      "addr add 2001:db8:300::1/64 dev wan nodad\n"
+      "link set wan up\n"
+      "route add 198.51.100.0/24 via 203.0.113.254\n"
+      "route add 2001:db8:100::/64 via 2001:db8:300::fe\n"
+      "addr add 203.0.113.80/32 dev lo\n"
+      "addr add 203.0.113.53/32 dev lo\n"
+      "addr add 2001:db8:300::80/128 dev lo nodad");
+  // The counters: at the router everything the client sends, apart from
+  // link housekeeping, with the VPN's own encrypted flow counted apart; at
+  // the VPN server what comes out of the tunnel.
+  Must(router.Run({"nft", "-f", "-"},
+                  "table inet nmworld {\n"
+                  "  counter sent {}\n  counter vpn {}\n"
+                  "  chain pre {\n"
+                  "    type filter hook prerouting priority -300; policy accept;\n"
+                  "    iifname \"lan\" icmpv6 type { nd-router-solicit, nd-neighbor-solicit, "
+                  "nd-neighbor-advert } return\n"
+                  "    iifname \"lan\" udp sport 68 udp dport 67 return\n"
+                  "    iifname \"lan\" ip daddr 203.0.113.1 udp dport 51820 counter name vpn "
+                  "return\n"
+                  "    iifname \"lan\" meta nfproto { ipv4, ipv6 } counter name sent\n"
+                  "  }\n}\n"),
+       "router counters");
+  Must(internet.Run({"nft", "-f", "-"},
+                    "table inet nmworld {\n"
+                    "  counter tunneled {}\n"
+                    "  chain pre {\n"
+                    "    type filter hook prerouting priority -300; policy accept;\n"
+                    "    iifname \"wgs\" icmpv6 type { nd-router-solicit, nd-neighbor-solicit, "
+                    "nd-neighbor-advert } return\n"
+                    "    iifname \"wgs\" counter name tunneled\n"
+                    "  }\n}\n"),
+       "internet counters");
+}
+
+void NmWorld::WriteNmFiles() {
+  auto key = world::Run({"wg", "genkey"});
+  Must(key, "wg genkey");
+  std::string client_key = Trim(key.output);
+  auto pub = world::Run({"wg", "pubkey"}, client_key + "\n");
+  Must(pub, "wg pubkey");
+  client_public_key_ = Trim(pub.output);
+  key = world::Run({"wg", "genkey"});
+  Must(key, "wg genkey");
+  std::string server_key = Trim(key.output);
+  pub = world::Run({"wg", "pubkey"}, server_key + "\n");
+  std::string server_public = Trim(pub.output);
+
+  WriteFile(Path("wg0.conf"),
+            "[Interface]\n"
+            "PrivateKey = " +
+                client_key +
+                "\n"
+                "Address = 192.0.2.2/32, 2001:db8:200::2/128\n"
+                "DNS = 192.0.2.1\n\n"
+                "[Peer]\n"
+                "PublicKey = " +
+                server_public +
+                "\n"
+                "Endpoint = 203.0.113.1:51820\n"
+                "AllowedIPs = 0.0.0.0/0, ::/0\n"
+                "PersistentKeepalive = 5\n",
+            0600);
+  WriteFile(Path("wgs.conf"),
+            "[Interface]\nPrivateKey = " + server_key +
+                "\nListenPort = 51820\n\n"
+                "[Peer]\nPublicKey = " +
+                client_public_key_ + "\nAllowedIPs = 192.0.2.2/32, 2001:db8:200::2/128\n",
+            0600);
+
+  WriteFile(Path("etc-nm/NetworkManager.conf"),
+            "[main]\nplugins=keyfile\ndns=none\nrc-manager=unmanaged\nhostname-mode=none\n"
+            "auth-polkit=false\ndhcp=internal\nno-auto-default=*\n\n"
+            "[keyfile]\npath=/etc/NetworkManager/system-connections\n\n"
+            "[connectivity]\nenabled=false\n\n"
+            "[logging]\nlevel=INFO\ndomains=DEFAULT,VPN:DEBUG,VPN_PLUGIN:DEBUG,DEVICE:DEBUG\n");
+  WriteFile(Path("etc-nm/system-connections/lan.nmconnection"),
+            std::string("[connection]\nid=lan\nuuid=") + kPhysUuid +
+                "\ntype=ethernet\ninterface-name=eth0\nautoconnect=true\n\n[ethernet]\n\n"
+                "[ipv4]\nmethod=manual\naddress1=198.51.100.2/24,198.51.100.1\n\n"
+                "[ipv6]\nmethod=manual\naddress1=2001:db8:100::2/64,2001:db8:100::1\n"
+                "addr-gen-mode=eui64\n",
+            0600);
+  WriteFile(Path("resolv.conf"), "nameserver 203.0.113.53\n");
+  if (options_.install_root.empty()) {
+    WriteFile(Path("vpn/nm-killswitch-service.name"),
+              "[VPN Connection]\nname=killswitch\nservice=org.freedesktop.NetworkManager."
+              "killswitch\nprogram=" +
+                  options_.build_dir +
+                  "/nm-plugin/nm-killswitch-service\nsupports-multiple-connections=true\n\n"
+                  "[libnm]\nplugin=" +
+                  options_.build_dir + "/nm-plugin/libnm-vpn-plugin-killswitch.so\n");
+  }
+}
+
+void NmWorld::StartHolder() {
+  // A process that holds NetworkManager's mount namespace: /sys read-only
+  // (so NetworkManager runs without udev and manages the veth), and private
+  // copies of everything NetworkManager reads or writes.
+  std::string binds =
+      "set -e\n"
+      // A sysfs of this network namespace, read-only.
+      "mount -t sysfs -o ro sysfs /sys\n";
+  if (!options_.install_root.empty()) {
+    binds += "mount -t overlay overlay -o lowerdir=" + options_.install_root + "/usr:/usr /usr\n";
+  } else {
+    binds += "mount --bind " + Path("vpn") + " /usr/lib/NetworkManager/VPN\n";
+  }
+  binds += "mount --bind " + Path("etc-nm") + " /etc/NetworkManager\n" + "mount --bind " +
+           Path("varlib-nm") + " /var/lib/NetworkManager\n" + "mount --bind " + Path("empty") +
+           " /usr/lib/NetworkManager/dispatcher.d\n" + "mount --bind " + Path("empty") +
+           " /usr/lib/NetworkManager/conf.d\n" + "mount --bind " + Path("resolv.conf") +
+           " /etc/resolv.conf\n" + "mount --bind " + Path("run") + " /run\n" +
+           "mkdir -p /run/NetworkManager\n"
+           "hostname nmks-client\n"
+           "touch " +
+           Path("holder.ready") + "\n" + "exec sleep infinity\n";
+  holder_ = Spawn("holder", {"unshare", "-m", "-u", "--propagation", "private", "sh", "-c", binds},
+                  &client);
+  for (int i = 0; i < 200 && access(Path("holder.ready").c_str(), F_OK) != 0; ++i) usleep(20000);
+  if (access(Path("holder.ready").c_str(), F_OK) != 0) {
+    throw std::runtime_error("NetworkManager's mount namespace could not be made: " +
+                             ReadFile(holder_.log));
+  }
+}
+
+std::vector<std::string> NmWorld::InHolder(const std::vector<std::string>& argv) const {
+  std::vector<std::string> out = {"nsenter", "-t", std::to_string(holder_.pid), "-m", "-n",
+                                  "-u",      "--"};
+  out.insert(out.end(), argv.begin(), argv.end());
+  return out;
+}
+
+void NmWorld::StartServer() {
+  // wireguard-go with a /run of its own, so its socket is nobody else's.
+  server_ = Spawn("server",
+                  {"unshare", "-m", "--propagation", "private", "sh", "-c",
+                   "mount -t tmpfs tmpfs /run && mkdir -p /run/wireguard && "
+                   "WG_PROCESS_FOREGROUND=1 exec wireguard-go -f wgs"},
+                  &internet);
+  for (int i = 0; i < 200; ++i) {
+    if (internet.Run({"ip", "link", "show", "wgs"}).ok() &&
+        world::Run({"nsenter", "-t", std::to_string(server_.pid), "-m", "-n", "wg", "setconf",
+                    "wgs", Path("wgs.conf")})
+            .ok()) {
+      internet.Ip(
+          "addr add 192.0.2.1/24 dev wgs\n"
+          "addr add 2001:db8:200::1/64 dev wgs nodad\n"
+          "link set wgs up");
+      return;
+    }
+    usleep(20000);
+  }
+  throw std::runtime_error("the VPN server did not start: " + ReadFile(server_.log));
+}
+
+void NmWorld::StartGuard() {
+  std::vector<std::string> argv;
+  std::string guard = options_.install_root.empty()
+                          ? options_.build_dir + "/guard/nm-killswitch-guard"
+                          : "/usr/sbin/nm-killswitch-guard";
+  guard_ = Spawn(
+      "guard",
+      InHolder({guard, "--state-file", Path("state/state"), "--boot-file", Path("state/boot.nft")}),
+      nullptr);
+  for (int i = 0; i < 200; ++i) {
+    if (Killswitch({"status"}).ok()) return;
+    usleep(20000);
+  }
+  throw std::runtime_error("the guard did not start: " + ReadFile(guard_.log));
+}
+
+void NmWorld::KillGuard() { Stop(guard_, true); }
+
+void NmWorld::StartNetworkManager() {
+  nm_ = Spawn(
+      "NetworkManager",
+      InHolder({"NetworkManager", "--debug", "--config=/etc/NetworkManager/NetworkManager.conf"}),
+      nullptr);
+  if (!WaitLanActive(30)) {
+    throw std::runtime_error("NetworkManager did not bring the LAN up: " + Logs());
+  }
+}
+
+void NmWorld::StopNetworkManager(bool kill_it) { Stop(nm_, kill_it); }
+
+void NmWorld::StartTraffic() {
+  std::string traffic =
+      options_.build_dir.empty() ? "nmks-traffic" : options_.build_dir + "/demo/nmks-traffic";
+  traffic_ = Spawn("traffic",
+                   {traffic, "--rate", "50", "--udp", std::string(kWeb4) + ":9", "--tcp",
+                    std::string(kWeb4) + ":443", "--dns", kDns4, "--udp",
+                    std::string("[") + kWeb6 + "]:9", "--tcp", std::string("[") + kWeb6 + "]:443"},
+                   &client);
+}
+
+void NmWorld::StopTraffic() { Stop(traffic_); }
+
+CommandResult NmWorld::Nmcli(const std::vector<std::string>& args, int timeout_s) {
+  std::vector<std::string> argv = {"env", "DBUS_SYSTEM_BUS_ADDRESS=" + bus_address_, "timeout",
+                                   std::to_string(timeout_s), "nmcli"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return world::Run(InHolder(argv));
+}
+
+CommandResult NmWorld::Killswitch(const std::vector<std::string>& args) {
+  std::string cli = options_.install_root.empty() ? options_.build_dir + "/cli/nm-killswitch"
+                                                  : "/usr/bin/nm-killswitch";
+  std::vector<std::string> argv = {"env", "DBUS_SYSTEM_BUS_ADDRESS=" + bus_address_, cli};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return world::Run(InHolder(argv));
+}
+
+CommandResult NmWorld::InClient(const std::vector<std::string>& argv) {
+  return world::Run(InHolder(argv));
+}
+
+void NmWorld::ImportVpn() {
+  Must(Nmcli({"connection", "import", "type", "killswitch", "file", Path("wg0.conf")}),
+       "nmcli connection import");
+  std::vector<std::string> modify = {"connection",
+                                     "modify",
+                                     "wg0",
+                                     "vpn.persistent",
+                                     options_.persistent ? "yes" : "no",
+                                     "+vpn.data",
+                                     "kill-switch=" + options_.kill_switch};
+  if (options_.block_at_boot) {
+    modify.push_back("+vpn.data");
+    modify.push_back("block-at-boot=yes");
+  }
+  Must(Nmcli(modify), "nmcli connection modify");
+  if (options_.secondary) {
+    Must(Nmcli({"connection", "modify", "lan", "connection.secondaries", VpnUuid()}),
+         "nmcli secondaries");
+  }
+}
+
+std::string NmWorld::VpnUuid() {
+  return Trim(Nmcli({"-g", "connection.uuid", "connection", "show", "wg0"}).output);
+}
+
+CommandResult NmWorld::Up() { return Nmcli({"connection", "up", "wg0"}, 90); }
+CommandResult NmWorld::Down() { return Nmcli({"connection", "down", "wg0"}, 60); }
+
+bool NmWorld::WaitActive(const std::string& name, int seconds) {
+  for (int i = 0; i < seconds * 10; ++i) {
+    CommandResult r = Nmcli({"-t", "-f", "NAME,STATE", "connection", "show", "--active"}, 5);
+    if (r.output.find(name + ":activated") != std::string::npos) return true;
+    usleep(100000);
+  }
+  return false;
+}
+
+bool NmWorld::WaitVpnActive(int seconds) { return WaitActive("wg0", seconds); }
+bool NmWorld::WaitLanActive(int seconds) { return WaitActive("lan", seconds); }
+
+void NmWorld::ServerDown() { internet.Ip("link set wan down"); }
+void NmWorld::ServerUp() {
+  internet.Ip("link set wan up");
+  internet.Sh(
+      "ip route replace 198.51.100.0/24 via 203.0.113.254; "
+      "ip -6 route replace 2001:db8:100::/64 via 2001:db8:300::fe");
+}
+void NmWorld::LinkDown() { router.Ip("link set lan down"); }
+void NmWorld::LinkUp() { router.Ip("link set lan up"); }
+
+void NmWorld::MoveClientAddress() {
+  // On the device only (as a new DHCP lease would), not in the profile.
+  Must(Nmcli({"device", "modify", "eth0", "ipv4.addresses", std::string(kClientLan4Moved) + "/24",
+              "ipv4.gateway", "198.51.100.1"}),
+       "move address");
+}
+
+bool NmWorld::KillWireguardGo() {
+  auto pids = FindInNetns(client, "wireguard-go");
+  for (pid_t pid : pids) kill(pid, SIGKILL);
+  return !pids.empty();
+}
+
+bool NmWorld::KillPlugin() {
+  auto pids = FindInNetns(client, "nm-killswitch-s");
+  for (pid_t pid : pids) kill(pid, SIGKILL);
+  return !pids.empty();
+}
+
+Counts NmWorld::Now() const { return {Counter(router, "sent"), Counter(internet, "tunneled")}; }
+
+bool NmWorld::WaitTunnelFlows(uint64_t packets, int seconds) {
+  uint64_t start = Now().tunneled;
+  for (int i = 0; i < seconds * 10; ++i) {
+    if (Now().tunneled >= start + packets) return true;
+    usleep(100000);
+  }
+  return false;
+}
+
+std::string NmWorld::Logs() const {
+  std::string out;
+  for (const Process* p : {&nm_, &guard_, &server_, &traffic_}) {
+    std::string text = ReadFile(p->log);
+    if (text.size() > 6000) text = "...\n" + text.substr(text.size() - 6000);
+    out += "--- " + p->name + " ---\n" + text + "\n";
+  }
+  return out;
+}
+
+}  // namespace nmks::nmworld

@@ -1,0 +1,141 @@
+// A whole machine with NetworkManager, for the end-to-end tests and the
+// demo: a client namespace where a real NetworkManager runs on a private
+// system bus (in its own mount namespace, with our VPN plugin registered
+// there only), a router namespace that is the client's LAN gateway and
+// counts every packet the client sends, and an "internet" namespace with a
+// wireguard-go VPN server and the destinations the client's traffic goes
+// to. Only documentation addresses, only namespaces the world made; every
+// process it starts is stopped by PID when it goes, and nothing is left.
+//
+//   client (NetworkManager)         router                    internet
+//   eth0 198.51.100.2 ---------- lan 198.51.100.1
+//        2001:db8:100::2              2001:db8:100::1
+//                                 wan 203.0.113.254 ------ wan 203.0.113.1 (VPN server :51820)
+//                                     2001:db8:300::fe         2001:db8:300::1
+//   VPN: 192.0.2.2, 2001:db8:200::2  (tunnel)              wgs 192.0.2.1, 2001:db8:200::1
+//   destinations: 203.0.113.80, [2001:db8:300::80] (web), 203.0.113.53 (DNS), on internet's lo
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "rules/status.h"
+#include "tests/world/netns.h"
+#include "tests/world/tally.h"
+
+namespace nmks::nmworld {
+
+inline constexpr char kServer4[] = "203.0.113.1";
+inline constexpr char kWeb4[] = "203.0.113.80";
+inline constexpr char kWeb6[] = "2001:db8:300::80";
+inline constexpr char kDns4[] = "203.0.113.53";
+inline constexpr char kClientLan4[] = "198.51.100.2";
+inline constexpr char kClientLan4Moved[] = "198.51.100.3";
+
+struct Options {
+  // Where the binaries come from: a build directory (the .name file points
+  // into it) or, with install_root set, a `meson install --destdir` tree
+  // laid over /usr in NetworkManager's mount namespace.
+  std::string build_dir;
+  std::string install_root;
+  std::string kill_switch = "on";  // vpn.data kill-switch
+  bool block_at_boot = false;
+  // vpn.persistent: the VPN stays up while the LAN is gone. NetworkManager
+  // 1.42 cannot combine it with `secondary`: when the LAN comes back it fails
+  // the LAN's activation because its secondary VPN "is already active".
+  bool persistent = false;
+  bool secondary = true;  // the LAN profile brings the VPN up (NM's way to autoconnect a VPN)
+  bool start_nm = true;   // false: the test loads a boot ruleset first
+  bool start_guard = true;
+  bool traffic = true;  // unprivileged UDP, TCP and DNS, IPv4 and IPv6, all the time
+};
+
+// A process the world started, stopped by PID.
+struct Process {
+  pid_t pid = -1;
+  std::string name;
+  std::string log;
+};
+
+// Packets counted so far.
+struct Counts {
+  uint64_t leaked = 0;    // reached the router outside the VPN's encrypted flow
+  uint64_t tunneled = 0;  // came out of the tunnel at the VPN server
+};
+
+class NmWorld {
+ public:
+  explicit NmWorld(Options options);  // throws std::runtime_error if the world cannot be made
+  ~NmWorld();
+  NmWorld(const NmWorld&) = delete;
+  NmWorld& operator=(const NmWorld&) = delete;
+
+  // --- parts ---
+  void StartNetworkManager();
+  void StopNetworkManager(bool kill = false);
+  void StartGuard();
+  void KillGuard();
+  void StartTraffic();
+  void StopTraffic();
+
+  // --- commands, inside NetworkManager's namespaces, on the private bus ---
+  world::CommandResult Nmcli(const std::vector<std::string>& args, int timeout_s = 60);
+  world::CommandResult Killswitch(const std::vector<std::string>& args);
+  world::CommandResult InClient(const std::vector<std::string>& argv);
+  // nmcli connection import of the world's wg-quick file; the VPN is "wg0".
+  void ImportVpn();
+  world::CommandResult Up();
+  world::CommandResult Down();
+  std::string VpnUuid();
+  // Wait until NetworkManager says the VPN (the LAN) is activated.
+  bool WaitVpnActive(int seconds);
+  bool WaitLanActive(int seconds);
+
+  // --- failures ---
+  void ServerDown();  // the VPN server stops answering
+  void ServerUp();
+  void LinkDown();  // the client's cable is pulled (carrier lost)
+  void LinkUp();
+  void MoveClientAddress();  // 198.51.100.2 -> .3, as a new DHCP lease would
+  bool KillWireguardGo();    // the client's wireguard-go; false if none ran
+  bool KillPlugin();         // nm-killswitch-service; false if none ran
+
+  // --- counting ---
+  Counts Now() const;
+  // Waits until traffic flows through the tunnel again (tunneled grows by
+  // `packets` within `seconds`).
+  bool WaitTunnelFlows(uint64_t packets, int seconds);
+  const std::string& dir() const { return dir_; }
+  std::string Logs() const;  // the tails of every log, for a failing test
+
+  world::Netns client{"nc"};
+  world::Netns router{"nr"};
+  world::Netns internet{"ni"};
+
+ private:
+  Process Spawn(const std::string& name, const std::vector<std::string>& argv,
+                const world::Netns* ns);
+  void Stop(Process& p, bool kill = false);
+  void BuildNetwork();
+  void WriteNmFiles();
+  void StartHolder();
+  void StartServer();
+  bool WaitActive(const std::string& connection, int seconds);
+  std::vector<std::string> InHolder(const std::vector<std::string>& argv) const;
+  std::string Path(const char* relative) const;
+
+  Options options_;
+  std::string dir_;
+  std::string bus_address_;
+  std::string client_public_key_;
+  Process bus_, holder_, nm_, guard_, server_, traffic_;
+  std::unique_ptr<world::Tally> from_client_;
+  std::unique_ptr<world::Tally> vpn_flow_;
+  std::unique_ptr<world::Tally> tunneled_;
+};
+
+}  // namespace nmks::nmworld
