@@ -106,6 +106,7 @@ NmWorld::NmWorld(Options options) : options_(std::move(options)) {
     for (int i = 0; i < 100 && access(Path("bus.sock").c_str(), F_OK) != 0; ++i) usleep(20000);
     StartHolder();
     StartServer();
+    if (options_.dispatcher) StartDispatcher();
     if (options_.start_guard) StartGuard();
     if (options_.traffic) StartTraffic();
     if (options_.start_nm) StartNetworkManager();
@@ -123,6 +124,7 @@ NmWorld::~NmWorld() {
   for (pid_t pid : FindInNetns(client, "nm-killswitch-s")) kill(pid, SIGKILL);
   for (pid_t pid : FindInNetns(client, "wireguard-go")) kill(pid, SIGKILL);
   Stop(guard_);
+  Stop(dispatcher_);
   Stop(server_);
   Stop(holder_, true);
   Stop(bus_);
@@ -365,6 +367,24 @@ void NmWorld::StartServer() {
   throw std::runtime_error("the VPN server did not start: " + ReadFile(server_.log));
 }
 
+// nm-dispatcher is D-Bus activated normally; the private bus activates
+// nothing, so it is started by hand, in NetworkManager's mount namespace
+// (it reads /etc/NetworkManager/dispatcher.d there).
+void NmWorld::StartDispatcher() {
+  dispatcher_ = Spawn("nm-dispatcher",
+                      InHolder({"/usr/lib/NetworkManager/nm-dispatcher", "--persist", "--debug"}),
+                      nullptr);
+  for (int i = 0; i < 200; ++i) {
+    auto r = world::Run({"env", "DBUS_SYSTEM_BUS_ADDRESS=" + bus_address_, "gdbus", "call",
+                         "--system", "--dest", "org.freedesktop.DBus", "--object-path",
+                         "/org/freedesktop/DBus", "--method", "org.freedesktop.DBus.NameHasOwner",
+                         "org.freedesktop.nm_dispatcher"});
+    if (r.output.find("true") != std::string::npos) return;
+    usleep(20000);
+  }
+  throw std::runtime_error("nm-dispatcher did not start: " + ReadFile(dispatcher_.log));
+}
+
 void NmWorld::StartGuard() {
   std::vector<std::string> argv;
   std::string guard = options_.install_root.empty()
@@ -508,7 +528,7 @@ bool NmWorld::WaitTunnelFlows(uint64_t packets, int seconds) {
 
 std::string NmWorld::Logs() const {
   std::string out;
-  for (const Process* p : {&nm_, &guard_, &server_, &traffic_}) {
+  for (const Process* p : {&nm_, &guard_, &dispatcher_, &server_, &traffic_}) {
     std::string text = ReadFile(p->log);
     if (text.size() > 6000) text = "...\n" + text.substr(text.size() - 6000);
     out += "--- " + p->name + " ---\n" + text + "\n";

@@ -116,23 +116,30 @@ class NmWorld {
   world::Netns router{"nr"};
   world::Netns internet{"ni"};
 
- private:
+ protected:
+  // For worlds built on this one (e.g. with an OpenVPN server).
   Process Spawn(const std::string& name, const std::vector<std::string>& argv,
                 const world::Netns* ns);
   void Stop(Process& p, bool kill = false);
+  // argv run inside NetworkManager's mount, network and UTS namespaces.
+  std::vector<std::string> InHolder(const std::vector<std::string>& argv) const;
+  std::string Path(const char* relative) const;
+  const std::string& bus_address() const { return bus_address_; }
+  const Options& options() const { return options_; }
+
+ private:
   void BuildNetwork();
   void WriteNmFiles();
   void StartHolder();
   void StartServer();
+  void StartDispatcher();
   bool WaitActive(const std::string& connection, int seconds);
-  std::vector<std::string> InHolder(const std::vector<std::string>& argv) const;
-  std::string Path(const char* relative) const;
 
   Options options_;
   std::string dir_;
   std::string bus_address_;
   std::string client_public_key_;
-  Process bus_, holder_, nm_, guard_, server_, traffic_;
+  Process bus_, holder_, dispatcher_, nm_, guard_, server_, traffic_;
   std::unique_ptr<world::Tally> from_client_;
   std::unique_ptr<world::Tally> vpn_flow_;
   std::unique_ptr<world::Tally> tunneled_;
