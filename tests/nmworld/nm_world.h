@@ -51,7 +51,8 @@ struct Options {
   bool secondary = true;  // the LAN profile brings the VPN up (NM's way to autoconnect a VPN)
   bool start_nm = true;   // false: the test loads a boot ruleset first
   bool start_guard = true;
-  bool traffic = true;  // unprivileged UDP, TCP and DNS, IPv4 and IPv6, all the time
+  bool traffic = true;      // unprivileged UDP, TCP and DNS, IPv4 and IPv6, all the time
+  bool dispatcher = false;  // run nm-dispatcher (for the dispatcher hook's tests)
 };
 
 // A process the world started, stopped by PID.
