@@ -78,6 +78,11 @@ struct Service::Impl {
     std::string id = connection;
     std::shared_ptr<GVariant> args(g_variant_ref(policy), g_variant_unref);
     self->Authorized(inv, kActionConfigure, [self, inv, id, args]() {
+      // A bad name is neither echoed nor logged: it may be 1 MB or hold newlines.
+      if (Status s = ValidateConnectionId(id); !s.ok()) {
+        ReturnError(inv, kErrorInvalidArgs, s.message());
+        return;
+      }
       auto req = PolicyFromVariant(args.get());
       if (!req.ok()) {
         ReturnError(inv, kErrorInvalidArgs, req.message());
@@ -99,6 +104,10 @@ struct Service::Impl {
                             gpointer data) {
     auto* self = static_cast<Impl*>(data);
     std::string id = connection;
+    if (Status s = ValidateConnectionId(id); !s.ok()) {
+      ReturnError(inv, kErrorInvalidArgs, s.message());
+      return TRUE;
+    }
     if (self->guard.engaged().count(id) == 0) {
       ReturnError(inv, kErrorFailed, Format(_("connection \"%s\" is not engaged"), id.c_str()));
       return TRUE;
@@ -148,6 +157,10 @@ struct Service::Impl {
     auto* self = static_cast<Impl*>(data);
     std::string id = connection;
     self->Authorized(inv, kActionBoot, [self, inv, id, enabled]() {
+      if (Status s = ValidateConnectionId(id); !id.empty() && !s.ok()) {  // "" means all
+        ReturnError(inv, kErrorInvalidArgs, s.message());
+        return;
+      }
       Status s = self->guard.SetBlockAtBoot(id, enabled);
       if (s.ok()) self->Changed();
       ReturnStatus(inv, s);

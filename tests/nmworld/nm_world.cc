@@ -219,16 +219,20 @@ void NmWorld::BuildNetwork() {
       "addr add 203.0.113.53/32 dev lo\n"
       "addr add 2001:db8:300::80/128 dev lo nodad");
   // The counters: at the router everything the client sends, apart from
-  // link housekeeping, with the VPN's own encrypted flow counted apart; at
-  // the VPN server what comes out of the tunnel.
+  // link housekeeping (neighbour discovery, multicast listener reports,
+  // DHCP: what the kill switch lets out on purpose, counted apart), with the
+  // VPN's own encrypted flow counted apart; at the VPN server what comes out
+  // of the tunnel.
   Must(router.Run({"nft", "-f", "-"},
                   "table inet nmworld {\n"
-                  "  counter sent {}\n  counter vpn {}\n"
+                  "  counter sent {}\n  counter vpn {}\n  counter housekeeping {}\n"
                   "  chain pre {\n"
                   "    type filter hook prerouting priority -300; policy accept;\n"
                   "    iifname \"lan\" icmpv6 type { nd-router-solicit, nd-neighbor-solicit, "
-                  "nd-neighbor-advert } return\n"
-                  "    iifname \"lan\" udp sport 68 udp dport 67 return\n"
+                  "nd-neighbor-advert, mld-listener-report, mld2-listener-report } "
+                  "counter name housekeeping return\n"
+                  "    iifname \"lan\" udp sport 68 udp dport 67 counter name housekeeping "
+                  "return\n"
                   "    iifname \"lan\" ip daddr 203.0.113.1 udp dport 51820 counter name vpn "
                   "return\n"
                   "    iifname \"lan\" meta nfproto { ipv4, ipv6 } counter name sent\n"
