@@ -70,8 +70,6 @@ TEST_F(BootTest, BootFileIsWrittenLoadedFirstAndAdopted) {
   std::this_thread::sleep_for(700ms);
   EXPECT_EQ(outside.Now(), outside_at_load) << "packets got out around the tunnel after boot";
   EXPECT_GT(tunneled.Now(), tunneled_at_load + 50) << "traffic through the tunnel must flow";
-  // Last started, first finished: a later sender holds copies of the
-  // earlier one's pipes (world::Background children keep inherited fds).
   vpn.Finish();
   PacedUdp::Totals leak_totals = leak.Finish();
   EXPECT_GT(leak_totals.attempts, leak_totals.taken) << "the kernel must refuse the sends";

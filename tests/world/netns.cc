@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
@@ -273,6 +274,20 @@ Result<ChildOutput> Netns::CallRaw(User user, const std::function<ChildOutput()>
   return ChildOutput(bytes.begin(), bytes.end());
 }
 
+namespace {
+// The write ends of every running Background's stop pipe. A child closes
+// the others' on start: holding a copy would keep an earlier child from
+// ever seeing its stop signal (EOF) when that one is finished first.
+std::vector<int>& StopWriters() {
+  static std::vector<int> fds;
+  return fds;
+}
+void ForgetStopWriter(int fd) {
+  auto& fds = StopWriters();
+  fds.erase(std::remove(fds.begin(), fds.end(), fd), fds.end());
+}
+}  // namespace
+
 Background::Background(const Netns& ns, User user, std::function<ChildOutput(int)> fn) {
   int stop[2], result[2];
   if (pipe2(stop, O_CLOEXEC) != 0) Fatal("pipe failed");
@@ -285,6 +300,7 @@ Background::Background(const Netns& ns, User user, std::function<ChildOutput(int
   if (pid_ == 0) {
     close(stop[1]);
     close(result[0]);
+    for (int fd : StopWriters()) close(fd);
     if (!Become(ns.fd(), user)) _exit(125);
     ChildOutput out = fn(stop[0]);
     WriteAll(result[1], out.data(), out.size());
@@ -294,6 +310,7 @@ Background::Background(const Netns& ns, User user, std::function<ChildOutput(int
   close(result[1]);
   stop_fd_ = stop[1];
   result_fd_ = result[0];
+  StopWriters().push_back(stop_fd_);
   if (pid_ < 0) {
     close(stop_fd_);
     close(result_fd_);
@@ -306,12 +323,16 @@ Background::~Background() {
     kill(pid_, SIGKILL);
     WaitExit(pid_);
   }
-  if (stop_fd_ >= 0) close(stop_fd_);
+  if (stop_fd_ >= 0) {
+    ForgetStopWriter(stop_fd_);
+    close(stop_fd_);
+  }
   if (result_fd_ >= 0) close(result_fd_);
 }
 
 Result<ChildOutput> Background::Finish() {
   if (pid_ <= 0) return Status::Error("background child already finished");
+  ForgetStopWriter(stop_fd_);
   close(stop_fd_);
   stop_fd_ = -1;
   std::string bytes = ReadAll(result_fd_);
