@@ -8,11 +8,11 @@ namespace {
 void RenderSet(const SetDef& set, std::string& out) {
   out += "\tset " + set.name + " {\n";
   out += "\t\ttype " + set.type_text + "\n";
-  if (!set.element_texts.empty()) {
+  if (!set.elements.empty()) {
     out += "\t\telements = { ";
-    for (size_t i = 0; i < set.element_texts.size(); ++i) {
+    for (size_t i = 0; i < set.elements.size(); ++i) {
       if (i > 0) out += ",\n\t\t\t     ";
-      out += set.element_texts[i];
+      out += ElementText(set, set.elements[i]);
     }
     out += " }\n";
   }

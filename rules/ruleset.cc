@@ -269,10 +269,11 @@ Term NotAddressedToArrivalInterface() {
           {}};
 }
 
-SetDef MakeSet(std::string name, uint32_t key_type, uint32_t key_len, const Bytes& userdata,
-               std::string type_text) {
+SetDef MakeSet(std::string name, SetKind kind, uint32_t key_type, uint32_t key_len,
+               const Bytes& userdata, std::string type_text) {
   SetDef s;
   s.name = std::move(name);
+  s.kind = kind;
   s.key_type = key_type;
   s.key_len = key_len;
   s.userdata = userdata;
@@ -291,22 +292,18 @@ SetDef EndpointSet(const std::string& name, Address::Family f, bool marked,
                           " . inet_proto . inet_service";
   uint32_t key = 0;
   for (uint32_t t : types) key = (key << 6) | t;
-  SetDef s = MakeSet(name, key, len, kConcatUserdata, type_text);
+  SetDef s = MakeSet(name, v4 ? SetKind::kEndpoint4 : SetKind::kEndpoint6, key, len,
+                     kConcatUserdata, type_text);
+  s.marked = marked;
   for (const Endpoint& e : endpoints) {
     if (e.address.family != f || !keep(e)) continue;
     Bytes k;
-    std::string text;
-    if (marked) {
-      Append(k, HostU32(*e.mark));
-      text = MarkText(*e.mark) + " . ";
-    }
+    k.reserve(len);
+    if (marked) Append(k, HostU32(*e.mark));
     Append(k, Bytes(e.address.bytes.begin(), e.address.bytes.begin() + e.address.size()));
     Append(k, Padded(U8(static_cast<uint8_t>(e.protocol))));
     Append(k, Padded(Be16(e.port)));
-    text +=
-        e.address.ToString() + " . " + ProtocolName(e.protocol) + " . " + std::to_string(e.port);
     s.elements.push_back(std::move(k));
-    s.element_texts.push_back(std::move(text));
   }
   return s;
 }
@@ -318,6 +315,65 @@ const char* const kLan6[] = {"fe80::/10", "fc00::/7"};
 const char* const kMulticast6 = "ff00::/8";
 
 }  // namespace
+
+void ClassifySet(SetDef& set) {
+  std::vector<uint32_t> parts;  // a concatenation's member types, 6 bits each
+  for (uint32_t t = set.key_type; t != 0; t >>= 6) parts.insert(parts.begin(), t & 63);
+  set.marked = parts.size() == 4 && parts[0] == kTypeMark;
+  if (set.key_type == kTypeIfname) {
+    set.kind = SetKind::kIfname;
+  } else if (set.key_type == kTypeMark) {
+    set.kind = SetKind::kMark;
+  } else if (std::find(parts.begin(), parts.end(), kTypeIpv6) != parts.end()) {
+    set.kind = SetKind::kEndpoint6;
+  } else {
+    set.kind = SetKind::kEndpoint4;
+  }
+}
+
+bool DecodeEndpointKey(const SetDef& set, const Bytes& k, Endpoint* out) {
+  if (set.kind != SetKind::kEndpoint4 && set.kind != SetKind::kEndpoint6) return false;
+  const bool v4 = set.kind == SetKind::kEndpoint4;
+  const size_t addr_len = v4 ? 4 : 16;
+  if (k.size() != (set.marked ? 4 : 0) + addr_len + 8) return false;
+  size_t at = 0;
+  Endpoint e;
+  if (set.marked) {
+    uint32_t mark = 0;
+    std::memcpy(&mark, k.data(), 4);
+    e.mark = mark;
+    at = 4;
+  }
+  e.address.family = v4 ? Address::Family::kIpv4 : Address::Family::kIpv6;
+  std::copy(k.begin() + static_cast<long>(at), k.begin() + static_cast<long>(at + addr_len),
+            e.address.bytes.begin());
+  at += addr_len;
+  e.protocol = k[at] == static_cast<uint8_t>(Protocol::kTcp) ? Protocol::kTcp : Protocol::kUdp;
+  e.port = static_cast<uint16_t>((k[at + 4] << 8) | k[at + 5]);
+  *out = e;
+  return true;
+}
+
+std::string ElementText(const SetDef& set, const Bytes& key) {
+  switch (set.kind) {
+    case SetKind::kIfname:
+      return "\"" + std::string(key.begin(), std::find(key.begin(), key.end(), 0)) + "\"";
+    case SetKind::kMark: {
+      uint32_t m = 0;
+      if (key.size() == 4) std::memcpy(&m, key.data(), 4);
+      return MarkText(m);
+    }
+    case SetKind::kEndpoint4:
+    case SetKind::kEndpoint6: {
+      Endpoint e;
+      if (!DecodeEndpointKey(set, key, &e)) return "?";
+      std::string text = e.mark ? MarkText(*e.mark) + " . " : "";
+      return text + e.address.ToString() + " . " + ProtocolName(e.protocol) + " . " +
+             std::to_string(e.port);
+    }
+  }
+  return "?";
+}
 
 const char* StopComment(Stop stop) {
   switch (stop) {
@@ -400,19 +456,14 @@ Ruleset BuildRuleset(const Policy& policy) {
   Ruleset r;
   const bool block6 = policy.ipv6 == Ipv6Mode::kBlock;
 
-  SetDef tunnels = MakeSet("tunnels", kTypeIfname, 16, kHostOrderUserdata, "ifname");
-  for (const auto& t : policy.tunnels) {
-    tunnels.elements.push_back(IfName(t));
-    tunnels.element_texts.push_back("\"" + t + "\"");
-  }
-  SetDef marks = MakeSet("marks", kTypeMark, 4, kHostOrderUserdata, "mark");
+  SetDef tunnels =
+      MakeSet("tunnels", SetKind::kIfname, kTypeIfname, 16, kHostOrderUserdata, "ifname");
+  for (const auto& t : policy.tunnels) tunnels.elements.push_back(IfName(t));
+  SetDef marks = MakeSet("marks", SetKind::kMark, kTypeMark, 4, kHostOrderUserdata, "mark");
   std::set<uint32_t> mark_values;
   for (const auto& e : policy.endpoints)
     if (e.mark) mark_values.insert(*e.mark);
-  for (uint32_t m : mark_values) {
-    marks.elements.push_back(HostU32(m));
-    marks.element_texts.push_back(MarkText(m));
-  }
+  for (uint32_t m : mark_values) marks.elements.push_back(HostU32(m));
   auto all = [](const Endpoint&) { return true; };
   auto unmarked = [](const Endpoint& e) { return !e.mark.has_value(); };
   auto marked = [](const Endpoint& e) { return e.mark.has_value(); };

@@ -15,16 +15,33 @@ namespace nmks {
 
 inline constexpr char kTableName[] = "nm-killswitch";
 
+// What a set's keys are, so they can be printed (and read) without
+// keeping a text copy of every element.
+enum class SetKind : uint8_t {
+  kIfname,     // interface names, 16 bytes with NUL padding
+  kMark,       // fwmarks, 4 bytes in host order
+  kEndpoint4,  // [mark .] IPv4 address . protocol . port
+  kEndpoint6,  // [mark .] IPv6 address . protocol . port
+};
+
 struct SetDef {
   std::string name;
+  SetKind kind = SetKind::kIfname;
+  bool marked = false;    // endpoint keys start with a mark
   uint32_t flags = 0;     // NFT_SET_*
   uint32_t key_type = 0;  // nftables datatype id; concatenations encoded as nft does
   uint32_t key_len = 0;
   Bytes userdata;         // what nft stores, so `nft list` prints the set natively
   std::string type_text;  // e.g. "ipv4_addr . inet_proto . inet_service"
   std::vector<Bytes> elements;
-  std::vector<std::string> element_texts;  // same order as elements
 };
+
+// Sets kind and marked of a set read from the kernel, from its key type.
+void ClassifySet(SetDef& set);
+// An element as nft prints it, e.g. "0x00006b73 . 203.0.113.1 . udp . 51820".
+std::string ElementText(const SetDef& set, const Bytes& key);
+// The endpoint in an endpoint set's key; false if the key has another shape.
+bool DecodeEndpointKey(const SetDef& set, const Bytes& key, Endpoint* out);
 
 struct ChainDef {
   std::string name;  // also the hook's name: input, forward, output

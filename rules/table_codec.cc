@@ -283,6 +283,7 @@ Result<SetDef> DecodeSet(const nlmsghdr* message) {
     const auto* b = static_cast<const uint8_t*>(ud);
     set.userdata.assign(b, b + len);
   }
+  ClassifySet(set);
   return set;
 }
 

@@ -16,27 +16,11 @@ const SetDef* FindSet(const Ruleset& r, const char* name) {
   return nullptr;
 }
 
-void ReadEndpoints(const SetDef* set, Address::Family family, bool marked,
-                   std::vector<Endpoint>& out) {
+void ReadEndpoints(const SetDef* set, std::vector<Endpoint>& out) {
   if (set == nullptr) return;
-  const size_t addr_len = family == Address::Family::kIpv4 ? 4 : 16;
-  const size_t want = (marked ? 4 : 0) + addr_len + 8;
   for (const Bytes& k : set->elements) {
-    if (k.size() != want) continue;
-    size_t at = 0;
     Endpoint e;
-    if (marked) {
-      uint32_t mark = 0;
-      std::memcpy(&mark, k.data(), 4);
-      e.mark = mark;
-      at = 4;
-    }
-    e.address.family = family;
-    std::copy(k.begin() + at, k.begin() + at + addr_len, e.address.bytes.begin());
-    at += addr_len;
-    e.protocol = k[at] == static_cast<uint8_t>(Protocol::kTcp) ? Protocol::kTcp : Protocol::kUdp;
-    e.port = static_cast<uint16_t>((k[at + 4] << 8) | k[at + 5]);
-    out.push_back(e);
+    if (DecodeEndpointKey(*set, k, &e)) out.push_back(e);
   }
 }
 
@@ -51,10 +35,9 @@ RecoveredPolicy RecoverPolicy(const Ruleset& kernel) {
       if (ValidateInterfaceName(name).ok()) p.tunnels.push_back(name);
     }
   }
-  ReadEndpoints(FindSet(kernel, "unmarked4"), Address::Family::kIpv4, false, p.endpoints);
-  ReadEndpoints(FindSet(kernel, "unmarked6"), Address::Family::kIpv6, false, p.endpoints);
-  ReadEndpoints(FindSet(kernel, "marked4"), Address::Family::kIpv4, true, p.endpoints);
-  ReadEndpoints(FindSet(kernel, "marked6"), Address::Family::kIpv6, true, p.endpoints);
+  for (const char* name : {"unmarked4", "unmarked6", "marked4", "marked6"}) {
+    ReadEndpoints(FindSet(kernel, name), p.endpoints);
+  }
   Normalize(p);
   p.mode = Mode::kLockdown;
 

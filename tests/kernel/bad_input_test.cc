@@ -57,7 +57,6 @@ TEST_F(BadInputTest, RuleWithAMissingSet) {
 TEST_F(BadInputTest, SetElementOfTheWrongLength) {
   Ruleset bad = Base();
   bad.sets[0].elements.push_back(Bytes{1, 2, 3});
-  bad.sets[0].element_texts.push_back("?");
   ExpectRefusedAndUnchanged(bad, "an interface name of 3 bytes");
 }
 
@@ -72,7 +71,6 @@ TEST_F(BadInputTest, RefusedTableKeepsBlocking) {
   bad.rules.insert(bad.rules.begin(),
                    {"output", {Verdict{NF_ACCEPT}}, "", "accept", Stop::kNone});  // would open all
   bad.sets[1].elements.push_back(Bytes{1});  // but a mark of one byte spoils the batch
-  bad.sets[1].element_texts.push_back("?");
   ExpectRefusedAndUnchanged(bad, "an open table with one bad element");
   Tally tally(world().router, "ip daddr 203.0.113.99 udp dport 4800");
   EXPECT_EQ(Send(world().client, {.to = "203.0.113.99", .port = 4800, .count = 3}).error, EPERM);
