@@ -6,9 +6,6 @@
 namespace nmks {
 namespace {
 
-// Long enough for an administrator to answer a polkit password prompt.
-constexpr int kCallTimeoutMs = 5 * 60 * 1000;
-
 Status Failed(GError* error) {
   Status s = Status::Error(GuardCallError(error));
   g_clear_error(&error);
@@ -28,20 +25,22 @@ std::string GuardCallError(GError* error) {
   return error->message;
 }
 
-Result<std::unique_ptr<GuardClient>> GuardClient::Connect() {
+Result<std::unique_ptr<GuardClient>> GuardClient::Connect() { return Connect(Options()); }
+
+Result<std::unique_ptr<GuardClient>> GuardClient::Connect(const Options& options) {
   GError* error = nullptr;
+  int flags = G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES | G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS;
+  if (!options.auto_start) flags |= G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START;
   NmksDBusGuard1* proxy = nmks_dbus_guard1_proxy_new_for_bus_sync(
-      G_BUS_TYPE_SYSTEM,
-      static_cast<GDBusProxyFlags>(G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES |
-                                   G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS),
-      kGuardBusName, kGuardObjectPath, nullptr, &error);
+      G_BUS_TYPE_SYSTEM, static_cast<GDBusProxyFlags>(flags), kGuardBusName, kGuardObjectPath,
+      nullptr, &error);
   if (proxy == nullptr) {
     std::string msg = GuardCallError(error);
     g_clear_error(&error);
     return Status::Error(
         Format(_("cannot reach nm-killswitch-guard on the system bus: %s"), msg.c_str()));
   }
-  g_dbus_proxy_set_default_timeout(G_DBUS_PROXY(proxy), kCallTimeoutMs);
+  g_dbus_proxy_set_default_timeout(G_DBUS_PROXY(proxy), options.timeout_ms);
   return std::unique_ptr<GuardClient>(new GuardClient(proxy));
 }
 
@@ -111,6 +110,33 @@ Result<GuardClient::Findings> GuardClient::Verify() {
   f.ok = ok;
   for (gchar** l = lines; l && *l; ++l) f.lines.push_back(*l);
   return f;
+}
+
+Result<std::string> GuardClient::Repair() {
+  g_autofree gchar* repaired = nullptr;
+  GError* error = nullptr;
+  if (!nmks_dbus_guard1_call_repair_sync(proxy_, &repaired, nullptr, &error)) return Failed(error);
+  return std::string(repaired ? repaired : "");
+}
+
+Result<bool> GuardClient::IsRunning(int timeout_ms) {
+  GError* error = nullptr;
+  GDBusConnection* bus = g_bus_get_sync(G_BUS_TYPE_SYSTEM, nullptr, &error);
+  if (bus == nullptr) {
+    Status s = Failed(error);
+    return Status::Error(
+        Format(_("cannot reach nm-killswitch-guard on the system bus: %s"), s.message().c_str()));
+  }
+  GVariant* reply = g_dbus_connection_call_sync(
+      bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "NameHasOwner",
+      g_variant_new("(s)", kGuardBusName), G_VARIANT_TYPE("(b)"), G_DBUS_CALL_FLAGS_NONE,
+      timeout_ms, nullptr, &error);
+  g_object_unref(bus);
+  if (reply == nullptr) return Failed(error);
+  gboolean has_owner = FALSE;
+  g_variant_get(reply, "(b)", &has_owner);
+  g_variant_unref(reply);
+  return static_cast<bool>(has_owner);
 }
 
 }  // namespace nmks

@@ -16,9 +16,19 @@ namespace nmks {
 
 class GuardClient {
  public:
+  struct Options {
+    // How long one call may take. The default leaves an administrator time
+    // to answer a polkit password prompt; the dispatcher hook, which runs
+    // as root while NetworkManager waits, asks for seconds.
+    int timeout_ms = 5 * 60 * 1000;
+    // false: a call fails at once when the guard is not running, instead of
+    // having D-Bus start it (for calls that have nothing to do then).
+    bool auto_start = true;
+  };
   // Connects to the guard on the system bus named by DBUS_SYSTEM_BUS_ADDRESS
   // (D-Bus activation starts it when it is installed).
   static Result<std::unique_ptr<GuardClient>> Connect();
+  static Result<std::unique_ptr<GuardClient>> Connect(const Options& options);
   ~GuardClient();
   GuardClient(const GuardClient&) = delete;
   GuardClient& operator=(const GuardClient&) = delete;
@@ -33,6 +43,12 @@ class GuardClient {
     std::vector<std::string> lines;
   };
   Result<Findings> Verify();
+  // Reads the table back and reinstalls the engaged policy where it differs;
+  // what differed, "" if nothing did.
+  Result<std::string> Repair();
+  // Whether the guard owns its name on the system bus now; asks the bus and
+  // never starts the guard.
+  static Result<bool> IsRunning(int timeout_ms);
 
  private:
   explicit GuardClient(NmksDBusGuard1* proxy) : proxy_(proxy) {}

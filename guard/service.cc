@@ -168,6 +168,24 @@ struct Service::Impl {
     return TRUE;
   }
 
+  static gboolean OnRepair(NmksDBusGuard1* object, GDBusMethodInvocation* inv, gpointer data) {
+    auto* self = static_cast<Impl*>(data);
+    self->Authorized(inv, kActionConfigure, [self, object, inv]() {
+      auto repaired = self->guard.Repair();
+      if (!repaired.ok()) {
+        g_critical("the kill-switch table could not be repaired: %s", repaired.message().c_str());
+        ReturnError(inv, kErrorFailed, repaired.message());
+        return;
+      }
+      if (!repaired.value().empty()) {
+        g_warning("the kill-switch table differed from the engaged policy (%s); repaired",
+                  repaired.value().c_str());
+      }
+      nmks_dbus_guard1_complete_repair(object, inv, repaired.value().c_str());
+    });
+    return TRUE;
+  }
+
   static gboolean OnVerify(NmksDBusGuard1* object, GDBusMethodInvocation* inv, gpointer data) {
     auto* self = static_cast<Impl*>(data);
     Guard::Report r = self->guard.Verify();
@@ -264,6 +282,7 @@ Status Service::Export() {
   g_signal_connect(i->skeleton, "handle-release-all", G_CALLBACK(Impl::OnReleaseAll), i);
   g_signal_connect(i->skeleton, "handle-set-block-at-boot", G_CALLBACK(Impl::OnSetBlockAtBoot), i);
   g_signal_connect(i->skeleton, "handle-verify", G_CALLBACK(Impl::OnVerify), i);
+  g_signal_connect(i->skeleton, "handle-repair", G_CALLBACK(Impl::OnRepair), i);
   g_signal_connect(i->skeleton, "handle-status", G_CALLBACK(Impl::OnStatus), i);
   GError* error = nullptr;
   if (!g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(i->skeleton), i->bus,

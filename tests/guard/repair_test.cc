@@ -1,0 +1,115 @@
+// Repair(), the guard's method the dispatcher hook calls on every network
+// event: it reads the table back and puts the engaged policy in place
+// where the kernel's table differs, saying what differed; with nothing
+// engaged, or the table exactly right, it changes nothing and says "".
+// Root needs no polkit; anyone else needs io.github.nmkillswitch.configure.
+#include <gmock/gmock.h>
+#include <signal.h>
+
+#include <future>
+#include <thread>
+
+#include "rules/ruleset.h"
+#include "tests/guard/guard_world.h"
+
+namespace nmks::guardtest {
+namespace {
+
+using testing::HasSubstr;
+
+constexpr char kRules[] = R"(polkit.addRule(function(action, subject) {
+  if (action.id == "io.github.nmkillswitch.configure" && subject.user == "@USER@")
+    return polkit.Result.YES;
+});
+)";
+
+class RepairTest : public GuardTest {
+ protected:
+  std::string Repair() {
+    Reply r = CallGuard(bus().connection(), "Repair", nullptr);
+    EXPECT_TRUE(r.ok()) << r.error_name << ": " << r.error;
+    if (!r.ok()) return "<error>";
+    const gchar* said = nullptr;
+    g_variant_get(r.value.get(), "(&s)", &said);
+    return said;
+  }
+  // Repair() called by `caller` with gdbus, from the client namespace.
+  Outcome RepairAs(const Caller& caller) {
+    Spawn s{.argv = {"gdbus", "call", "--system", "--dest", "io.github.nmkillswitch.Guard1",
+                     "--object-path", "/io/github/nmkillswitch/Guard1", "--method",
+                     "io.github.nmkillswitch.Guard1.Repair"},
+            .netns_fd = world().client.fd(),
+            .caller = caller,
+            .env = {bus().env()}};
+    return Execute(s);
+  }
+  void Engage() {
+    Outcome e = Cli({"engage", "--connection", "repair", "--tunnel", "tun0", "--endpoint",
+                     "203.0.113.1:1194"});
+    ASSERT_EQ(e.exit_code, 0) << e.all();
+  }
+};
+
+TEST_F(RepairTest, NothingToRepairChangesNothing) {
+  StartGuard();
+  EXPECT_EQ(Repair(), "") << "nothing engaged";
+  EXPECT_FALSE(Table().exists);
+  Engage();
+  const TableState engaged = Table();
+  EXPECT_EQ(Repair(), "");
+  Status same = SameTable(engaged, Table());
+  EXPECT_TRUE(same.ok()) << same.message();
+  EXPECT_EQ(Leaks(5200), 0u);
+}
+
+TEST_F(RepairTest, ATableThatWentMissingIsBackWhenRepairReturns) {
+  // Only an unowned table (protection "watch") can be taken away. The
+  // guard is stopped meanwhile; its watch and the Repair() call then race,
+  // and either way the table must be back when the call returns.
+  StartGuard("watch");
+  Engage();
+  const TableState engaged = Table();
+  ASSERT_EQ(kill(guard().pid(), SIGSTOP), 0);
+  world::CommandResult del = world().client.Run({"nft", "delete", "table", "inet", kTableName});
+  EXPECT_TRUE(del.ok()) << del.output;
+  EXPECT_EQ(Leaks(5201), 2u) << "with the table gone, traffic gets out";
+  auto call = std::async(std::launch::async, [this] {
+    GDBusConnection* c = bus().Connect();
+    Reply r = CallGuard(c, "Repair", nullptr);
+    g_object_unref(c);
+    return r;
+  });
+  std::this_thread::sleep_for(300ms);
+  ASSERT_EQ(kill(guard().pid(), SIGCONT), 0);
+  Reply r = call.get();
+  ASSERT_TRUE(r.ok()) << r.error_name << ": " << r.error;
+  const gchar* said = nullptr;
+  g_variant_get(r.value.get(), "(&s)", &said);
+  std::printf("Repair() said: \"%s\" (empty: the watch was first)\n", said);
+  Status same = SameTable(engaged, Table());
+  EXPECT_TRUE(same.ok()) << same.message();
+  EXPECT_EQ(Leaks(5202), 0u);
+}
+
+TEST_F(RepairTest, OthersNeedTheConfigurePermission) {
+  TestUser user("ksr-");
+  std::string rules = kRules;
+  Substitute(rules, "@USER@", user.name());
+  polkit_ = std::make_unique<Polkit>(dir(), bus(), rules);
+  StartGuard();
+  Engage();
+  Outcome nobody = RepairAs(Caller::Nobody());
+  EXPECT_NE(nobody.exit_code, 0) << nobody.all();
+  EXPECT_THAT(nobody.all(), HasSubstr("io.github.nmkillswitch.Error.NotAuthorized"));
+  EXPECT_THAT(nobody.all(), HasSubstr("io.github.nmkillswitch.configure"));
+  Outcome granted = RepairAs(user.caller());
+  EXPECT_EQ(granted.exit_code, 0) << granted.all();
+  EXPECT_THAT(granted.out, HasSubstr("('',)"));
+  Outcome root = RepairAs(Caller::Root());
+  EXPECT_EQ(root.exit_code, 0) << root.all();
+  EXPECT_EQ(Leaks(5203), 0u);
+  polkit_.reset();
+}
+
+}  // namespace
+}  // namespace nmks::guardtest
