@@ -10,12 +10,15 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+
+#include "rules/table_writer.h"
 
 namespace nmks::nmworld {
 namespace {
@@ -106,17 +109,23 @@ NmWorld::NmWorld(Options options) : options_(std::move(options)) {
     for (int i = 0; i < 100 && access(Path("bus.sock").c_str(), F_OK) != 0; ++i) usleep(20000);
     StartHolder();
     StartServer();
+    if (!options_.endpoint_host.empty()) StartDns();
     if (options_.dispatcher) StartDispatcher();
     if (options_.start_guard) StartGuard();
     if (options_.traffic) StartTraffic();
     if (options_.start_nm) StartNetworkManager();
   } catch (...) {
-    this->~NmWorld();
+    // Not this->~NmWorld(): that would destroy the members, and the
+    // exception destroys them again (a double free that aborts the test
+    // program instead of failing the test).
+    Shutdown();
     throw;
   }
 }
 
-NmWorld::~NmWorld() {
+NmWorld::~NmWorld() { Shutdown(); }
+
+void NmWorld::Shutdown() {
   Stop(traffic_);
   Stop(nm_);
   // The plugin and its wireguard-go go with NetworkManager (watch-peer, parent
@@ -126,11 +135,16 @@ NmWorld::~NmWorld() {
   Stop(guard_);
   Stop(dispatcher_);
   Stop(server_);
+  Stop(dns_);
   Stop(holder_, true);
   Stop(bus_);
-  if (!dir_.empty() && std::getenv("NMKS_KEEP_WORLD") == nullptr) {
+  if (dir_.empty()) return;
+  if (std::getenv("NMKS_KEEP_WORLD") == nullptr) {
     world::Run({"rm", "-rf", dir_});
+  } else {
+    std::fprintf(stderr, "NMKS_KEEP_WORLD: the world's directory %s is kept\n", dir_.c_str());
   }
+  dir_.clear();
 }
 
 std::string NmWorld::Path(const char* relative) const { return dir_ + "/" + relative; }
@@ -187,25 +201,33 @@ void NmWorld::Stop(Process& p, bool kill_it) {
   p.pid = -1;
 }
 
-void NmWorld::BuildNetwork() {
+// The client's cable: eth0 in the client, lan in the router.
+void NmWorld::LinkClient() {
   Must(world::Run({"ip", "link", "add", "eth0", "netns", client.name(), "type", "veth", "peer",
                    "name", "lan", "netns", router.name()}),
        "veth client-router");
+  client.Sysctl("net.ipv6.conf.all.keep_addr_on_down", "1");
+  client.Sysctl("net.ipv6.conf.default.keep_addr_on_down", "1");
+  router.Ip(
+      "addr add 198.51.100.1/24 dev lan\n"
+      "addr add 2001:db8:100::1/64 dev lan nodad\n"
+      "link set lan up");
+}
+
+void NmWorld::BuildNetwork() {
   Must(world::Run({"ip", "link", "add", "wan", "netns", router.name(), "type", "veth", "peer",
                    "name", "wan", "netns", internet.name()}),
        "veth router-internet");
-  for (const world::Netns* ns : {&client, &router, &internet}) {
+  for (const world::Netns* ns : {&router, &internet}) {
     ns->Sysctl("net.ipv6.conf.all.keep_addr_on_down", "1");
     ns->Sysctl("net.ipv6.conf.default.keep_addr_on_down", "1");
   }
+  LinkClient();
   router.Sysctl("net.ipv4.ip_forward", "1");
   router.Sysctl("net.ipv6.conf.all.forwarding", "1");
   internet.Sysctl("net.ipv4.ip_forward", "1");
   internet.Sysctl("net.ipv6.conf.all.forwarding", "1");
   router.Ip(
-      "addr add 198.51.100.1/24 dev lan\n"
-      "addr add 2001:db8:100::1/64 dev lan nodad\n"
-      "link set lan up\n"
       "addr add 203.0.113.254/24 dev wan\n"
       "addr add 2001:db8:300::fe/64 dev wan nodad\n"
       "link set wan up");
@@ -268,14 +290,20 @@ void NmWorld::WriteNmFiles() {
             "PrivateKey = " +
                 client_key +
                 "\n"
-                "Address = 192.0.2.2/32, 2001:db8:200::2/128\n"
+                "Address = " +
+                options_.address +
+                "\n"
                 "DNS = 192.0.2.1\n\n"
                 "[Peer]\n"
                 "PublicKey = " +
                 server_public +
                 "\n"
-                "Endpoint = 203.0.113.1:51820\n"
-                "AllowedIPs = 0.0.0.0/0, ::/0\n"
+                "Endpoint = " +
+                (options_.endpoint_host.empty() ? std::string(kServer4) : options_.endpoint_host) +
+                ":51820\n"
+                "AllowedIPs = " +
+                options_.allowed_ips +
+                "\n"
                 "PersistentKeepalive = 5\n",
             0600);
   WriteFile(Path("wgs.conf"),
@@ -287,7 +315,9 @@ void NmWorld::WriteNmFiles() {
 
   WriteFile(Path("etc-nm/NetworkManager.conf"),
             "[main]\nplugins=keyfile\ndns=none\nrc-manager=unmanaged\nhostname-mode=none\n"
-            "auth-polkit=false\ndhcp=internal\nno-auto-default=*\n\n"
+            "auth-polkit=" +
+                options_.auth_polkit +
+                "\ndhcp=internal\nno-auto-default=*\n\n"
             "[keyfile]\npath=/etc/NetworkManager/system-connections\n\n"
             "[connectivity]\nenabled=false\n\n"
             "[logging]\nlevel=INFO\ndomains=DEFAULT,VPN:DEBUG,VPN_PLUGIN:DEBUG,DEVICE:DEBUG\n");
@@ -389,14 +419,34 @@ void NmWorld::StartDispatcher() {
   throw std::runtime_error("nm-dispatcher did not start: " + ReadFile(dispatcher_.log));
 }
 
+std::string NmWorld::GuardProgram() const {
+  return options_.install_root.empty() ? options_.build_dir + "/guard/nm-killswitch-guard"
+                                       : "/usr/sbin/nm-killswitch-guard";
+}
+
+// A DNS server on the internet's 203.0.113.53 (the client's resolver) that
+// knows the VPN server's name, IPv4 only (the router tells the VPN's flow
+// by its IPv4 address).
+void NmWorld::StartDns() {
+  dns_ = Spawn("dnsmasq",
+               {"dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv",
+                "--no-hosts", "--pid-file", "--user=root", "--group=root", "--bind-interfaces",
+                "--listen-address=" + std::string(kDns4), "--log-facility=-",
+                "--address=/" + options_.endpoint_host + "/" + kServer4},
+               &internet);
+  for (int i = 0; i < 200; ++i) {
+    if (internet.Run({"sh", "-c", "ss -Hlun | grep -q '" + std::string(kDns4) + ":53 '"}).ok()) {
+      return;
+    }
+    usleep(20000);
+  }
+  throw std::runtime_error("dnsmasq did not start: " + ReadFile(dns_.log));
+}
+
 void NmWorld::StartGuard() {
-  std::vector<std::string> argv;
-  std::string guard = options_.install_root.empty()
-                          ? options_.build_dir + "/guard/nm-killswitch-guard"
-                          : "/usr/sbin/nm-killswitch-guard";
   guard_ = Spawn(
       "guard",
-      InHolder({guard, "--state-file", Path("state/state"), "--boot-file", Path("state/boot.nft")}),
+      InHolder({GuardProgram(), "--state-file", Path("state/state"), "--boot-file", Path("state/boot.nft")}),
       nullptr);
   for (int i = 0; i < 200; ++i) {
     if (Killswitch({"status"}).ok()) return;
@@ -431,19 +481,51 @@ void NmWorld::StartTraffic() {
 
 void NmWorld::StopTraffic() { Stop(traffic_); }
 
-CommandResult NmWorld::Nmcli(const std::vector<std::string>& args, int timeout_s) {
-  std::vector<std::string> argv = {"env", "DBUS_SYSTEM_BUS_ADDRESS=" + bus_address_, "timeout",
-                                   std::to_string(timeout_s), "nmcli"};
+std::vector<std::string> NmWorld::NmcliArgv(const std::vector<std::string>& args,
+                                             int timeout_s) const {
+  std::vector<std::string> argv = {"env", "DBUS_SYSTEM_BUS_ADDRESS=" + bus_address_};
+  // A sanitized build's editor plugin needs its runtime loaded before nmcli
+  // dlopens it. Leaks are nmcli's own business; ours are found by the unit
+  // tests, which load the same plugin under LeakSanitizer.
+  if (const char* preload = std::getenv("NMKS_NMCLI_PRELOAD"); preload && *preload) {
+    argv.push_back(std::string("LD_PRELOAD=") + preload);
+    argv.push_back("ASAN_OPTIONS=detect_leaks=0");
+  }
+  argv.insert(argv.end(), {"timeout", std::to_string(timeout_s), "nmcli"});
   argv.insert(argv.end(), args.begin(), args.end());
-  return world::Run(InHolder(argv));
+  return argv;
+}
+
+CommandResult NmWorld::Nmcli(const std::vector<std::string>& args, int timeout_s) {
+  return world::Run(InHolder(NmcliArgv(args, timeout_s)));
+}
+
+namespace {
+// argv as nobody: uid and gid 65534, no supplementary groups.
+std::vector<std::string> AsNobody(std::vector<std::string> argv) {
+  argv.insert(argv.begin(), {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"});
+  return argv;
+}
+}  // namespace
+
+CommandResult NmWorld::NmcliAsNobody(const std::vector<std::string>& args, int timeout_s) {
+  return world::Run(InHolder(AsNobody(NmcliArgv(args, timeout_s))));
 }
 
 CommandResult NmWorld::Killswitch(const std::vector<std::string>& args) {
+  return world::Run(InHolder(KillswitchArgv(args)));
+}
+
+CommandResult NmWorld::KillswitchAsNobody(const std::vector<std::string>& args) {
+  return world::Run(InHolder(AsNobody(KillswitchArgv(args))));
+}
+
+std::vector<std::string> NmWorld::KillswitchArgv(const std::vector<std::string>& args) const {
   std::string cli = options_.install_root.empty() ? options_.build_dir + "/cli/nm-killswitch"
                                                   : "/usr/bin/nm-killswitch";
   std::vector<std::string> argv = {"env", "DBUS_SYSTEM_BUS_ADDRESS=" + bus_address_, cli};
   argv.insert(argv.end(), args.begin(), args.end());
-  return world::Run(InHolder(argv));
+  return argv;
 }
 
 CommandResult NmWorld::InClient(const std::vector<std::string>& argv) {
@@ -519,6 +601,57 @@ bool NmWorld::KillPlugin() {
   return !pids.empty();
 }
 
+std::vector<pid_t> NmWorld::PluginPids() const { return FindInNetns(client, "nm-killswitch-s"); }
+
+void NmWorld::PowerCycleClient() {
+  StopTraffic();
+  StopNetworkManager();
+  // The plugin quits when NetworkManager leaves the bus, taking its tunnel
+  // down; what is left at power-off is killed.
+  for (int i = 0; i < 300 && !FindInNetns(client, "nm-killswitch-s").empty(); ++i) usleep(10000);
+  for (const char* comm : {"nm-killswitch-s", "wireguard-go"}) {
+    for (pid_t pid : FindInNetns(client, comm)) kill(pid, SIGKILL);
+  }
+  Stop(dispatcher_);
+  Stop(guard_);
+  Stop(holder_, true);
+  // The cable's router end goes first: it takes eth0 along at once, while
+  // a deleted namespace lets go of its devices only in the background.
+  router.Ip("link del lan");
+  client.Renew();
+  // /run is a tmpfs: it starts empty (the guard's state file is there).
+  world::Run({"rm", "-rf", Path("run")});
+  mkdir(Path("run").c_str(), 0755);
+  unlink(Path("state/state").c_str());
+  unlink(Path("holder.ready").c_str());
+  LinkClient();
+  StartHolder();
+  if (options_.dispatcher) StartDispatcher();
+}
+
+CommandResult NmWorld::LoadBootRuleset() {
+  return InClient({GuardProgram(), "--load-boot", BootFile()});
+}
+
+std::string NmWorld::BootFile() const { return Path("state/boot.nft"); }
+
+bool NmWorld::TableInKernel() const {
+  world::NetnsScope in(client);
+  auto table = ReadTable();
+  return table.ok() && table.value().exists;
+}
+
+uint64_t NmWorld::Stopped(const std::string& why) {
+  std::string json = Killswitch({"status", "--json"}).output;
+  size_t stopped = json.find("\"stopped\"");
+  if (stopped == std::string::npos) return 0;
+  size_t end = json.find('}', stopped);
+  size_t at = json.find("\"" + why + "\"", stopped);
+  if (at == std::string::npos || at > end) return 0;
+  at = json.find_first_of("0123456789", at + why.size() + 2);
+  return at == std::string::npos || at > end ? 0 : std::stoull(json.substr(at));
+}
+
 Counts NmWorld::Now() const { return {Counter(router, "sent"), Counter(internet, "tunneled")}; }
 
 bool NmWorld::WaitTunnelFlows(uint64_t packets, int seconds) {
@@ -529,6 +662,8 @@ bool NmWorld::WaitTunnelFlows(uint64_t packets, int seconds) {
   }
   return false;
 }
+
+std::string NmWorld::NmLog() const { return ReadFile(Path("NetworkManager.log")); }
 
 std::string NmWorld::Logs() const {
   std::string out;

@@ -53,6 +53,17 @@ struct Options {
   bool start_guard = true;
   bool traffic = true;      // unprivileged UDP, TCP and DNS, IPv4 and IPv6, all the time
   bool dispatcher = false;  // run nm-dispatcher (for the dispatcher hook's tests)
+  // The client's wg-quick file: [Interface] Address and the peer's
+  // AllowedIPs (the server always routes both of the client's addresses).
+  std::string address = "192.0.2.2/32, 2001:db8:200::2/128";
+  std::string allowed_ips = "0.0.0.0/0, ::/0";
+  // NetworkManager.conf auth-polkit: "false" allows every caller;
+  // "root-only" refuses everyone but root, as polkit refuses a user who is
+  // not an administrator.
+  std::string auth_polkit = "false";
+  // The VPN server's name for the wg-quick file's Endpoint, answered (A
+  // only) by dnsmasq on the client's resolver 203.0.113.53; empty: its address.
+  std::string endpoint_host;
 };
 
 // A process the world started, stopped by PID.
@@ -85,7 +96,10 @@ class NmWorld {
 
   // --- commands, inside NetworkManager's namespaces, on the private bus ---
   world::CommandResult Nmcli(const std::vector<std::string>& args, int timeout_s = 60);
+  // The same as nobody (uid and gid 65534, no groups).
+  world::CommandResult NmcliAsNobody(const std::vector<std::string>& args, int timeout_s = 60);
   world::CommandResult Killswitch(const std::vector<std::string>& args);
+  world::CommandResult KillswitchAsNobody(const std::vector<std::string>& args);
   world::CommandResult InClient(const std::vector<std::string>& argv);
   // nmcli connection import of the world's wg-quick file; the VPN is "wg0".
   void ImportVpn();
@@ -104,14 +118,39 @@ class NmWorld {
   void MoveClientAddress();  // 198.51.100.2 -> .3, as a new DHCP lease would
   bool KillWireguardGo();    // the client's wireguard-go; false if none ran
   bool KillPlugin();         // nm-killswitch-service; false if none ran
+  std::vector<pid_t> PluginPids() const;  // nm-killswitch-service (one per active VPN)
+
+  // --- reboot ---
+  // The client machine goes down and comes back: traffic, NetworkManager
+  // (its plugin and wireguard-go with it), nm-dispatcher and the guard
+  // stop, and the client's network namespace, NetworkManager's mount
+  // namespace and all of /run (the guard's state file too) are replaced by
+  // fresh, empty ones, with eth0 linked to the router again. What a disk
+  // keeps stays: the connection profiles, /var/lib/NetworkManager and the
+  // boot file. Nothing runs afterwards (but nm-dispatcher, when the world
+  // has it); the test starts what boot would: LoadBootRuleset,
+  // StartTraffic, StartGuard, StartNetworkManager.
+  void PowerCycleClient();
+  // `nm-killswitch-guard --load-boot FILE` in the client, as
+  // nm-killswitch-boot.service runs it.
+  world::CommandResult LoadBootRuleset();
+  std::string BootFile() const;  // where the guard writes the boot ruleset
 
   // --- counting ---
   Counts Now() const;
   // Waits until traffic flows through the tunnel again (tunneled grows by
   // `packets` within `seconds`).
   bool WaitTunnelFlows(uint64_t packets, int seconds);
+  // Whether the kill-switch table is in the client's kernel (a netlink
+  // read, quick enough to poll every few milliseconds).
+  bool TableInKernel() const;
+  // What the kill switch says it stopped for `why` ("dns", "ipv6",
+  // "blocked", ...) since its table last changed, from `nm-killswitch
+  // status --json`; 0 when it does not say.
+  uint64_t Stopped(const std::string& why);
   const std::string& dir() const { return dir_; }
   std::string Logs() const;  // the tails of every log, for a failing test
+  std::string NmLog() const;  // NetworkManager's whole log (the plugin's messages are in it)
 
   world::Netns client{"nc"};
   world::Netns router{"nr"};
@@ -129,18 +168,26 @@ class NmWorld {
   const Options& options() const { return options_; }
 
  private:
+  // Stops every process the world started and removes its directory; runs
+  // once (the destructor, or a constructor that fails).
+  void Shutdown();
   void BuildNetwork();
+  void LinkClient();
   void WriteNmFiles();
   void StartHolder();
   void StartServer();
+  void StartDns();
   void StartDispatcher();
+  std::string GuardProgram() const;
+  std::vector<std::string> KillswitchArgv(const std::vector<std::string>& args) const;
+  std::vector<std::string> NmcliArgv(const std::vector<std::string>& args, int timeout_s) const;
   bool WaitActive(const std::string& connection, int seconds);
 
   Options options_;
   std::string dir_;
   std::string bus_address_;
   std::string client_public_key_;
-  Process bus_, holder_, dispatcher_, nm_, guard_, server_, traffic_;
+  Process bus_, holder_, dispatcher_, nm_, guard_, server_, dns_, traffic_;
   std::unique_ptr<world::Tally> from_client_;
   std::unique_ptr<world::Tally> vpn_flow_;
   std::unique_ptr<world::Tally> tunneled_;

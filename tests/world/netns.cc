@@ -173,6 +173,10 @@ CommandResult Run(const std::vector<std::string>& argv, const std::string& input
 Netns::Netns(std::string_view tag) {
   static std::atomic<int> counter{0};
   name_ = "ks-" + std::string(tag) + std::to_string(getpid()) + "-" + std::to_string(++counter);
+  Create();
+}
+
+void Netns::Create() {
   if (CommandResult r = world::Run({"ip", "netns", "add", name_}); !r.ok()) {
     Fatal("ip netns add " + name_ + ": " + r.output);
   }
@@ -200,18 +204,27 @@ Netns::Netns(std::string_view tag) {
     if (!up) Fatal("cannot bring lo up in " + name_);
   } catch (...) {
     close(fd_);
+    fd_ = -1;
     world::Run({"ip", "netns", "del", name_});
     Reaper::Remove("/run/netns/" + name_);
     throw;
   }
 }
 
-Netns::~Netns() {
+Netns::~Netns() { Delete(); }
+
+void Netns::Delete() {
   if (fd_ >= 0) close(fd_);
+  fd_ = -1;
   if (CommandResult r = world::Run({"ip", "netns", "del", name_}); !r.ok()) {
     std::fprintf(stderr, "warning: ip netns del %s: %s\n", name_.c_str(), r.output.c_str());
   }
   Reaper::Remove("/run/netns/" + name_);
+}
+
+void Netns::Renew() {
+  Delete();
+  Create();
 }
 
 CommandResult Netns::Run(const std::vector<std::string>& argv, const std::string& input) const {

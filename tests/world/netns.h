@@ -51,6 +51,12 @@ class Netns {
   const std::string& name() const { return name_; }
   int fd() const { return fd_; }
 
+  // Replaces the namespace with a fresh one of the same name, as a machine
+  // that reboots: every interface, address, route, rule and nftables table
+  // in it is gone (the old namespace lives on only while a process or a
+  // socket still holds it). Throws if the new one cannot be made.
+  void Renew();
+
   // Runs a command inside the namespace (setns, then exec; /sys is not remounted).
   CommandResult Run(const std::vector<std::string>& argv, const std::string& input = "") const;
   // Runs a /bin/sh script inside the namespace.
@@ -84,6 +90,9 @@ class Netns {
   }
 
  private:
+  void Create();
+  void Delete();
+
   std::string name_;
   int fd_ = -1;
 };
