@@ -8,7 +8,8 @@
 //      table, with the table (through the tunnel rule, and to an endpoint
 //      with 1 and with 100,000 endpoints in the set);
 //   3. watch mode: the time from another process deleting the table to the
-//      guard having it back.
+//      guard having it back;
+//   5. the dispatcher hook: its wall time per NetworkManager event.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -27,6 +28,7 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -38,6 +40,7 @@
 #include "rules/table_codec.h"
 #include "rules/table_writer.h"
 #include "tests/nmworld/nm_world.h"
+#include "tests/nmworld/openvpn_world.h"
 #include "tests/world/netns.h"
 
 namespace nmks::bench {
@@ -503,6 +506,147 @@ void PluginTimings() {
               static_cast<unsigned long long>(guard_rss_));
 }
 
+
+// --- 5. the dispatcher hook ------------------------------------------------------
+//
+// The wall time of nm-killswitch-dispatcher per event, two ways: called
+// directly in NetworkManager's namespaces with the environment
+// nm-dispatcher gives it (N calls each, nsenter's own cost shown apart),
+// and as a real NetworkManager runs it, from nm-dispatcher's debug log,
+// over `nmcli connection up/down` cycles of an opted-in OpenVPN connection.
+
+std::map<std::string, std::vector<double>> HookTimesFromDispatcherLog(const std::string& path) {
+  // "(nm-dispatcher:N): nm-dispatcher-DEBUG: HH:MM:SS.mmm: req:7 'vpn-pre-up' [tun0],
+  //  "/etc/NetworkManager/dispatcher.d/pre-up.d/90-nm-killswitch": run script|complete"
+  std::map<std::string, std::vector<double>> out;
+  std::map<std::string, double> started;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) {
+    if (line.find("90-nm-killswitch") == std::string::npos) continue;
+    bool run = line.find("\": run script") != std::string::npos;
+    bool done = line.find("\": complete") != std::string::npos;
+    if (!run && !done) continue;
+    size_t t = line.find("DEBUG: ");
+    size_t req = line.find("req:");
+    size_t a = line.find('\'', req), b = line.find('\'', a + 1);
+    if (t == std::string::npos || req == std::string::npos || b == std::string::npos) continue;
+    int h = 0, m = 0;
+    double sec = 0;
+    if (std::sscanf(line.c_str() + t + 7, "%d:%d:%lf", &h, &m, &sec) != 3) continue;
+    double ms = ((h * 60 + m) * 60 + sec) * 1000;
+    std::string key = line.substr(req, line.find(' ', req) - req);
+    if (run) {
+      started[key] = ms;
+    } else if (started.count(key)) {
+      out[line.substr(a + 1, b - a - 1)].push_back(ms - started[key]);
+      started.erase(key);
+    }
+  }
+  return out;
+}
+
+void DispatcherTimings() {
+  std::printf("## The dispatcher hook (nm-killswitch-dispatcher) per event\n\n");
+  nmworld::OpenVpnOptions o;
+  o.build_dir = NMKS_BUILD_DIR;
+  o.traffic = false;
+  o.secondary = false;
+  nmworld::OpenVpnWorld w(o);
+  if (!w.Enable({"enable", nmworld::kOpenVpnName}).ok()) Die("nm-killswitch enable failed");
+  const std::string path = w.SettingsPath();
+  const std::map<std::string, std::string> vpn = {
+      {"CONNECTION_UUID", nmworld::kOpenVpnUuid},
+      {"CONNECTION_ID", nmworld::kOpenVpnName},
+      {"CONNECTION_DBUS_PATH", path},
+      {"DEVICE_IFACE", "eth0"},
+      {"DEVICE_IP_IFACE", "eth0"},
+      {"VPN_IP_IFACE", "tun0"},
+      {"VPN_IP4_NUM_ADDRESSES", "1"},
+      {"VPN_IP4_ADDRESS_0", "192.0.2.2/24 192.0.2.1"}};
+  auto with_action = [](std::map<std::string, std::string> env, const std::string& action) {
+    env["NM_DISPATCHER_ACTION"] = action;
+    return env;
+  };
+  const std::string lan_path = w.SettingsPath("5c8b6b8e-7a7c-4b84-9a53-6c1f3e1d2a01");
+  const std::map<std::string, std::string> lan = {
+      {"CONNECTION_UUID", "5c8b6b8e-7a7c-4b84-9a53-6c1f3e1d2a01"},
+      {"CONNECTION_ID", "lan"},
+      {"CONNECTION_DBUS_PATH", lan_path},
+      {"DEVICE_IFACE", "eth0"},
+      {"DEVICE_IP_IFACE", "eth0"}};
+
+  constexpr int kRuns = 20;
+  std::vector<std::pair<std::string, std::vector<double>>> rows;
+  auto time_hook = [&](const std::string& iface, const std::string& action,
+                       const std::map<std::string, std::string>& env, int expect) {
+    auto t0 = Clock::now();
+    auto r = w.RunHook(iface, action, env);
+    double ms = Ms(Clock::now() - t0);
+    if (r.exit_code != expect) {
+      Die("the hook (" + action + ") exited " + std::to_string(r.exit_code) + ": " + r.output);
+    }
+    return ms;
+  };
+  std::vector<double> base, pre_up, pre_down, repair, repair_idle, lan_pre_up, hostname, garbled;
+  for (int i = 0; i < kRuns; ++i) {
+    auto t0 = Clock::now();
+    if (!w.InClient({"env", "-i", "true"}).ok()) Die("cannot run in NetworkManager's namespaces");
+    base.push_back(Ms(Clock::now() - t0));
+    repair_idle.push_back(time_hook("eth0", "up", with_action(lan, "up"), 0));
+    pre_up.push_back(time_hook("tun0", "vpn-pre-up", with_action(vpn, "vpn-pre-up"), 0));
+    for (const char* action : {"up", "dhcp4-change", "connectivity-change", "vpn-down"}) {
+      repair.push_back(time_hook("eth0", action, with_action(lan, action), 0));
+    }
+    lan_pre_up.push_back(time_hook("eth0", "pre-up", with_action(lan, "pre-up"), 0));
+    hostname.push_back(time_hook("none", "hostname", {{"NM_DISPATCHER_ACTION", "hostname"}}, 0));
+    garbled.push_back(time_hook("tun0", "vpn-pre-up",
+                                {{"NM_DISPATCHER_ACTION", "vpn-pre-up"},
+                                 {"CONNECTION_UUID", std::string(100000, 'x')}},
+                                2));
+    pre_down.push_back(time_hook("tun0", "vpn-pre-down", with_action(vpn, "vpn-pre-down"), 0));
+  }
+  std::printf("Called directly, %d times each (the first row is what running any program in "
+              "NetworkManager's namespaces costs, included in every other row):\n\n",
+              kRuns);
+  std::printf("| event | what the hook does | median | worst |\n|---|---|---:|---:|\n");
+  auto row = [](const char* event, const char* what, std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    std::printf("| %s | %s | %.1f ms | %.1f ms |\n", event, what, Median(v), v.back());
+  };
+  row("(nsenter + env + true)", "nothing: the cost of starting a program there", base);
+  row("vpn-pre-up", "reads the connection, resolves, engages (guard commits)", pre_up);
+  row("vpn-pre-down", "reads the connection, asks the guard, releases", pre_down);
+  row("up, dhcp4-change, connectivity-change, vpn-down", "asks the guard to check and repair",
+      repair);
+  row("up (nothing engaged)", "asks the guard to check: nothing to do", repair_idle);
+  row("pre-up of the LAN", "reads the connection: not opted in", lan_pre_up);
+  row("hostname", "nothing", hostname);
+  row("garbled (100 KB UUID)", "refuses, opens nothing", garbled);
+  std::printf("\n");
+
+  // As NetworkManager runs it.
+  constexpr int kCycles = 5;
+  for (int i = 0; i < kCycles; ++i) {
+    auto up = w.UpVpn();
+    if (!up.ok()) Die("nmcli connection up failed: " + up.output);
+    sleep(1);
+    auto down = w.DownVpn();
+    if (!down.ok()) Die("nmcli connection down failed: " + down.output);
+    sleep(1);
+  }
+  auto seen = HookTimesFromDispatcherLog(w.dir() + "/nm-dispatcher.log");
+  std::printf("As a real NetworkManager runs it (nm-dispatcher's log, ms resolution, %d "
+              "up/down cycles of an opted-in OpenVPN connection; pre-up and pre-down events "
+              "hold NetworkManager up for this long, the others do not):\n\n",
+              kCycles);
+  std::printf("| event | calls | median | worst |\n|---|---:|---:|---:|\n");
+  for (auto& [action, v] : seen) {
+    std::sort(v.begin(), v.end());
+    std::printf("| %s | %zu | %.0f ms | %.0f ms |\n", action.c_str(), v.size(), Median(v),
+                v.back());
+  }
+  std::printf("\n");
+}
 }  // namespace
 }  // namespace nmks::bench
 
@@ -518,6 +662,7 @@ int main(int argc, char** argv) {
     if (only.empty() || only == "packets") nmks::bench::PacketCost();
     if (only.empty() || only == "repair") nmks::bench::RepairTime();
     if (only.empty() || only == "plugin") nmks::bench::PluginTimings();
+    if (only.empty() || only == "dispatcher") nmks::bench::DispatcherTimings();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "nm-killswitch-bench: %s\n", e.what());
     return 1;

@@ -23,6 +23,9 @@ const Verb kVerbs[] = {
     {"verify", nmks::cli::VerifyCommand,
      N_("self-test: try to leak, and show that nothing got out")},
     {"boot", nmks::cli::BootCommand, N_("on|off: block traffic at boot until the VPN is up")},
+    {"enable", nmks::cli::EnableCommand,
+     N_("give a NetworkManager OpenVPN, OpenConnect or WireGuard connection the kill switch")},
+    {"disable", nmks::cli::DisableCommand, N_("take the kill switch away from a connection")},
 };
 
 void Usage(FILE* out) {

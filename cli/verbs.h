@@ -10,5 +10,7 @@ int ReleaseCommand(int argc, char** argv);
 int StatusCommand(int argc, char** argv);
 int VerifyCommand(int argc, char** argv);
 int BootCommand(int argc, char** argv);
+int EnableCommand(int argc, char** argv);
+int DisableCommand(int argc, char** argv);
 
 }  // namespace nmks::cli

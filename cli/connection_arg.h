@@ -1,0 +1,37 @@
+// Finds a NetworkManager connection the way a person names it on the
+// command line (nmcli's way: its name, its UUID or its D-Bus path), and
+// saves changes to it through NetworkManager, which checks the caller's
+// right to change it (another user's or a system connection needs
+// NetworkManager's polkit permission).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "nm-plugin/libnm.h"
+#include "rules/status.h"
+
+namespace nmks::cli {
+
+struct ClientUnref {
+  void operator()(NMClient* c) const { g_object_unref(c); }
+};
+using ClientPtr = std::unique_ptr<NMClient, ClientUnref>;
+
+Result<ClientPtr> ConnectNetworkManager();
+
+// The connection named `name` (owned by `client`). A name that fits
+// several connections is an error listing their UUIDs.
+Result<NMRemoteConnection*> FindConnection(NMClient* client, const std::string& name);
+
+// Saves the changes made to `connection` (to disk, as nmcli modify does).
+// NetworkManager's refusal comes back as a message that says so.
+Status SaveConnection(NMRemoteConnection* connection);
+
+// Whether `connection` is active right now.
+bool IsActive(NMClient* client, NMRemoteConnection* connection);
+
+// The connection's name, printable, for messages.
+std::string ConnectionName(NMRemoteConnection* connection);
+
+}  // namespace nmks::cli

@@ -1,0 +1,89 @@
+// nm-killswitch disable NAME: takes a connection's opt-in away again.
+#include <cstdio>
+#include <string>
+
+#include "cli/common.h"
+#include "cli/connection_arg.h"
+#include "cli/verbs.h"
+#include "dispatcher/opt_in.h"
+#include "guard/client.h"
+#include "rules/i18n.h"
+
+namespace nmks::cli {
+namespace {
+
+// Whether the guard lists `uuid` among the connections blocked at boot.
+bool BlockedAtBoot(GuardClient& guard, const std::string& uuid) {
+  auto status = guard.GetStatus();
+  if (!status.ok()) return false;
+  g_autofree const gchar** boot = nullptr;
+  VariantPtr list(
+      g_variant_lookup_value(status.value().get(), "boot-connections", G_VARIANT_TYPE("as")));
+  if (!list) return false;
+  boot = g_variant_get_strv(list.get(), nullptr);
+  for (const gchar** b = boot; b && *b; ++b)
+    if (uuid == *b) return true;
+  return false;
+}
+
+}  // namespace
+
+int DisableCommand(int argc, char** argv) {
+  GOptionEntry entries[] = {{nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}};
+  GOptionContext* ctx = g_option_context_new(_("NAME"));
+  g_option_context_set_summary(
+      ctx, _("Take the kill switch away from a connection enabled with nm-killswitch enable. "
+             "While it is engaged it stays until the VPN is switched off (mode on) or an "
+             "administrator runs nm-killswitch release (lockdown)."));
+  g_option_context_add_main_entries(ctx, entries, GETTEXT_PACKAGE);
+  int code = 0;
+  bool parsed = ParseOptions(ctx, &argc, &argv, &code);
+  g_option_context_free(ctx);
+  if (!parsed) return code;
+  if (argc != 2) {
+    PrintError(argc < 2 ? _("name the connection: nm-killswitch disable NAME")
+                        : Format(_("unexpected argument \"%s\""), argv[2]));
+    return 2;
+  }
+  auto client = ConnectNetworkManager();
+  if (!client.ok()) {
+    PrintError(client.message());
+    return 1;
+  }
+  auto connection = FindConnection(client.value().get(), argv[1]);
+  if (!connection.ok()) {
+    PrintError(connection.message());
+    return 1;
+  }
+  NMConnection* c = NM_CONNECTION(connection.value());
+  std::string name = ConnectionName(connection.value());
+  std::string uuid = nm_connection_get_uuid(c);
+  if (dispatch::IsOwnVpn(c)) {
+    PrintError(Format(_("\"%s\" is an nm-killswitch VPN: its kill switch is built in; turn it off "
+                        "with nmcli connection modify NAME +vpn.data kill-switch=off"),
+                      name.c_str()));
+    return 1;
+  }
+  if (!dispatch::ClearOptIn(c)) {
+    std::printf(_("The kill switch was not enabled for \"%s\"; nothing to do.\n"), name.c_str());
+    return 0;
+  }
+  if (Status s = SaveConnection(connection.value()); !s.ok()) {
+    PrintError(s.message());
+    return 1;
+  }
+  std::printf(_("Kill switch disabled for \"%s\".\n"), name.c_str());
+  // Not at boot any more either.
+  auto guard = GuardClient::Connect();
+  if (guard.ok() && BlockedAtBoot(*guard.value(), uuid)) {
+    if (Status s = guard.value()->SetBlockAtBoot(uuid, false); !s.ok()) {
+      PrintError(Format(_("it is still blocked at boot: %s (nm-killswitch boot off)"),
+                        s.message().c_str()));
+      return 1;
+    }
+    std::printf(_("It is no longer blocked at boot.\n"));
+  }
+  return 0;
+}
+
+}  // namespace nmks::cli

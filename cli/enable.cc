@@ -1,0 +1,93 @@
+// nm-killswitch enable NAME: opts a connection of another VPN type in; the
+// dispatcher hook engages the kill switch whenever NetworkManager starts it.
+#include <cstdio>
+#include <string>
+
+#include "cli/common.h"
+#include "cli/connection_arg.h"
+#include "cli/verbs.h"
+#include "dispatcher/opt_in.h"
+#include "rules/i18n.h"
+
+namespace nmks::cli {
+
+int EnableCommand(int argc, char** argv) {
+  g_autofree gchar* mode = nullptr;
+  gboolean allow_lan = FALSE, block_at_boot = FALSE;
+  GOptionEntry entries[] = {
+      {"mode", 0, 0, G_OPTION_ARG_STRING, &mode,
+       N_("on (default): released when the VPN is switched off; lockdown: only an "
+          "administrator releases it"),
+       N_("on|lockdown")},
+      {"allow-lan", 0, 0, G_OPTION_ARG_NONE, &allow_lan,
+       N_("Allow private, link-local and multicast ranges (DNS stays blocked)"), nullptr},
+      {"block-at-boot", 0, 0, G_OPTION_ARG_NONE, &block_at_boot,
+       N_("Also block at boot, before NetworkManager starts the VPN"), nullptr},
+      {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}};
+  GOptionContext* ctx = g_option_context_new(_("NAME"));
+  g_option_context_set_summary(
+      ctx, _("Give a NetworkManager OpenVPN, OpenConnect or WireGuard connection the kill switch: "
+             "whenever NetworkManager starts it, everything but the VPN is blocked. NAME is the "
+             "connection's name, UUID or D-Bus path. The options replace any set before."));
+  g_option_context_add_main_entries(ctx, entries, GETTEXT_PACKAGE);
+  int code = 0;
+  bool parsed = ParseOptions(ctx, &argc, &argv, &code);
+  g_option_context_free(ctx);
+  if (!parsed) return code;
+  if (argc != 2) {
+    PrintError(argc < 2 ? _("name the connection: nm-killswitch enable NAME")
+                        : Format(_("unexpected argument \"%s\""), argv[2]));
+    return 2;
+  }
+  dispatch::OptIn options;
+  if (mode) {
+    auto m = ParseMode(mode);
+    if (!m.ok()) {
+      PrintError(m.message());
+      return 2;
+    }
+    options.mode = m.value();
+  }
+  options.allow_lan = allow_lan;
+  options.block_at_boot = block_at_boot;
+
+  auto client = ConnectNetworkManager();
+  if (!client.ok()) {
+    PrintError(client.message());
+    return 1;
+  }
+  auto connection = FindConnection(client.value().get(), argv[1]);
+  if (!connection.ok()) {
+    PrintError(connection.message());
+    return 1;
+  }
+  std::string name = ConnectionName(connection.value());
+  auto kind = dispatch::ProtectableKind(NM_CONNECTION(connection.value()));
+  if (!kind.ok()) {
+    PrintError(Format(_("\"%s\" cannot be enabled: %s"), name.c_str(), kind.message().c_str()));
+    return 1;
+  }
+  if (Status s = dispatch::WriteOptIn(NM_CONNECTION(connection.value()), options); !s.ok()) {
+    PrintError(s.message());
+    return 1;
+  }
+  if (Status s = SaveConnection(connection.value()); !s.ok()) {
+    PrintError(s.message());
+    return 1;
+  }
+  std::printf(_("Kill switch enabled for \"%s\" (%s): mode %s, LAN %s, %s at boot.\n"),
+              name.c_str(), dispatch::KindName(kind.value()), ModeName(options.mode),
+              options.allow_lan ? _("allowed") : _("blocked"),
+              options.block_at_boot ? _("blocking") : _("not blocking"));
+  if (IsActive(client.value().get(), connection.value())) {
+    std::printf(_("It is active now: the kill switch engages the next time it starts.\n"));
+  }
+  if (options.mode == Mode::kOn && !options.block_at_boot) {
+    std::printf(_("Until NetworkManager reports the VPN up, its client's first packets and other "
+                  "traffic are not blocked; --block-at-boot or --mode lockdown keeps the table in "
+                  "place before the VPN starts.\n"));
+  }
+  return 0;
+}
+
+}  // namespace nmks::cli

@@ -1,0 +1,165 @@
+// The dispatcher's call read strictly: what NetworkManager really sends is
+// read, and every garbled call (missing or unknown action, odd or huge
+// values, malformed UUIDs and paths, bad interface names) is refused with
+// a message that names the variable and never echoes the value.
+#include "dispatcher/event.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <map>
+
+namespace nmks::dispatch {
+namespace {
+
+using testing::HasSubstr;
+using testing::Not;
+
+constexpr char kUuid[] = "0b5c3a2e-6f4d-4c1e-9a7b-2d8e1f0c3b4a";
+
+struct Call {
+  std::vector<std::string> args = {"/etc/NetworkManager/dispatcher.d/90-nm-killswitch"};
+  std::map<std::string, std::string> env;
+  Result<Event> Read() const {
+    std::vector<const char*> argv;
+    for (const auto& a : args) argv.push_back(a.c_str());
+    argv.push_back(nullptr);
+    return ReadEvent(static_cast<int>(args.size()), argv.data(), [this](const char* name) {
+      auto it = env.find(name);
+      return it == env.end() ? nullptr : it->second.c_str();
+    });
+  }
+};
+
+// What NetworkManager 1.42 sent at vpn-pre-up in the research runs.
+Call VpnPreUp() {
+  Call c;
+  c.args.push_back("tun0");
+  c.args.push_back("vpn-pre-up");
+  c.env = {{"NM_DISPATCHER_ACTION", "vpn-pre-up"},
+           {"CONNECTION_UUID", kUuid},
+           {"CONNECTION_ID", "office vpn"},
+           {"CONNECTION_DBUS_PATH", "/org/freedesktop/NetworkManager/Settings/3"},
+           {"CONNECTION_FILENAME", "/etc/NetworkManager/system-connections/office.nmconnection"},
+           {"DEVICE_IFACE", "eth0"},
+           {"DEVICE_IP_IFACE", "eth0"},
+           {"VPN_IP_IFACE", "tun0"},
+           {"VPN_IP4_ADDRESS_0", "192.0.2.2/24 192.0.2.1"},
+           {"VPN_IP4_NUM_ADDRESSES", "1"},
+           {"VPN_IP6_ADDRESS_0", "fe80::1/64 ::"},
+           {"VPN_IP6_ADDRESS_1", "2001:db8:200::1000/64 ::"},
+           {"VPN_IP6_NUM_ADDRESSES", "2"},
+           {"IP6_NUM_ADDRESSES", "1"},
+           {"IP6_ADDRESS_0", "fe80::5/64 ::"}};
+  return c;
+}
+
+TEST(Event, WhatNetworkManagerSendsIsRead) {
+  auto e = VpnPreUp().Read();
+  ASSERT_TRUE(e.ok()) << e.message();
+  EXPECT_EQ(e.value().action, Action::kVpnPreUp);
+  EXPECT_EQ(e.value().iface, "tun0");
+  EXPECT_EQ(e.value().uuid, kUuid);
+  EXPECT_EQ(e.value().settings_path, "/org/freedesktop/NetworkManager/Settings/3");
+  EXPECT_EQ(e.value().connection_id, "office vpn");
+  EXPECT_EQ(e.value().vpn_ip_iface, "tun0");
+  EXPECT_EQ(e.value().device_ip_iface, "eth0");
+  EXPECT_TRUE(e.value().vpn_has_ipv6);
+  EXPECT_FALSE(e.value().device_has_ipv6) << "link-local addresses do not count";
+  EXPECT_FALSE(e.value().external);
+  EXPECT_TRUE(RequireConnection(e.value()).ok());
+}
+
+TEST(Event, EveryActionNetworkManagerKnows) {
+  for (const char* action : {"hostname", "pre-up", "up", "pre-down", "down", "vpn-pre-up",
+                             "vpn-up", "vpn-pre-down", "vpn-down", "dhcp4-change", "dhcp6-change",
+                             "connectivity-change", "reapply"}) {
+    Call c;
+    c.args = {"hook", action[0] == 'h' ? "none" : "", action};
+    auto e = c.Read();
+    ASSERT_TRUE(e.ok()) << action << ": " << e.message();
+    EXPECT_STREQ(ActionName(e.value().action), action);
+  }
+}
+
+TEST(Event, GarbledCallsAreRefused) {
+  struct Case {
+    const char* what;
+    std::function<void(Call&)> garble;
+    const char* message;
+  };
+  const std::string huge(100000, 'x');
+  const Case cases[] = {
+      {"no arguments", [](Call& c) { c.args.resize(1); }, "called with 0 argument(s)"},
+      {"one argument", [](Call& c) { c.args.resize(2); }, "called with 1 argument(s)"},
+      {"extra argument", [](Call& c) { c.args.push_back("x"); }, "called with 3 argument(s)"},
+      {"unknown action", [](Call& c) { c.args[2] = "vpn-sideways"; }, "not one NetworkManager"},
+      {"empty action", [](Call& c) { c.args[2] = ""; }, "not one NetworkManager"},
+      {"disagreeing action", [](Call& c) { c.env["NM_DISPATCHER_ACTION"] = "vpn-down"; },
+       "NM_DISPATCHER_ACTION disagrees"},
+      {"huge interface argument", [&](Call& c) { c.args[1] = huge; }, "interface argument"},
+      {"control character in the interface",
+       [](Call& c) { c.args[1] = "tun\n0"; }, "interface argument"},
+      {"bad interface name", [](Call& c) { c.args[1] = "tun/0"; }, "not an interface name"},
+      {"huge UUID", [&](Call& c) { c.env["CONNECTION_UUID"] = huge; },
+       "CONNECTION_UUID is longer than 1024 bytes"},
+      {"not a UUID", [](Call& c) { c.env["CONNECTION_UUID"] = "../../etc/passwd"; },
+       "CONNECTION_UUID is not a UUID"},
+      {"UUID with a newline",
+       [](Call& c) { c.env["CONNECTION_UUID"] = "0b5c3a2e-6f4d-4c1e-9a7b-2d8e1f0c3b4\n"; },
+       "CONNECTION_UUID holds a character"},
+      {"path outside NetworkManager's settings",
+       [](Call& c) { c.env["CONNECTION_DBUS_PATH"] = "/org/freedesktop/DBus"; },
+       "CONNECTION_DBUS_PATH is not the path"},
+      {"malformed path",
+       [](Call& c) { c.env["CONNECTION_DBUS_PATH"] = "/org/freedesktop/NetworkManager/Settings//3"; },
+       "CONNECTION_DBUS_PATH is not the path"},
+      {"tunnel name too long", [](Call& c) { c.env["VPN_IP_IFACE"] = "tun0123456789abcdef"; },
+       "VPN_IP_IFACE is not an interface name"},
+      {"device name with a space", [](Call& c) { c.env["DEVICE_IP_IFACE"] = "eth 0"; },
+       "DEVICE_IP_IFACE is not an interface name"},
+      {"address count not a number", [](Call& c) { c.env["VPN_IP6_NUM_ADDRESSES"] = "two"; },
+       "VPN_IP6_NUM_ADDRESSES is not a number"},
+      {"huge address", [&](Call& c) { c.env["VPN_IP6_ADDRESS_0"] = huge; },
+       "VPN_IP6_ADDRESS_0 is longer than 1024 bytes"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    Call call = VpnPreUp();
+    c.garble(call);
+    auto e = call.Read();
+    ASSERT_FALSE(e.ok());
+    EXPECT_THAT(e.message(), HasSubstr(c.message));
+    EXPECT_THAT(e.message(), Not(HasSubstr("xxxxxxxx")));
+    EXPECT_THAT(e.message(), Not(HasSubstr("passwd")));
+    EXPECT_LT(e.message().size(), 200u);
+  }
+}
+
+TEST(Event, MissingConnectionDetailsAreNoticedWhereNeeded) {
+  Call c = VpnPreUp();
+  c.env.erase("CONNECTION_UUID");
+  auto e = c.Read();
+  ASSERT_TRUE(e.ok()) << "a repair event needs no connection";
+  EXPECT_THAT(RequireConnection(e.value()).message(), HasSubstr("CONNECTION_UUID is missing"));
+  c = VpnPreUp();
+  c.env.erase("CONNECTION_DBUS_PATH");
+  EXPECT_THAT(RequireConnection(c.Read().value()).message(),
+              HasSubstr("CONNECTION_DBUS_PATH is missing"));
+}
+
+TEST(Event, OddButHarmlessValues) {
+  Call c = VpnPreUp();
+  c.env["CONNECTION_ID"] = "\x1b[31mred\n";  // the user's own name: not kept for logs
+  c.env["CONNECTION_EXTERNAL"] = "1";
+  c.env["VPN_IP6_NUM_ADDRESSES"] = "4000000";  // looks at no more than 256
+  c.env["VPN_IP6_ADDRESS_1"] = "not an address";
+  auto e = c.Read();
+  ASSERT_TRUE(e.ok()) << e.message();
+  EXPECT_EQ(e.value().connection_id, "");
+  EXPECT_TRUE(e.value().external);
+  EXPECT_FALSE(e.value().vpn_has_ipv6);
+}
+
+}  // namespace
+}  // namespace nmks::dispatch

@@ -1,0 +1,242 @@
+#include "dispatcher/hook.h"
+
+#include <chrono>
+#include <cstring>
+
+#include "dispatcher/opt_in.h"
+#include "dispatcher/remotes.h"
+#include "rules/i18n.h"
+
+namespace nmks::dispatch {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// How the hook names a connection in the journal.
+std::string Who(const Event& e) {
+  if (e.connection_id.empty()) return e.uuid;
+  return "\"" + e.connection_id + "\" (" + e.uuid + ")";
+}
+
+long Ms(Clock::time_point since) {
+  return static_cast<long>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - since).count());
+}
+
+bool IsType(NMConnection* c, const char* type) {
+  const char* t = nm_connection_get_connection_type(c);
+  return t != nullptr && std::strcmp(t, type) == 0;
+}
+
+// The connection NetworkManager names in the event, checked against the
+// event's UUID.
+Result<ConnectionPtr> ConnectionOf(const Event& e, Backend& backend) {
+  auto settings = backend.Settings(e.settings_path);
+  if (!settings.ok()) return settings.status();
+  const char* uuid = nm_connection_get_uuid(settings.value().get());
+  if (uuid == nullptr || e.uuid != uuid) {
+    return Status::Error(_("NetworkManager's connection at CONNECTION_DBUS_PATH has another UUID "
+                           "than CONNECTION_UUID"));
+  }
+  return std::move(settings).value();
+}
+
+int Start(const Event& e, Backend& backend, const Log& log) {
+  const auto t0 = Clock::now();
+  if (e.external) return 0;  // a device NetworkManager only found (a VPN's tun, ...)
+  if (Status s = RequireConnection(e); !s.ok()) {
+    log(Format(_("%s: %s; nothing was engaged"), ActionName(e.action), s.message().c_str()));
+    return 2;
+  }
+  auto connection = ConnectionOf(e, backend);
+  if (!connection.ok()) {
+    log(Format(_("%s of %s: cannot read the connection from NetworkManager: %s; nothing was "
+                 "engaged"),
+               ActionName(e.action), Who(e).c_str(), connection.message().c_str()));
+    return 1;
+  }
+  NMConnection* c = connection.value().get();
+  if (IsOwnVpn(c)) return 0;  // our VPN service engages its own kill switch
+  OptInReading opt_in = ReadOptIn(c);
+  if (!opt_in.opted_in) return 0;
+  auto kind = ProtectableKind(c);
+  if (!kind.ok()) {
+    log(Format(_("%s is opted in to the kill switch, but %s; nothing was engaged"), Who(e).c_str(),
+               kind.message().c_str()));
+    return 1;
+  }
+  const bool wireguard = kind.value() == Kind::kWireGuard;
+  // WireGuard devices get pre-up; VPN plugins get vpn-pre-up.
+  if (wireguard != (e.action == Action::kPreUp)) return 0;
+  for (const auto& problem : opt_in.problems) {
+    log(Format(_("%s: %s; the kill switch engages in lockdown with the LAN blocked until this is "
+                 "fixed (nm-killswitch enable)"),
+               Who(e).c_str(), problem.c_str()));
+  }
+
+  std::string tunnel = wireguard ? (e.device_ip_iface.empty() ? e.iface : e.device_ip_iface)
+                                 : e.vpn_ip_iface;
+  if (tunnel.empty() || (!wireguard && (tunnel == e.device_ip_iface || tunnel == e.device_iface))) {
+    log(Format(_("%s: NetworkManager names no interface of the VPN's own, so the kill switch "
+                 "cannot tell its traffic apart; nothing was engaged"),
+               Who(e).c_str()));
+    return 1;
+  }
+
+  Remotes remotes = RemotesOf(c, kind.value());
+  for (const auto& why : remotes.skipped) log(Format("%s: %s", Who(e).c_str(), why.c_str()));
+  Resolution resolved = backend.Resolve(remotes.remotes);
+  std::vector<Endpoint> endpoints = resolved.endpoints;
+  if (!resolved.unresolved.empty()) {
+    for (const auto& why : resolved.unresolved) {
+      log(Format(_("%s: VPN server %s; it is not allowed through the kill switch"), Who(e).c_str(),
+                 why.c_str()));
+    }
+    // What the guard already allows for this connection stays allowed
+    // (the table blocks DNS, so a reconnect may not resolve names).
+    auto held = backend.Engaged(e.uuid);
+    if (held.ok() && held.value()) {
+      endpoints.insert(endpoints.end(), held.value()->endpoints.begin(),
+                       held.value()->endpoints.end());
+      log(Format(_("%s: the %zu endpoint(s) the kill switch already allows for it stay allowed"),
+                 Who(e).c_str(), held.value()->endpoints.size()));
+    }
+  }
+  if (endpoints.empty()) {
+    log(Format(_("%s: no address of a VPN server is known: the kill switch is engaged without "
+                 "one, so it blocks the VPN itself too (fail closed)"),
+               Who(e).c_str()));
+  }
+  Policy policy = BuildPolicy(tunnel, endpoints, wireguard ? e.device_has_ipv6 : e.vpn_has_ipv6,
+                              opt_in.options.allow_lan, opt_in.options.mode);
+  if (Status s = Validate(policy); !s.ok()) {
+    log(Format(_("%s: %s; nothing was engaged"), Who(e).c_str(), s.message().c_str()));
+    return 1;
+  }
+  if (Status s = backend.Engage(e.uuid, policy, opt_in.options.block_at_boot); !s.ok()) {
+    log(Format(_("%s: the kill switch could not be engaged: %s"), Who(e).c_str(),
+               s.message().c_str()));
+    return 1;
+  }
+  log(Format(_("%s: kill switch engaged (%s%s%s): tunnel %s, %zu endpoint(s); %ld ms"),
+             Who(e).c_str(), ModeName(policy.mode), policy.allow_lan ? _(", LAN allowed") : "",
+             opt_in.options.block_at_boot ? _(", at boot too") : "", tunnel.c_str(),
+             policy.endpoints.size(), Ms(t0)));
+  return 0;
+}
+
+int End(const Event& e, Backend& backend, const Log& log) {
+  const auto t0 = Clock::now();
+  if (e.external) return 0;
+  if (Status s = RequireConnection(e); !s.ok()) {
+    log(Format(_("%s: %s; nothing was released"), ActionName(e.action), s.message().c_str()));
+    return 2;
+  }
+  // A connection deleted while active may be gone from NetworkManager
+  // already; then the guard alone says whether it is ours to release.
+  auto connection = ConnectionOf(e, backend);
+  if (connection.ok()) {
+    NMConnection* c = connection.value().get();
+    if (IsOwnVpn(c)) return 0;
+    if (e.action == Action::kPreDown && !IsType(c, NM_SETTING_WIREGUARD_SETTING_NAME)) return 0;
+    if (e.action == Action::kVpnPreDown && !IsType(c, NM_SETTING_VPN_SETTING_NAME)) return 0;
+  }
+  auto held = backend.Engaged(e.uuid);
+  if (!held.ok()) {
+    log(Format(_("%s was switched off, but the guard cannot say whether it is engaged: %s; the "
+                 "kill switch stays as it is"),
+               Who(e).c_str(), held.message().c_str()));
+    return 1;
+  }
+  if (!held.value()) return 0;
+  if (held.value()->mode == Mode::kLockdown) {
+    log(Format(_("%s was switched off; in lockdown the kill switch stays engaged until an "
+                 "administrator runs nm-killswitch release"),
+               Who(e).c_str()));
+    return 0;
+  }
+  if (e.action == Action::kPreDown) {
+    // NetworkManager also takes devices down when it quits; only the user's
+    // own switch-off (or deleting the connection) releases.
+    auto reason = backend.DeviceStateReason(e.device_ip_iface.empty() ? e.iface
+                                                                       : e.device_ip_iface);
+    if (!reason.ok() || (reason.value() != kReasonUserRequested &&
+                         reason.value() != kReasonConnectionRemoved)) {
+      log(Format(_("%s goes down, but not because the user switched it off (%s): the kill switch "
+                   "stays engaged"),
+                 Who(e).c_str(),
+                 reason.ok() ? std::to_string(reason.value()).c_str() : reason.message().c_str()));
+      return 0;
+    }
+  }
+  if (Status s = backend.Release(e.uuid); !s.ok()) {
+    auto again = backend.Engaged(e.uuid);
+    if (again.ok() && !again.value()) return 0;  // released meanwhile (by our VPN service)
+    log(Format(_("%s was switched off, but the kill switch could not be released: %s"),
+               Who(e).c_str(), s.message().c_str()));
+    return 1;
+  }
+  log(Format(_("%s was switched off: kill switch released; %ld ms"), Who(e).c_str(), Ms(t0)));
+  return 0;
+}
+
+int Check(const Event& e, Backend& backend, const Log& log) {
+  auto running = backend.GuardRunning();
+  if (!running.ok()) {
+    log(Format(_("%s: cannot ask whether nm-killswitch-guard runs: %s"), ActionName(e.action),
+               running.message().c_str()));
+    return 1;
+  }
+  if (!running.value()) return 0;  // nothing is engaged, or systemd restarts it anyway
+  auto repaired = backend.Repair();
+  if (!repaired.ok()) {
+    log(Format(_("%s: the guard could not check the kill-switch table: %s"), ActionName(e.action),
+               repaired.message().c_str()));
+    return 1;
+  }
+  if (!repaired.value().empty()) {
+    log(Format(_("%s on %s: the kill-switch table differed from the engaged policy (%s); "
+                 "repaired"),
+               ActionName(e.action), e.iface.c_str(), repaired.value().c_str()));
+  }
+  return 0;
+}
+
+}  // namespace
+
+Policy BuildPolicy(const std::string& tunnel, const std::vector<Endpoint>& endpoints,
+                   bool tunnel_has_ipv6, bool allow_lan, Mode mode) {
+  Policy p;
+  p.tunnels = {tunnel};
+  p.endpoints = endpoints;
+  p.allow_lan = allow_lan;
+  p.ipv6 = tunnel_has_ipv6 ? Ipv6Mode::kTunnel : Ipv6Mode::kBlock;
+  p.mode = mode;
+  Normalize(p);
+  return p;
+}
+
+int RunHook(const Event& event, Backend& backend, const Log& log) {
+  switch (event.action) {
+    case Action::kHostname:
+      return 0;
+    case Action::kPreUp:
+    case Action::kVpnPreUp:
+      return Start(event, backend, log);
+    case Action::kPreDown:
+    case Action::kVpnPreDown:
+      return End(event, backend, log);
+    case Action::kUp:
+    case Action::kDown:
+    case Action::kVpnUp:
+    case Action::kVpnDown:
+    case Action::kDhcp4Change:
+    case Action::kDhcp6Change:
+    case Action::kConnectivityChange:
+    case Action::kReapply:
+      return Check(event, backend, log);
+  }
+  return 0;
+}
+
+}  // namespace nmks::dispatch

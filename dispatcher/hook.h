@@ -1,0 +1,74 @@
+// What the dispatcher hook does for one event. NetworkManager runs it for
+// every event (and waits for it at pre-up, vpn-pre-up, pre-down and
+// vpn-pre-down); everything it touches goes through a Backend, so the
+// decisions can be tested without NetworkManager and the guard.
+//
+//   vpn-pre-up (VPN plugins), pre-up (NetworkManager's own WireGuard):
+//       for an opted-in OpenVPN, OpenConnect or WireGuard connection:
+//       engage the kill switch under the connection's UUID, with its VPN
+//       interface as the tunnel and its servers as the endpoints. Names
+//       that do not resolve open nothing: the endpoints the guard already
+//       allows for the connection are kept instead; with no endpoint at all
+//       the table is engaged anyway, blocking even the VPN (fail closed).
+//   vpn-pre-down, pre-down (the user switched the connection off; for
+//       WireGuard only when the device says so): release the connection
+//       if the guard holds it in mode on; lockdown stays.
+//   every other event: ask the guard to check the table and repair it,
+//       if the guard is running.
+//
+// Our own plugin's connections (it engages itself) and connections nobody
+// opted in are left alone. Nothing is opened on any error.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dispatcher/event.h"
+#include "dispatcher/resolve.h"
+#include "nm-plugin/libnm.h"
+#include "rules/policy.h"
+#include "rules/status.h"
+
+namespace nmks::dispatch {
+
+struct ConnectionUnref {
+  void operator()(NMConnection* c) const { g_object_unref(c); }
+};
+using ConnectionPtr = std::unique_ptr<NMConnection, ConnectionUnref>;
+
+// NetworkManager's NMDeviceStateReason values the hook looks at.
+inline constexpr uint32_t kReasonUserRequested = 39;
+inline constexpr uint32_t kReasonConnectionRemoved = 38;
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  // The connection's settings (no secrets) from NetworkManager.
+  virtual Result<ConnectionPtr> Settings(const std::string& path) = 0;
+  // Why the device with this interface changed state last (NMDeviceStateReason).
+  virtual Result<uint32_t> DeviceStateReason(const std::string& iface) = 0;
+  virtual Resolution Resolve(const std::vector<Remote>& remotes) = 0;
+  virtual Result<bool> GuardRunning() = 0;
+  // The policy the guard holds for `connection`, if it holds one.
+  virtual Result<std::optional<Policy>> Engaged(const std::string& connection) = 0;
+  virtual Status Engage(const std::string& connection, const Policy& policy,
+                        bool block_at_boot) = 0;
+  virtual Status Release(const std::string& connection) = 0;
+  virtual Result<std::string> Repair() = 0;
+};
+
+// One line for the journal (stderr).
+using Log = std::function<void(const std::string& line)>;
+
+// The policy for an opted-in connection: `tunnel`, `endpoints`, the options.
+Policy BuildPolicy(const std::string& tunnel, const std::vector<Endpoint>& endpoints,
+                   bool tunnel_has_ipv6, bool allow_lan, Mode mode);
+
+// Runs the hook for `event`. Returns the exit code: 0 done (or nothing to
+// do), 1 it could not do what the event asked.
+int RunHook(const Event& event, Backend& backend, const Log& log);
+
+}  // namespace nmks::dispatch
