@@ -335,9 +335,14 @@ void NmWorld::WriteNmFiles() {
               "killswitch\nprogram=" +
                   options_.build_dir +
                   "/nm-plugin/nm-killswitch-service\nsupports-multiple-connections=true\n\n"
-                  "[libnm]\nplugin=" +
-                  options_.build_dir + "/nm-plugin/libnm-vpn-plugin-killswitch.so\n");
+                  "[libnm]\nplugin=" + EditorPlugin() + "\n");
   }
+}
+
+std::string NmWorld::EditorPlugin() const {
+  // A sanitized build names a copy built without sanitizers for nmcli.
+  if (const char* plugin = std::getenv("NMKS_EDITOR_PLUGIN"); plugin && *plugin) return plugin;
+  return options_.build_dir + "/nm-plugin/libnm-vpn-plugin-killswitch.so";
 }
 
 void NmWorld::StartHolder() {
@@ -483,15 +488,8 @@ void NmWorld::StopTraffic() { Stop(traffic_); }
 
 std::vector<std::string> NmWorld::NmcliArgv(const std::vector<std::string>& args,
                                              int timeout_s) const {
-  std::vector<std::string> argv = {"env", "DBUS_SYSTEM_BUS_ADDRESS=" + bus_address_};
-  // A sanitized build's editor plugin needs its runtime loaded before nmcli
-  // dlopens it. Leaks are nmcli's own business; ours are found by the unit
-  // tests, which load the same plugin under LeakSanitizer.
-  if (const char* preload = std::getenv("NMKS_NMCLI_PRELOAD"); preload && *preload) {
-    argv.push_back(std::string("LD_PRELOAD=") + preload);
-    argv.push_back("ASAN_OPTIONS=detect_leaks=0");
-  }
-  argv.insert(argv.end(), {"timeout", std::to_string(timeout_s), "nmcli"});
+  std::vector<std::string> argv = {"env", "DBUS_SYSTEM_BUS_ADDRESS=" + bus_address_, "timeout",
+                                   std::to_string(timeout_s), "nmcli"};
   argv.insert(argv.end(), args.begin(), args.end());
   return argv;
 }

@@ -180,6 +180,7 @@ class NmWorld {
   void StartDispatcher();
   std::string GuardProgram() const;
   std::vector<std::string> KillswitchArgv(const std::vector<std::string>& args) const;
+  std::string EditorPlugin() const;  // the editor plugin the world's .name file names
   std::vector<std::string> NmcliArgv(const std::vector<std::string>& args, int timeout_s) const;
   bool WaitActive(const std::string& connection, int seconds);
 
