@@ -149,13 +149,19 @@ int Run(const Options& o) {
 int main(int argc, char** argv) {
   nmks::InitTranslations();
   nmks::Options o;
+  // The defaults are not part of the messages, so that they are extracted
+  // and translated whole.
+  const std::string state_help =
+      nmks::Format(_("Where to save what is engaged (default %s)"), NMKS_RUN_DIR "/state");
+  const std::string boot_help =
+      nmks::Format(_("The boot ruleset file (default %s)"), NMKS_STATE_DIR "/boot.nft");
   GOptionEntry entries[] = {
       {"protection", 0, 0, G_OPTION_ARG_STRING, &o.protection,
        N_("How to keep other processes off the table: auto, owner or watch"), "MODE"},
       {"state-file", 0, 0, G_OPTION_ARG_FILENAME, &o.state_file,
-       N_("Where to save what is engaged (default " NMKS_RUN_DIR "/state)"), "FILE"},
+       state_help.c_str(), "FILE"},
       {"boot-file", 0, 0, G_OPTION_ARG_FILENAME, &o.boot_file,
-       N_("The boot ruleset file (default " NMKS_STATE_DIR "/boot.nft)"), "FILE"},
+       boot_help.c_str(), "FILE"},
       {"load-boot", 0, 0, G_OPTION_ARG_FILENAME, &o.load_boot,
        N_("Load this boot ruleset into the kernel and exit"), "FILE"},
       {"version", 0, 0, G_OPTION_ARG_NONE, &o.version, N_("Print the version and exit"), nullptr},
