@@ -1,11 +1,19 @@
 // libnm-vpn-plugin-killswitch.so: the NMVpnEditorPlugin that libnm loads
 // for connections of our VPN type (nmcli connection import/export, GNOME
-// Settings). It names the VPN type and imports and exports wg-quick files;
-// it has no graphical editor yet. The only exported symbol is
-// nm_vpn_editor_plugin_factory (see editor_plugin.ver).
+// Settings). It names the VPN type and imports and exports wg-quick files
+// without GTK; the graphical editor lives in its own module (nm-plugin/gtk/)
+// and is loaded only when a program asks for it (see gnome_editor.h). The
+// only exported symbol is nm_vpn_editor_plugin_factory (see
+// editor_plugin.ver).
+#include <dlfcn.h>
 #include <gmodule.h>
 #include <libintl.h>
 
+#include <mutex>
+#include <string>
+
+#include "nm-plugin/glib_ptr.h"
+#include "nm-plugin/gnome_editor.h"
 #include "nm-plugin/import_export.h"
 #include "nm-plugin/libnm.h"
 #include "nm-plugin/wg_connection.h"
@@ -19,6 +27,14 @@ struct NmksEditorPluginClass {
 };
 
 namespace {
+
+using nmks::Format;
+using nmks::Result;
+using nmks::Status;
+using nmks::wg::GFreePtr;
+using nmks::wg::GnomeEditorFactory;
+using nmks::wg::kGnomeEditorFactory;
+using nmks::wg::kGnomeEditorFile;
 
 enum { kPropName = 1, kPropDescription, kPropService };
 
@@ -55,11 +71,83 @@ NMVpnEditorPluginCapability GetCapabilities(NMVpnEditorPlugin* /*plugin*/) {
                                                   NM_VPN_EDITOR_PLUGIN_CAPABILITY_IPV6);
 }
 
-NMVpnEditor* GetEditor(NMVpnEditorPlugin* /*plugin*/, NMConnection* /*connection*/,
-                       GError** error) {
-  SetError(error, _("this VPN type has no graphical editor yet: change its settings with nmcli "
-                    "(nmcli connection modify NAME vpn.data ...)"));
-  return nullptr;
+// The directory this module was loaded from (absolute, as libnm loads it
+// from the .name file), or "" when it cannot be told.
+std::string OwnDirectory() {
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<void*>(&OwnDirectory), &info) == 0 || !info.dli_fname ||
+      !g_path_is_absolute(info.dli_fname)) {
+    return "";
+  }
+  GFreePtr<char> dir(g_path_get_dirname(info.dli_fname));
+  return dir.get();
+}
+
+// True in a GTK 4 program (GNOME Settings 42 and later): GTK 3 must not be
+// loaded into it, the process would abort.
+bool InGtk4Program() {
+  return dlsym(RTLD_DEFAULT, "gtk_container_add") == nullptr &&
+         dlsym(RTLD_DEFAULT, "gtk_widget_get_first_child") != nullptr;
+}
+
+// Opens the GNOME editor next to this module once. Success is kept for the
+// life of the process (the editor registers GObject types, so it can never
+// be unloaded); a failure is retried on the next call, so installing the
+// package while a program runs is enough.
+Result<GnomeEditorFactory> LoadGnomeEditor() {
+  static std::mutex mutex;
+  static GnomeEditorFactory factory = nullptr;
+  std::lock_guard<std::mutex> lock(mutex);
+  if (factory) return factory;
+
+  std::string dir = OwnDirectory();
+  if (dir.empty()) {
+    return Status::Error(
+        _("the GNOME editor for nm-killswitch cannot be found: the directory "
+          "of the nm-killswitch editor plugin is not known"));
+  }
+  GFreePtr<char> path(g_build_filename(dir.c_str(), kGnomeEditorFile, nullptr));
+  if (!g_file_test(path.get(), G_FILE_TEST_EXISTS)) {
+    return Status::Error(
+        _("the GNOME editor for nm-killswitch is not installed (package "
+          "network-manager-killswitch-gnome)"));
+  }
+  void* module = dlopen(path.get(), RTLD_LAZY | RTLD_LOCAL);
+  if (!module) {
+    const char* why = dlerror();
+    return Status::Error(Format(_("the GNOME editor for nm-killswitch cannot be loaded: %s"),
+                                why ? why : path.get()));
+  }
+  void* symbol = dlsym(module, kGnomeEditorFactory);
+  if (!symbol) {
+    dlclose(module);
+    return Status::Error(Format(_("the GNOME editor for nm-killswitch (%s) is broken: it has "
+                                  "no %s"),
+                                path.get(), kGnomeEditorFactory));
+  }
+  factory = reinterpret_cast<GnomeEditorFactory>(symbol);
+  return factory;
+}
+
+NMVpnEditor* GetEditor(NMVpnEditorPlugin* plugin, NMConnection* connection, GError** error) {
+  g_return_val_if_fail(NM_IS_CONNECTION(connection), nullptr);
+  g_return_val_if_fail(!error || !*error, nullptr);
+  if (InGtk4Program()) {
+    SetError(error, _("the GNOME editor for nm-killswitch needs a GTK 3 program such as "
+                      "nm-connection-editor; change this connection with nm-connection-editor "
+                      "or nmcli (nmcli connection modify NAME vpn.data ...)"));
+    return nullptr;
+  }
+  auto factory = LoadGnomeEditor();
+  if (!factory.ok()) {
+    SetError(error, factory.message());
+    return nullptr;
+  }
+  NMVpnEditor* editor = factory.value()(plugin, connection, error);
+  if (!editor && error && !*error) {
+    SetError(error, _("the GNOME editor for nm-killswitch could not be created"));
+  }
+  return editor;
 }
 
 void GetProperty(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
