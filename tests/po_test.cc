@@ -101,6 +101,11 @@ Output RunWithCatalogue(const fs::path& scratch, const fs::path& mo,
     std::string var = *e;
     if (var.starts_with("LC_") || var.starts_with("LANG=") || var.starts_with("LANGUAGE="))
       continue;
+    const std::string name = var.substr(0, var.find('=') + 1);
+    if (std::any_of(locale_env.begin(), locale_env.end(),
+                    [&](const std::string& e) { return e.starts_with(name); })) {
+      continue;  // replaced by the caller's value
+    }
     env.push_back(var);
   }
   env.insert(env.end(), locale_env.begin(), locale_env.end());
@@ -199,6 +204,22 @@ TEST(PoTest, NmKillswitchSpeaksGerman) {
   EXPECT_NE(bad.err.find("nm-killswitch: Endpunkt „nonsense“: ADRESSE:PORT erwartet"),
             std::string::npos)
       << bad.err;
+
+  // `status` when the guard cannot be reached (no system bus here): the
+  // error a user meets first, in German.
+  std::vector<std::string> no_bus = german;
+  no_bus.push_back("DBUS_SYSTEM_BUS_ADDRESS=unix:path=" + (scratch / "no-bus").string());
+  Output status = RunWithCatalogue(scratch, mo, {cli.string(), "status"}, no_bus);
+  EXPECT_NE(status.exit_code, 0) << status.out;
+  EXPECT_NE(status.err.find("nm-killswitch-guard ist auf dem Systembus nicht erreichbar"),
+            std::string::npos)
+      << status.err;
+
+  // The VPN plugin's service speaks German too.
+  const fs::path service = build / "nm-plugin" / "nm-killswitch-service";
+  Output plugin = RunWithCatalogue(scratch, mo, {service.string(), "--help"}, german);
+  EXPECT_EQ(plugin.exit_code, 0) << plugin.err;
+  EXPECT_NE(plugin.out.find("Nach dem Trennen nicht beenden"), std::string::npos) << plugin.out;
 
   // The same program without LANGUAGE speaks English: the German above came
   // from the catalogue, not from the program.
