@@ -6,34 +6,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include "tests/nmworld/nm_world.h"
-#include "tests/world/world.h"
+#include "tests/e2e/e2e.h"
 
 namespace nmks::nmworld {
 namespace {
 
-class ScenarioTest : public testing::Test {
- protected:
-  void SetUp() override {
-    NMKS_REQUIRE_ROOT();
-    Options o;
-    o.build_dir = NMKS_BUILD_DIR;
-    Configure(o);
-    world_ = std::make_unique<NmWorld>(o);
-    world_->ImportVpn();
-    auto up = world_->Up();
-    ASSERT_TRUE(up.ok()) << up.output << world_->Logs();
-    ASSERT_TRUE(world_->WaitTunnelFlows(50, 20)) << world_->Logs();
-    start_ = world_->Now();
-  }
-  virtual void Configure(Options&) {}
-  NmWorld& w() { return *world_; }
-  // Leaks since the VPN came up.
-  uint64_t Leaked() { return w().Now().leaked - start_.leaked; }
-
-  std::unique_ptr<NmWorld> world_;
-  Counts start_;
-};
+class ScenarioTest : public ConnectedTest {};
 
 TEST_F(ScenarioTest, ServerGoneTenSecondsAndBack) {
   w().ServerDown();
