@@ -1,12 +1,22 @@
 #!/bin/bash
-# The Debian package's lifecycle, for real: install, upgrade while a kill
-# switch is engaged, remove, purge, and remove with the guard unreachable.
+# The Debian package's lifecycle, for real: install, check the installed
+# files (owners, modes, what NetworkManager's dispatcher requires, manual
+# pages, translations), run the sandboxed demo against the installed files,
+# upgrade while a kill switch is engaged, remove, purge, and remove with the
+# guard unreachable.
 #
-#   lifecycle.sh [network-manager-killswitch_*.deb [network-manager-killswitch-gnome_*.deb]]
+#   lifecycle.sh
+#   lifecycle.sh --build-dir DIR network-manager-killswitch_*.deb [network-manager-killswitch-gnome_*.deb]
 #
 # Without arguments it builds the packages from a copy of this source tree
-# (dpkg-buildpackage -us -uc -b) in a temporary directory. Lintian runs on
-# what is tested and fails the test on any error.
+# (dpkg-buildpackage -us -uc -b) in a temporary directory. Given packages,
+# it also needs the meson build directory they were built in (with
+# dpkg-buildpackage: obj-<triplet> in the source copy): meson does not
+# install the demo (demo/nm-killswitch-demo) or its traffic source
+# (demo/nmks-traffic), so they are not in the package and are taken from
+# there; everything the demo runs of nm-killswitch (guard, command, VPN
+# service, editor plugin, .name file) is what the package installed.
+# Lintian runs on what is tested and fails the test on any error.
 #
 # Nothing on the host is installed or changed: every package operation runs
 # in a chroot into an overlay of / (a tmpfs takes every write) inside a
@@ -94,6 +104,210 @@ inside() {
       awk '/packets/ { for (i = 1; i < NF; i++) if ($i == "packets") print $(i + 1) }'
   }
   started() { echo "$1" >>"$PIDS"; }
+
+  # Every file and directory the packages installed, and what the checks
+  # below expect to be there, stat'ed inside the chroot (a link's absolute
+  # target must resolve there, not on the host). One line a path:
+  # path|type|uid|gid|mode|target|type|uid|gid|mode, the target part "-"
+  # for anything but a symbolic link.
+  installed_stat() {
+    in_root sh -c '
+      while IFS= read -r f; do
+        l=$(stat -c "%F|%u|%g|%a" "$f" 2>/dev/null) || l="missing|-|-|-"
+        t="-|-|-|-|-"
+        if [ -L "$f" ]; then
+          t="$(readlink -f "$f" || echo "?")|$(stat -L -c "%F|%u|%g|%a" "$f" 2>/dev/null ||
+            echo "dangling|-|-|-")"
+        fi
+        printf "%s|%s|%s\n" "$f" "$l" "$t"
+      done'
+  }
+
+  # (a) Checks every installed path and prints one line of findings per
+  # problem, then fails if there was any.
+  check_installed_files() {
+    local -a expected=() problems=()
+    local f lang page sec name
+    local -A type uid gid mode ttype tuid tmode tpath
+    # What must be there, whatever dpkg -L says.
+    local programs="/usr/bin/nm-killswitch /usr/sbin/nm-killswitch-guard
+      /usr/libexec/nm-killswitch-service /usr/libexec/nm-killswitch-dispatcher"
+    local hooks="/usr/lib/NetworkManager/dispatcher.d/90-nm-killswitch
+      /usr/lib/NetworkManager/dispatcher.d/pre-up.d/90-nm-killswitch
+      /usr/lib/NetworkManager/dispatcher.d/pre-down.d/90-nm-killswitch"
+    local data="/usr/share/dbus-1/system.d/io.github.nmkillswitch.Guard1.conf
+      /usr/share/dbus-1/system.d/nm-killswitch-service.conf
+      /usr/share/dbus-1/system-services/io.github.nmkillswitch.Guard1.service
+      /usr/share/polkit-1/actions/io.github.nmkillswitch.policy
+      /lib/systemd/system/nm-killswitch-guard.service
+      /lib/systemd/system/nm-killswitch-boot.service
+      /usr/lib/NetworkManager/VPN/nm-killswitch-service.name"
+    # The manual pages and translations of this source tree.
+    local mans="" mos=""
+    for page in "$SRC"/man/*.[1-9]; do
+      [ -f "$page" ] || continue
+      name=$(basename "$page")
+      sec=${name##*.}
+      mans+=" /usr/share/man/man$sec/$name.gz"
+    done
+    for lang in $(sed 's/#.*//' "$SRC/po/LINGUAS"); do
+      mos+=" /usr/share/locale/$lang/LC_MESSAGES/nm-killswitch.mo"
+    done
+    [ -n "$mans" ] || fail "no manual pages in $SRC/man to look for"
+    [ -n "$mos" ] || fail "no languages in $SRC/po/LINGUAS to look for"
+    for f in $programs $hooks $data $mans $mos; do expected+=("$f"); done
+
+    local listed
+    listed=$(in_root dpkg-query -L network-manager-killswitch network-manager-killswitch-gnome |
+      grep '^/' | grep -vx '/\.' | LC_ALL=C sort -u)
+    local n_listed
+    n_listed=$(printf '%s\n' "$listed" | grep -c .)
+    local p t u g m tp tt tu tm
+    while IFS="|" read -r p t u g m tp tt tu _ tm; do
+      type[$p]=$t uid[$p]=$u gid[$p]=$g mode[$p]=$m
+      tpath[$p]=$tp ttype[$p]=$tt tuid[$p]=$tu tmode[$p]=$tm
+    done < <({
+      printf '%s\n' "$listed"
+      printf '%s\n' "${expected[@]}"
+    } | LC_ALL=C sort -u | installed_stat)
+
+    # Expected but missing, or not from these packages.
+    for f in "${expected[@]}"; do
+      if [ "${type[$f]}" = missing ]; then
+        problems+=("$f: not installed")
+      elif ! printf '%s\n' "$listed" | grep -qxF "$f"; then
+        problems+=("$f: there, but not listed by dpkg -L for the packages")
+      fi
+    done
+
+    # Everything the packages installed: root:root, nothing setuid or
+    # setgid, nothing writable by group or others (links aside: their mode
+    # means nothing).
+    for f in "${!type[@]}"; do
+      [ "${type[$f]}" != missing ] || continue
+      [ "${uid[$f]}:${gid[$f]}" = 0:0 ] ||
+        problems+=("$f: owned by uid:gid ${uid[$f]}:${gid[$f]}, not root:root")
+      [ "${type[$f]}" != "symbolic link" ] || continue
+      (((8#${mode[$f]} & 8#4000) == 0)) ||
+        problems+=("$f: setuid (mode $(printf '%04o' "$((8#${mode[$f]}))"))")
+      (((8#${mode[$f]} & 8#2000) == 0)) ||
+        problems+=("$f: setgid (mode $(printf '%04o' "$((8#${mode[$f]}))"))")
+      (((8#${mode[$f]} & 8#022) == 0)) ||
+        problems+=("$f: writable by group or others (mode $(printf '%04o' "$((8#${mode[$f]}))"))")
+    done
+
+    # Root-owned programs, 0755.
+    want_file() { # path mode what
+      local f=$1 want=$2 what=$3
+      [ "${type[$f]}" != missing ] || return 0
+      [ "${type[$f]}" = "regular file" ] || { problems+=("$f ($what): a ${type[$f]}, not a regular file"); return 0; }
+      [ "$((8#${mode[$f]}))" = "$((8#$want))" ] ||
+        problems+=("$f ($what): mode $(printf '%04o' "$((8#${mode[$f]}))"), want $want")
+    }
+    for f in $programs; do want_file "$f" 0755 "program"; done
+    for f in $data; do want_file "$f" 0644 "system configuration"; done
+    for f in $mans; do want_file "$f" 0644 "manual page"; done
+    for f in $mos; do want_file "$f" 0644 "translation"; done
+
+    # NetworkManager's dispatcher runs a file or link in dispatcher.d,
+    # pre-up.d and pre-down.d only if it (for a link: its target) is a
+    # regular file owned by root, not writable by group or others, not
+    # setuid, and executable by its owner.
+    local hook_list n_hooks=0
+    hook_list=$(printf '%s\n' "$listed" | grep -E '^/usr/lib/NetworkManager/dispatcher\.d/((pre-up|pre-down)\.d/)?[^/]+$' || true)
+    for f in $hook_list; do
+      [ "${type[$f]}" != directory ] || continue
+      n_hooks=$((n_hooks + 1))
+      local tgt=$f tt=${type[$f]} tu=${uid[$f]} tm=${mode[$f]}
+      [ "${uid[$f]}" = 0 ] || problems+=("$f (dispatcher script): owned by uid ${uid[$f]}, nm-dispatcher runs only root's")
+      if [ "$tt" = "symbolic link" ]; then
+        tgt=${tpath[$f]} tt=${ttype[$f]} tu=${tuid[$f]} tm=${tmode[$f]}
+        if [ "$tt" = dangling ]; then
+          problems+=("$f (dispatcher script): a link to $(in_root readlink "$f"), which does not exist")
+          continue
+        fi
+      fi
+      [ "$tt" = "regular file" ] || { problems+=("$f (dispatcher script): $tgt is a $tt, not a regular file"); continue; }
+      [ "$tu" = 0 ] || problems+=("$f (dispatcher script): $tgt is owned by uid $tu, not root")
+      (((8#$tm & 8#022) == 0)) ||
+        problems+=("$f (dispatcher script): $tgt is writable by group or others (mode $(printf '%04o' "$((8#$tm))"))")
+      (((8#$tm & 8#4000) == 0)) || problems+=("$f (dispatcher script): $tgt is setuid")
+      (((8#$tm & 8#0100) != 0)) ||
+        problems+=("$f (dispatcher script): $tgt is not executable by its owner (mode $(printf '%04o' "$((8#$tm))"))")
+    done
+
+    if [ "${#problems[@]}" -gt 0 ]; then
+      printf '[lifecycle]   %s\n' "${problems[@]}" >&2
+      fail "${#problems[@]} problem(s) with the installed files (above)"
+    fi
+    local hook_targets
+    hook_targets=$(for f in $hook_list; do [ "${type[$f]}" = "symbolic link" ] && echo "${tpath[$f]}"; done | sort -u | tr '\n' ' ')
+    log "installed files: ${#type[@]} paths checked ($n_listed from dpkg -L): all root:root, none setuid" \
+      "or setgid, none writable by group or others; $n_hooks dispatcher hooks (dispatcher.d, pre-up.d," \
+      "pre-down.d) -> ${hook_targets:-themselves}(root, $(printf '%04o' "$((8#${mode[/usr/libexec/nm-killswitch-dispatcher]}))"));" \
+      "$(wc -w <<<"$programs") programs 0755; $(wc -w <<<"$data") D-Bus, polkit, systemd and VPN .name files 0644;" \
+      "$(wc -w <<<"$mans") manual pages; $(wc -w <<<"$mos") translations ($(sed 's/#.*//' "$SRC/po/LINGUAS" | xargs))"
+  }
+
+  # (b) The sandboxed demo (NetworkManager on a private bus, our VPN plugin,
+  # a wireguard-go server, a router counting every packet), in the
+  # installed system: its --install-root is an empty tree laid over /usr,
+  # so the guard, the command, the VPN service, the editor plugin and the
+  # .name file are the package's. Its --build-dir holds only the demo and
+  # its traffic source (built, not installed by meson): any other program
+  # looked for there would not be found.
+  # Not in a chroot: the demo runs its NetworkManager, guard and nmcli with
+  # `nsenter -t PID -m`, which puts them at the root of that mount
+  # namespace, out of any chroot (on the host's files). So the demo gets a
+  # mount namespace of its own whose root is the overlay (pivot_root; the
+  # host's tree is detached there), and everything it enters is in it.
+  run_installed_demo() {
+    local d=$R/tmp/nmks-demo pid rc=0
+    mkdir -p "$d/demo" "$d/root/usr" "$R/mnt"
+    cp "$WORK/demo/nm-killswitch-demo" "$WORK/demo/nmks-traffic" "$d/demo/"
+    log "demo: /tmp/nmks-demo/demo/nm-killswitch-demo --build-dir /tmp/nmks-demo" \
+      "--install-root /tmp/nmks-demo/root (empty: the installed /usr as it is), / = the overlay"
+    local started_at=$SECONDS
+    # nsenter, unshare, sh and env exec: $! is the demo's PID.
+    nsenter --net="/run/netns/$NS" -- unshare -m --propagation private -- sh -c '
+      cd "$1" && pivot_root . mnt && umount -l /mnt || exit 125
+      shift
+      exec /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 HOME=/root "$@"' \
+      demo-root "$R" /tmp/nmks-demo/demo/nm-killswitch-demo --build-dir /tmp/nmks-demo \
+      --install-root /tmp/nmks-demo/root >"$WORK/demo.log" 2>&1 &
+    pid=$!
+    started "$pid"
+    wait "$pid" || rc=$?
+    sed 's/^/    | /' "$WORK/demo.log"
+    [ "$rc" = 0 ] || fail "the installed demo failed (exit status $rc; its output is above)"
+    # The table: | phase | through tunnel | leaked |[ LEAK]
+    local rows phase tunneled leaked rest engaged=0 off_leaked=
+    rows=$(grep -E '^\| [^-]' "$WORK/demo.log" | grep -v '^| phase ') || true
+    [ -n "$rows" ] || fail "the demo printed no table of counted packets"
+    while IFS='|' read -r _ phase tunneled leaked rest; do
+      phase=$(echo "$phase" | sed 's/ *$//; s/^ *//')
+      tunneled=${tunneled// /} leaked=${leaked// /}
+      case "$phase" in
+        "user switches the VPN off"*) off_leaked=$leaked ;;
+        *)
+          engaged=$((engaged + 1))
+          [ "$leaked" = 0 ] ||
+            fail "the demo counted $leaked leaked packets in phase \"$phase\", with the kill switch engaged"
+          if [ "$phase" = "VPN up" ] && [ "$tunneled" -eq 0 ]; then
+            fail "the demo counted no packets through the tunnel while the VPN was up"
+          fi
+          ;;
+      esac
+    done <<<"$rows"
+    [ "$engaged" -ge 9 ] || fail "the demo's table has $engaged engaged phases, want 9"
+    grep -q 'While the kill switch was engaged, 0 packets leaked in every phase' "$WORK/demo.log" ||
+      fail "the demo did not say that 0 packets leaked in every engaged phase"
+    # The counting works: once the VPN is off, the traffic goes out directly.
+    [ -n "$off_leaked" ] && [ "$off_leaked" -gt 0 ] ||
+      fail "after the VPN was switched off the router counted no direct packets: the demo's counting is broken"
+    log "demo: $engaged engaged phases, 0 packets leaked; $off_leaked went out directly once the VPN was off;" \
+      "$((SECONDS - started_at)) s"
+  }
 
   # The private system bus, as Debian's system bus: nobody may call or own
   # anything a policy in /usr/share/dbus-1/system.d does not allow (so the
@@ -188,6 +402,11 @@ EOF
     fail "nm-killswitch-guard.service is not enabled"
   [ -L "$R/etc/systemd/system/sysinit.target.wants/nm-killswitch-boot.service" ] ||
     fail "nm-killswitch-boot.service is not enabled"
+
+  # ---- the installed files: owners, modes, what nm-dispatcher requires.
+  check_installed_files
+  # ---- the sandboxed demo, run by the installed files.
+  run_installed_demo
 
   # What systemd does after postinst: the bus runs, the guard is started.
   "${IN_ROOT[@]}" dbus-daemon --nofork --nopidfile --config-file=/tmp/bus.conf >"$WORK/dbus.log" 2>&1 &
@@ -316,9 +535,21 @@ fi
 # ------------------------------------------------------------ outside
 
 [ "$(id -u)" = 0 ] || skip "needs root (mount and network namespaces, chroot)"
-for tool in dpkg-buildpackage dpkg-deb lintian apt-get unshare nsenter chroot ip nft dbus-daemon; do
+# The last line: what the demo runs in the chroot (an overlay of /).
+for tool in dpkg-buildpackage dpkg-deb lintian apt-get unshare nsenter chroot ip nft dbus-daemon \
+  NetworkManager nmcli wireguard-go wg dnsmasq setpriv gdbus ss; do
   command -v "$tool" >/dev/null || skip "$tool is not installed (scripts/deps installs it)"
 done
+BUILD_DIR=
+if [ "${1:-}" = --build-dir ]; then
+  [ $# -ge 2 ] || fail "--build-dir needs a directory"
+  BUILD_DIR=$(cd "$2" && pwd) || fail "no such directory: $2"
+  shift 2
+fi
+if [ $# -gt 0 ] && [ -z "$BUILD_DIR" ]; then
+  fail "given packages, --build-dir DIR is needed too: the meson build directory they were built in" \
+    "(obj-<triplet> in the dpkg-buildpackage tree), for the demo, which meson does not install"
+fi
 grep -qw overlay /proc/filesystems || modprobe overlay 2>/dev/null ||
   grep -qw overlay /proc/filesystems || skip "the kernel has no overlayfs"
 
@@ -374,7 +605,16 @@ else
   cp "$WORK"/build/network-manager-killswitch_*.deb "$WORK/debs/v1/"
   cp "$WORK"/build/network-manager-killswitch-gnome_*.deb "$WORK/debs/v1/" 2>/dev/null || true
   lintian_input=("$WORK"/build/*.changes)
+  BUILD_DIR=$tree/obj-$(dpkg-architecture -qDEB_HOST_GNU_TYPE)
 fi
+# The demo and its traffic source: built, not installed by meson, so not in
+# the package.
+mkdir -p "$WORK/demo"
+for f in nm-killswitch-demo nmks-traffic; do
+  [ -x "$BUILD_DIR/demo/$f" ] ||
+    fail "no demo/$f in the build directory $BUILD_DIR (meson builds it but does not install it)"
+  cp "$BUILD_DIR/demo/$f" "$WORK/demo/"
+done
 ls "$WORK"/debs/v1/network-manager-killswitch_*.deb >/dev/null 2>&1 ||
   fail "no network-manager-killswitch_*.deb among the packages"
 
