@@ -1,14 +1,15 @@
 // libnm-vpn-plugin-killswitch.so: the NMVpnEditorPlugin that libnm loads
 // for connections of our VPN type (nmcli connection import/export, GNOME
 // Settings). It names the VPN type and imports and exports wg-quick files
-// without GTK; the graphical editor lives in its own module (nm-plugin/gtk/)
-// and is loaded only when a program asks for it (see gnome_editor.h). The
-// only exported symbol is nm_vpn_editor_plugin_factory (see
-// editor_plugin.ver).
+// without GTK; the graphical editor lives in its own modules (nm-plugin/gtk/
+// for GTK 3 programs, nm-plugin/gtk4/ for GTK 4 ones) and is loaded only when
+// a program asks for it (see gnome_editor.h). The only exported symbol is
+// nm_vpn_editor_plugin_factory (see editor_plugin.ver).
 #include <dlfcn.h>
 #include <gmodule.h>
 #include <libintl.h>
 
+#include <map>
 #include <mutex>
 #include <string>
 
@@ -35,6 +36,7 @@ using nmks::wg::GFreePtr;
 using nmks::wg::GnomeEditorFactory;
 using nmks::wg::kGnomeEditorFactory;
 using nmks::wg::kGnomeEditorFile;
+using nmks::wg::kGnomeEditorGtk4File;
 
 enum { kPropName = 1, kPropDescription, kPropService };
 
@@ -83,22 +85,23 @@ std::string OwnDirectory() {
   return dir.get();
 }
 
-// True in a GTK 4 program (GNOME Settings 42 and later): GTK 3 must not be
-// loaded into it, the process would abort.
+// True in a GTK 4 program (GNOME Settings 42 and later): it gets the GTK 4
+// editor; GTK 3 must not be loaded into it, the process would abort.
 bool InGtk4Program() {
   return dlsym(RTLD_DEFAULT, "gtk_container_add") == nullptr &&
          dlsym(RTLD_DEFAULT, "gtk_widget_get_first_child") != nullptr;
 }
 
-// Opens the GNOME editor next to this module once. Success is kept for the
-// life of the process (the editor registers GObject types, so it can never
-// be unloaded); a failure is retried on the next call, so installing the
-// package while a program runs is enough.
-Result<GnomeEditorFactory> LoadGnomeEditor() {
+// Opens the GNOME editor `file` (kGnomeEditorFile or kGnomeEditorGtk4File)
+// next to this module once. Success is kept for the life of the process
+// (the editor registers GObject types, so it can never be unloaded); a
+// failure is retried on the next call, so installing the package while a
+// program runs is enough.
+Result<GnomeEditorFactory> LoadGnomeEditor(const char* file) {
   static std::mutex mutex;
-  static GnomeEditorFactory factory = nullptr;
+  static std::map<std::string, GnomeEditorFactory> loaded;
   std::lock_guard<std::mutex> lock(mutex);
-  if (factory) return factory;
+  if (auto it = loaded.find(file); it != loaded.end()) return it->second;
 
   std::string dir = OwnDirectory();
   if (dir.empty()) {
@@ -106,7 +109,7 @@ Result<GnomeEditorFactory> LoadGnomeEditor() {
         _("the GNOME editor for nm-killswitch cannot be found: the directory "
           "of the nm-killswitch editor plugin is not known"));
   }
-  GFreePtr<char> path(g_build_filename(dir.c_str(), kGnomeEditorFile, nullptr));
+  GFreePtr<char> path(g_build_filename(dir.c_str(), file, nullptr));
   if (!g_file_test(path.get(), G_FILE_TEST_EXISTS)) {
     return Status::Error(
         _("the GNOME editor for nm-killswitch is not installed (package "
@@ -125,20 +128,15 @@ Result<GnomeEditorFactory> LoadGnomeEditor() {
                                   "no %s"),
                                 path.get(), kGnomeEditorFactory));
   }
-  factory = reinterpret_cast<GnomeEditorFactory>(symbol);
+  auto factory = reinterpret_cast<GnomeEditorFactory>(symbol);
+  loaded.emplace(file, factory);
   return factory;
 }
 
 NMVpnEditor* GetEditor(NMVpnEditorPlugin* plugin, NMConnection* connection, GError** error) {
   g_return_val_if_fail(NM_IS_CONNECTION(connection), nullptr);
   g_return_val_if_fail(!error || !*error, nullptr);
-  if (InGtk4Program()) {
-    SetError(error, _("the GNOME editor for nm-killswitch needs a GTK 3 program such as "
-                      "nm-connection-editor; change this connection with nm-connection-editor "
-                      "or nmcli (nmcli connection modify NAME vpn.data ...)"));
-    return nullptr;
-  }
-  auto factory = LoadGnomeEditor();
+  auto factory = LoadGnomeEditor(InGtk4Program() ? kGnomeEditorGtk4File : kGnomeEditorFile);
   if (!factory.ok()) {
     SetError(error, factory.message());
     return nullptr;

@@ -1,0 +1,294 @@
+// EditorPage (GTK 4): the widgets of the GNOME editor and the Form they hold.
+#include "nm-plugin/gtk4/editor_page.h"
+
+#include <libintl.h>
+
+// libnma 1.10's headers declare their functions without extern "C".
+extern "C" {
+#include <nma-ui-utils.h>
+}
+
+#include <string>
+#include <utility>
+
+#include "rules/i18n.h"
+
+namespace nmks::wg {
+namespace {
+
+// Indices into FormFields(): the interface, then peer 0.
+constexpr size_t kFirstInterfaceField = 0;
+constexpr size_t kFirstPeerField = 6;
+
+struct Choice {
+  const char* id;  // the vpn.data value
+  const char* label;
+};
+using Choices = std::vector<Choice>;
+
+GtkWidget* Heading(const char* text) {
+  GtkWidget* label = gtk_label_new(nullptr);
+  GFreePtr<char> markup(g_markup_printf_escaped("<b>%s</b>", text));
+  gtk_label_set_markup(GTK_LABEL(label), markup.get());
+  gtk_widget_set_halign(label, GTK_ALIGN_START);
+  return label;
+}
+
+GtkWidget* NewGrid(GtkWidget* box) {
+  GtkWidget* grid = gtk_grid_new();
+  gtk_grid_set_row_spacing(GTK_GRID(grid), 6);
+  gtk_grid_set_column_spacing(GTK_GRID(grid), 12);
+  gtk_widget_set_margin_start(grid, 12);
+  gtk_box_append(GTK_BOX(box), grid);
+  return grid;
+}
+
+// A row of a drop-down shows the label of the vpn.data value it holds.
+void SetUpChoiceRow(GtkSignalListItemFactory* /*factory*/, GtkListItem* item, gpointer /*data*/) {
+  GtkWidget* label = gtk_label_new(nullptr);
+  gtk_label_set_xalign(GTK_LABEL(label), 0);
+  gtk_label_set_ellipsize(GTK_LABEL(label), PANGO_ELLIPSIZE_END);
+  gtk_list_item_set_child(item, label);
+}
+
+void BindChoiceRow(GtkSignalListItemFactory* /*factory*/, GtkListItem* item, gpointer data) {
+  const char* id = gtk_string_object_get_string(GTK_STRING_OBJECT(gtk_list_item_get_item(item)));
+  const char* text = id;
+  for (const Choice& c : *static_cast<const Choices*>(data)) {
+    if (g_strcmp0(c.id, id) == 0) text = c.label;
+  }
+  gtk_label_set_text(GTK_LABEL(gtk_list_item_get_child(item)), text);
+}
+
+// A drop-down whose model holds the ids of `choices`, `active` selected.
+GtkWidget* DropDown(const char* name, const Choices& choices, const char* active) {
+  GtkStringList* ids = gtk_string_list_new(nullptr);
+  guint selected = 0;
+  for (guint i = 0; i < choices.size(); ++i) {
+    gtk_string_list_append(ids, choices[i].id);
+    if (g_strcmp0(choices[i].id, active) == 0) selected = i;
+  }
+  GObjectPtr<GtkListItemFactory> factory(gtk_signal_list_item_factory_new());
+  g_signal_connect(factory.get(), "setup", G_CALLBACK(SetUpChoiceRow), nullptr);
+  // The labels go with the factory and are freed with it.
+  g_signal_connect_data(
+      factory.get(), "bind", G_CALLBACK(BindChoiceRow), new Choices(choices),
+      [](gpointer data, GClosure*) { delete static_cast<Choices*>(data); }, GConnectFlags(0));
+  GtkWidget* drop_down = gtk_drop_down_new(G_LIST_MODEL(ids), nullptr);  // takes `ids`
+  gtk_drop_down_set_factory(GTK_DROP_DOWN(drop_down), factory.get());
+  gtk_drop_down_set_selected(GTK_DROP_DOWN(drop_down), selected);
+  gtk_widget_set_name(drop_down, name);
+  return drop_down;
+}
+
+std::string SelectedId(GtkWidget* drop_down) {
+  gpointer item = gtk_drop_down_get_selected_item(GTK_DROP_DOWN(drop_down));
+  return item ? gtk_string_object_get_string(GTK_STRING_OBJECT(item)) : "";
+}
+
+GtkWidget* Check(const char* name, const char* label, bool active) {
+  GtkWidget* check = gtk_check_button_new_with_label(label);
+  gtk_widget_set_name(check, name);
+  gtk_check_button_set_active(GTK_CHECK_BUTTON(check), active);
+  return check;
+}
+
+NMSettingSecretFlags SecretFlags(NMSettingVpn* vpn, const std::string& key) {
+  NMSettingSecretFlags flags = NM_SETTING_SECRET_FLAG_NONE;
+  if (vpn) nm_setting_get_secret_flags(NM_SETTING(vpn), key.c_str(), &flags, nullptr);
+  return flags;
+}
+
+std::string Trimmed(const char* text) {
+  GFreePtr<char> copy(g_strdup(text ? text : ""));
+  return g_strstrip(copy.get());
+}
+
+void SetPlaceholder(GtkWidget* entry, const char* text) {
+  gtk_entry_set_placeholder_text(GTK_ENTRY(entry), text);
+}
+
+}  // namespace
+
+EditorPage::EditorPage(NMConnection* connection, std::function<void()> changed)
+    : changed_(std::move(changed)) {
+  NMSettingVpn* vpn = nm_connection_get_setting_vpn(connection);
+  if (vpn) kept_.reset(NM_SETTING_VPN(nm_setting_duplicate(NM_SETTING(vpn))));
+  fields_ = FormFields(kept_.get());
+
+  GtkWidget* box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 12);
+  for (auto margin : {gtk_widget_set_margin_top, gtk_widget_set_margin_bottom,
+                      gtk_widget_set_margin_start, gtk_widget_set_margin_end}) {
+    margin(box, 12);
+  }
+  root_.reset(GTK_WIDGET(g_object_ref_sink(box)));
+  entries_.assign(fields_.size(), nullptr);
+  labels_.reset(gtk_size_group_new(GTK_SIZE_GROUP_HORIZONTAL));
+  BuildInterface(box);
+  BuildPeer(box);
+  BuildOtherPeers(box);
+  BuildKillSwitch(box);
+}
+
+EditorPage::~EditorPage() {
+  // The widgets may outlive the page (the program holds the top one).
+  for (GtkWidget* w : entries_) g_signal_handlers_disconnect_by_data(w, this);
+  for (GtkWidget* w : {kill_switch_, allow_lan_, block_at_boot_, ipv6_}) {
+    g_signal_handlers_disconnect_by_data(w, this);
+  }
+}
+
+void EditorPage::OnEdit(EditorPage* page) {
+  if (page->changed_) page->changed_();
+}
+
+GtkWidget* EditorPage::AddRow(GtkGrid* grid, int row, const char* text, GtkWidget* widget) {
+  GtkWidget* label = gtk_label_new(text);
+  gtk_widget_set_halign(label, GTK_ALIGN_END);
+  gtk_label_set_mnemonic_widget(GTK_LABEL(label), widget);
+  gtk_size_group_add_widget(labels_.get(), label);
+  gtk_widget_set_hexpand(widget, TRUE);
+  gtk_grid_attach(grid, label, 0, row, 1, 1);
+  gtk_grid_attach(grid, widget, 1, row, 1, 1);
+  return widget;
+}
+
+GtkWidget* EditorPage::AddField(GtkGrid* grid, int row, size_t index) {
+  const FormField& field = fields_[index];
+  GtkWidget* entry = gtk_entry_new();
+  gtk_widget_set_name(entry, field.key.c_str());
+  gtk_editable_set_text(GTK_EDITABLE(entry), field.text.c_str());
+  if (field.secret) {
+    gtk_entry_set_visibility(GTK_ENTRY(entry), FALSE);
+    gtk_entry_set_input_purpose(GTK_ENTRY(entry), GTK_INPUT_PURPOSE_PASSWORD);
+    // The storage menu (this user, all users, ask every time) writes
+    // nothing by itself; Save reads it back.
+    nma_utils_setup_password_storage(entry, SecretFlags(kept_.get(), field.key), nullptr,
+                                     field.key.c_str(), FALSE, FALSE);
+    g_signal_connect_swapped(entry, "notify::secondary-icon-name", G_CALLBACK(OnEdit), this);
+  }
+  g_signal_connect_swapped(entry, "changed", G_CALLBACK(OnEdit), this);
+  entries_[index] = entry;
+  return AddRow(grid, row, field.label.c_str(), entry);
+}
+
+void EditorPage::BuildInterface(GtkWidget* box) {
+  gtk_box_append(GTK_BOX(box), Heading(_("WireGuard interface")));
+  GtkGrid* grid = GTK_GRID(NewGrid(box));
+  for (size_t i = kFirstInterfaceField; i < kFirstPeerField; ++i) {
+    AddField(grid, static_cast<int>(i - kFirstInterfaceField), i);
+  }
+  SetPlaceholder(entries_[1], "192.0.2.2/32, 2001:db8::2/128");
+  SetPlaceholder(entries_[4], _("automatic"));
+  SetPlaceholder(entries_[5], _("random"));
+}
+
+void EditorPage::BuildPeer(GtkWidget* box) {
+  gtk_box_append(GTK_BOX(box), Heading(_("Peer")));
+  GtkGrid* grid = GTK_GRID(NewGrid(box));
+  for (size_t i = kFirstPeerField; i < fields_.size(); ++i) {
+    AddField(grid, static_cast<int>(i - kFirstPeerField), i);
+  }
+  SetPlaceholder(entries_[kFirstPeerField + 2], "vpn.example.net:51820");
+  SetPlaceholder(entries_[kFirstPeerField + 3], "0.0.0.0/0, ::/0");
+  SetPlaceholder(entries_[kFirstPeerField + 4], _("off"));
+}
+
+void EditorPage::BuildOtherPeers(GtkWidget* box) {
+  std::string list;
+  size_t count = 0;
+  for (size_t i = 1; kept_; ++i) {
+    const char* key = nm_setting_vpn_get_data_item(kept_.get(), PeerKey(i, kPeerPublicKey).c_str());
+    if (!key) break;
+    const char* endpoint =
+        nm_setting_vpn_get_data_item(kept_.get(), PeerKey(i, kPeerEndpoint).c_str());
+    list += Format(_("Peer %zu: %s, endpoint %s"), i + 1, key, endpoint ? endpoint : _("none"));
+    list += "\n";
+    ++count;
+  }
+  if (count == 0) return;
+  std::string note = Format(dngettext(GETTEXT_PACKAGE,
+                                      "This connection has %zu more peer. It is kept as it is; "
+                                      "change it with nmcli or by importing a WireGuard file.",
+                                      "This connection has %zu more peers. They are kept as they "
+                                      "are; change them with nmcli or by importing a WireGuard "
+                                      "file.",
+                                      count),
+                            count);
+  gtk_box_append(GTK_BOX(box), Heading(_("Other peers")));
+  GtkWidget* label = gtk_label_new((note + "\n" + list).c_str());
+  gtk_widget_set_name(label, "other-peers");
+  gtk_label_set_wrap(GTK_LABEL(label), TRUE);
+  gtk_label_set_selectable(GTK_LABEL(label), TRUE);
+  gtk_label_set_xalign(GTK_LABEL(label), 0);
+  gtk_widget_set_margin_start(label, 12);
+  gtk_box_append(GTK_BOX(box), label);
+}
+
+void EditorPage::BuildKillSwitch(GtkWidget* box) {
+  Options o = FormOptions(kept_.get());
+  gtk_box_append(GTK_BOX(box), Heading(_("Kill switch")));
+  GtkGrid* grid = GTK_GRID(NewGrid(box));
+  const char* mode = o.kill_switch == Options::KillSwitch::kLockdown ? "lockdown"
+                     : o.kill_switch == Options::KillSwitch::kOff    ? "off"
+                                                                     : "on";
+  kill_switch_ = DropDown(kKeyKillSwitch,
+                          {{"on", _("On: released when you switch the VPN off")},
+                           {"lockdown", _("Lockdown: stays until an administrator releases it")},
+                           {"off", _("Off: a plain WireGuard VPN")}},
+                          mode);
+  AddRow(grid, 0, _("Kill switch"), kill_switch_);
+  ipv6_ =
+      DropDown(kKeyIpv6,
+               {{"auto", _("Through the tunnel when it has an IPv6 address, blocked otherwise")},
+                {"block", _("Always blocked")}},
+               o.ipv6 == Options::Ipv6::kBlock ? "block" : "auto");
+  AddRow(grid, 1, _("IPv6"), ipv6_);
+  allow_lan_ =
+      Check(kKeyAllowLan, _("Allow the local network (DNS outside the tunnel stays blocked)"),
+            o.allow_lan);
+  gtk_grid_attach(grid, allow_lan_, 1, 2, 1, 1);
+  block_at_boot_ =
+      Check(kKeyBlockAtBoot, _("Block at boot, before any network comes up"), o.block_at_boot);
+  gtk_grid_attach(grid, block_at_boot_, 1, 3, 1, 1);
+  for (GtkWidget* drop_down : {kill_switch_, ipv6_}) {
+    g_signal_connect_swapped(drop_down, "notify::selected", G_CALLBACK(OnEdit), this);
+  }
+  for (GtkWidget* check : {allow_lan_, block_at_boot_}) {
+    g_signal_connect_swapped(check, "toggled", G_CALLBACK(OnEdit), this);
+  }
+}
+
+Form EditorPage::ReadForm() const {
+  Form form;
+  form.fields = fields_;
+  for (size_t i = 0; i < fields_.size(); ++i) {
+    form.fields[i].text = Trimmed(gtk_editable_get_text(GTK_EDITABLE(entries_[i])));
+    if (fields_[i].key == kSecretPrivateKey) {
+      form.private_key_flags = nma_utils_menu_to_secret_flags(entries_[i]);
+    } else if (fields_[i].secret) {
+      form.preshared_key_flags = nma_utils_menu_to_secret_flags(entries_[i]);
+    }
+  }
+  std::string mode = SelectedId(kill_switch_);
+  form.options.kill_switch = mode == "lockdown" ? Options::KillSwitch::kLockdown
+                             : mode == "off"    ? Options::KillSwitch::kOff
+                                                : Options::KillSwitch::kOn;
+  form.options.allow_lan = gtk_check_button_get_active(GTK_CHECK_BUTTON(allow_lan_));
+  form.options.block_at_boot = gtk_check_button_get_active(GTK_CHECK_BUTTON(block_at_boot_));
+  std::string ipv6 = SelectedId(ipv6_);
+  form.options.ipv6 = ipv6 == "block" ? Options::Ipv6::kBlock : Options::Ipv6::kAuto;
+  return form;
+}
+
+bool EditorPage::Save(NMConnection* connection, GError** error) {
+  for (GtkWidget* entry : entries_) gtk_widget_remove_css_class(entry, "error");
+  FormError fault;
+  if (ApplyForm(ReadForm(), kept_.get(), connection, &fault)) return true;
+  if (fault.field >= 0) gtk_widget_add_css_class(entries_[fault.field], "error");
+  g_set_error_literal(error, NM_CONNECTION_ERROR, NM_CONNECTION_ERROR_INVALID_PROPERTY,
+                      fault.message.c_str());
+  return false;
+}
+
+}  // namespace nmks::wg

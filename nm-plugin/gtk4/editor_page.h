@@ -1,0 +1,58 @@
+// The GNOME editor's page for GTK 4 programs (GNOME Settings 42 and later),
+// built in code: the same page as the GTK 3 one (nm-plugin/gtk/), from the
+// same Form (editor_form.h). Every widget that edits a vpn.data item or
+// secret is named after it ("peer.0.endpoint", "kill-switch"), so tests and
+// accessibility tools can find it. The two choices are GtkDropDowns whose
+// model holds the vpn.data values ("on", "lockdown", "off").
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include <functional>
+#include <vector>
+
+#include "nm-plugin/glib_ptr.h"
+#include "nm-plugin/gtk/editor_form.h"
+#include "nm-plugin/libnm.h"
+
+namespace nmks::wg {
+
+class EditorPage {
+ public:
+  // Shows `connection`'s vpn setting (none: an empty page for a new
+  // connection). `changed` runs on every edit the user makes.
+  EditorPage(NMConnection* connection, std::function<void()> changed);
+  ~EditorPage();
+  EditorPage(const EditorPage&) = delete;
+  EditorPage& operator=(const EditorPage&) = delete;
+
+  // The page's top widget; the page holds a reference.
+  GtkWidget* widget() const { return root_.get(); }
+
+  // Checks the page and writes it into `connection` (see ApplyForm); marks
+  // the field at fault. False and `error` set when something is not valid.
+  bool Save(NMConnection* connection, GError** error);
+
+ private:
+  static void OnEdit(EditorPage* page);
+  GtkWidget* AddRow(GtkGrid* grid, int row, const char* label, GtkWidget* widget);
+  GtkWidget* AddField(GtkGrid* grid, int row, size_t field);
+  void BuildInterface(GtkWidget* box);
+  void BuildPeer(GtkWidget* box);
+  void BuildOtherPeers(GtkWidget* box);
+  void BuildKillSwitch(GtkWidget* box);
+  Form ReadForm() const;
+
+  GObjectPtr<NMSettingVpn> kept_;  // the vpn setting as the page was opened
+  std::vector<FormField> fields_;  // labels and keys; the text is in entries_
+  std::vector<GtkWidget*> entries_;
+  GtkWidget* kill_switch_ = nullptr;
+  GtkWidget* allow_lan_ = nullptr;
+  GtkWidget* block_at_boot_ = nullptr;
+  GtkWidget* ipv6_ = nullptr;
+  GObjectPtr<GtkSizeGroup> labels_;  // one width for the labels of every section
+  GObjectPtr<GtkWidget> root_;
+  std::function<void()> changed_;
+};
+
+}  // namespace nmks::wg

@@ -1,0 +1,438 @@
+// The GNOME editor as a GTK 4 program (GNOME Settings) gets it: libnm reads
+// the .name file, loads the GTK-free editor plugin, and
+// nm_vpn_editor_plugin_get_editor() has the plugin load the GTK 4 editor
+// from the plugin's own directory. The plugin and both editors are copied
+// from the build into one directory, as they are installed; the GTK 3 one
+// must be left alone in this process. Needs a display: meson runs this
+// under xvfb-run; without one the tests are skipped, and fail when CI=true.
+#include <gtest/gtest.h>
+#include <gtk/gtk.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "nm-plugin/glib_ptr.h"
+#include "nm-plugin/gnome_editor.h"
+#include "nm-plugin/libnm.h"
+#include "nm-plugin/wg_connection.h"
+#include "nm-plugin/wg_test_files.h"
+
+namespace nmks::wg {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+bool DisplayReady() {
+  static const bool ready = gtk_init_check();
+  return ready;
+}
+
+// The widget named `name` under `root`, or nullptr.
+GtkWidget* Find(GtkWidget* root, const std::string& name) {
+  if (name == gtk_widget_get_name(root)) return root;
+  for (GtkWidget* child = gtk_widget_get_first_child(root); child;
+       child = gtk_widget_get_next_sibling(child)) {
+    if (GtkWidget* found = Find(child, name)) return found;
+  }
+  return nullptr;
+}
+
+std::string DataItem(NMConnection* connection, const std::string& key) {
+  const char* value =
+      nm_setting_vpn_get_data_item(nm_connection_get_setting_vpn(connection), key.c_str());
+  return value ? value : "(none)";
+}
+
+std::string Text(GtkEntry* entry) {
+  return entry ? gtk_editable_get_text(GTK_EDITABLE(entry)) : "";
+}
+
+void SetText(GtkEntry* entry, const char* text) {
+  ASSERT_TRUE(entry);
+  gtk_editable_set_text(GTK_EDITABLE(entry), text);
+}
+
+// The vpn.data value a drop-down shows.
+std::string SelectedId(GtkWidget* drop_down) {
+  EXPECT_TRUE(drop_down && GTK_IS_DROP_DOWN(drop_down));
+  if (!drop_down || !GTK_IS_DROP_DOWN(drop_down)) return "";
+  gpointer item = gtk_drop_down_get_selected_item(GTK_DROP_DOWN(drop_down));
+  return item ? gtk_string_object_get_string(GTK_STRING_OBJECT(item)) : "(none)";
+}
+
+// Selects the row of a drop-down that holds the vpn.data value `id`.
+void Select(GtkWidget* drop_down, const std::string& id) {
+  ASSERT_TRUE(drop_down && GTK_IS_DROP_DOWN(drop_down));
+  GListModel* model = gtk_drop_down_get_model(GTK_DROP_DOWN(drop_down));
+  for (guint i = 0; i < g_list_model_get_n_items(model); ++i) {
+    GObjectPtr<GtkStringObject> item(GTK_STRING_OBJECT(g_list_model_get_item(model, i)));
+    if (id == gtk_string_object_get_string(item.get())) {
+      gtk_drop_down_set_selected(GTK_DROP_DOWN(drop_down), i);
+      return;
+    }
+  }
+  FAIL() << "no choice " << id << " in " << gtk_widget_get_name(drop_down);
+}
+
+bool Checked(GtkWidget* check) {
+  EXPECT_TRUE(check && GTK_IS_CHECK_BUTTON(check));
+  return check && GTK_IS_CHECK_BUTTON(check) &&
+         gtk_check_button_get_active(GTK_CHECK_BUTTON(check));
+}
+
+void SetChecked(GtkWidget* check, bool active) {
+  ASSERT_TRUE(check && GTK_IS_CHECK_BUTTON(check));
+  gtk_check_button_set_active(GTK_CHECK_BUTTON(check), active);
+}
+
+class GnomeEditorGtk4Test : public ::testing::Test {
+ protected:
+  // Once per process: a module is loaded once and never unloaded.
+  static void SetUpTestSuite() {
+    char dir_template[] = "/tmp/nmks-gnome-editor-gtk4-XXXXXX";
+    ASSERT_NE(mkdtemp(dir_template), nullptr);
+    dir_ = new std::string(dir_template);
+    std::string build = NMKS_BUILD_DIR "/nm-plugin/";
+    std::string plugin = *dir_ + "/libnm-vpn-plugin-killswitch.so";
+    fs::copy_file(build + "libnm-vpn-plugin-killswitch.so", plugin);
+    fs::copy_file(build + "gtk4/" + kGnomeEditorGtk4File, *dir_ + "/" + kGnomeEditorGtk4File);
+    if (fs::exists(build + "gtk/" + kGnomeEditorFile)) {
+      fs::copy_file(build + "gtk/" + kGnomeEditorFile, *dir_ + "/" + kGnomeEditorFile);
+    }
+    std::string name = ReadFile(build + "nm-killswitch-service.name");
+    size_t at = name.find("\nplugin=");
+    ASSERT_NE(at, std::string::npos);
+    name.replace(at, name.find('\n', at + 1) - at, "\nplugin=" + plugin);
+    std::string name_file = *dir_ + "/nm-killswitch-service.name";
+    std::ofstream(name_file) << name;
+
+    GError* error = nullptr;
+    info_ = nm_vpn_plugin_info_new_from_file(name_file.c_str(), &error);
+    ASSERT_TRUE(info_) << (error ? error->message : "");
+    plugin_ = nm_vpn_plugin_info_load_editor_plugin(info_, &error);  // owned by info_
+    ASSERT_TRUE(plugin_) << (error ? error->message : "");
+  }
+
+  static void TearDownTestSuite() {
+    if (dir_) fs::remove_all(*dir_);
+  }
+
+  void SetUp() override {
+    if (!DisplayReady()) {
+      const char* ci = getenv("CI");
+      if (ci && std::string(ci) == "true") {
+        FAIL() << "no display for GTK: run under xvfb-run (packages xvfb, xauth)";
+      }
+      GTEST_SKIP() << "no display for GTK (DISPLAY unset and xvfb-run not used)";
+    }
+    ASSERT_TRUE(plugin_);
+  }
+
+  void TearDown() override {
+    editor_.reset();
+    while (g_main_context_pending(nullptr)) g_main_context_iteration(nullptr, FALSE);
+  }
+
+  GObjectPtr<NMConnection> Import(const std::string& file) {
+    GError* error = nullptr;
+    GObjectPtr<NMConnection> connection(
+        nm_vpn_editor_plugin_import(plugin_, TestFilePath("good/" + file).c_str(), &error));
+    EXPECT_TRUE(connection) << (error ? error->message : "");
+    g_clear_error(&error);
+    return connection;
+  }
+
+  // Opens the editor on `connection` the way GNOME Settings does; the
+  // page's top widget, or nullptr.
+  GtkWidget* Open(NMConnection* connection) {
+    GError* error = nullptr;
+    editor_.reset(nm_vpn_editor_plugin_get_editor(plugin_, connection, &error));
+    EXPECT_TRUE(editor_) << (error ? error->message : "");
+    g_clear_error(&error);
+    if (!editor_) return nullptr;
+    g_signal_connect_swapped(editor_.get(), "changed", G_CALLBACK(+[](int* n) { ++*n; }),
+                             &changes_);
+    GObject* widget = nm_vpn_editor_get_widget(editor_.get());
+    EXPECT_TRUE(widget && GTK_IS_WIDGET(widget));
+    return widget && GTK_IS_WIDGET(widget) ? GTK_WIDGET(widget) : nullptr;
+  }
+
+  GtkEntry* Entry(GtkWidget* page, const std::string& name) {
+    GtkWidget* w = Find(page, name);
+    EXPECT_TRUE(w && GTK_IS_ENTRY(w)) << name;
+    return w && GTK_IS_ENTRY(w) ? GTK_ENTRY(w) : nullptr;
+  }
+
+  // update_connection: "" when it succeeds, else the error's message.
+  std::string Update(NMConnection* connection) {
+    GError* error = nullptr;
+    gboolean ok = nm_vpn_editor_update_connection(editor_.get(), connection, &error);
+    std::string message = error ? error->message : "";
+    EXPECT_EQ(ok, error == nullptr);
+    g_clear_error(&error);
+    return ok ? "" : (message.empty() ? "(no message)" : message);
+  }
+
+  static std::string* dir_;
+  static NMVpnPluginInfo* info_;
+  static NMVpnEditorPlugin* plugin_;
+  GObjectPtr<NMVpnEditor> editor_;
+  int changes_ = 0;
+};
+
+std::string* GnomeEditorGtk4Test::dir_ = nullptr;
+NMVpnPluginInfo* GnomeEditorGtk4Test::info_ = nullptr;
+NMVpnEditorPlugin* GnomeEditorGtk4Test::plugin_ = nullptr;
+
+TEST_F(GnomeEditorGtk4Test, TheGtk4EditorIsLoaded) {
+  auto connection = Import("psk.conf");
+  ASSERT_TRUE(connection);
+  ASSERT_TRUE(Open(connection.get()));
+  EXPECT_STREQ(G_OBJECT_TYPE_NAME(editor_.get()), "NmksGtk4Editor");
+  EXPECT_EQ(g_type_from_name("NmksGtkEditor"), G_TYPE_INVALID) << "the GTK 3 editor was loaded";
+}
+
+TEST_F(GnomeEditorGtk4Test, ShowsTheConnection) {
+  auto connection = Import("psk.conf");
+  ASSERT_TRUE(connection);
+  GtkWidget* page = Open(connection.get());
+  ASSERT_TRUE(page);
+  NMSettingVpn* vpn = nm_connection_get_setting_vpn(connection.get());
+  for (const char* key : {kKeyAddress, kKeyDns, "peer.0.public-key", "peer.0.endpoint",
+                          "peer.0.allowed-ips", "peer.0.persistent-keepalive"}) {
+    GtkEntry* entry = Entry(page, key);
+    ASSERT_TRUE(entry);
+    EXPECT_EQ(Text(entry), nm_setting_vpn_get_data_item(vpn, key)) << key;
+  }
+  EXPECT_EQ(Text(Entry(page, "peer.0.endpoint")), "192.0.2.44:51820");
+  EXPECT_EQ(Text(Entry(page, kKeyMtu)), "");
+  for (const char* key : {kSecretPrivateKey, "peer.0.preshared-key"}) {
+    GtkEntry* entry = Entry(page, key);
+    ASSERT_TRUE(entry);
+    EXPECT_EQ(Text(entry), nm_setting_vpn_get_secret(vpn, key)) << key;
+    EXPECT_FALSE(gtk_entry_get_visibility(entry)) << key << " is shown as dots";
+  }
+  EXPECT_EQ(SelectedId(Find(page, kKeyKillSwitch)), "on");
+  EXPECT_EQ(SelectedId(Find(page, kKeyIpv6)), "auto");
+  EXPECT_FALSE(Checked(Find(page, kKeyAllowLan)));
+  EXPECT_FALSE(Checked(Find(page, kKeyBlockAtBoot)));
+  EXPECT_EQ(Find(page, "other-peers"), nullptr);
+
+  // Saved untouched, the connection stays the same.
+  auto before = FromVpnSetting(vpn);
+  ASSERT_TRUE(before.ok());
+  EXPECT_EQ(Update(connection.get()), "");
+  auto after = FromVpnSetting(nm_connection_get_setting_vpn(connection.get()));
+  ASSERT_TRUE(after.ok()) << after.message();
+  EXPECT_EQ(after.value(), before.value());
+  EXPECT_EQ(changes_, 0);
+}
+
+TEST_F(GnomeEditorGtk4Test, ShowsTheKillSwitchOptionsOfTheConnection) {
+  auto connection = Import("psk.conf");
+  ASSERT_TRUE(connection);
+  NMSettingVpn* vpn = nm_connection_get_setting_vpn(connection.get());
+  nm_setting_vpn_add_data_item(vpn, kKeyKillSwitch, "lockdown");
+  nm_setting_vpn_add_data_item(vpn, kKeyAllowLan, "yes");
+  nm_setting_vpn_add_data_item(vpn, kKeyIpv6, "block");
+  GtkWidget* page = Open(connection.get());
+  ASSERT_TRUE(page);
+  EXPECT_EQ(SelectedId(Find(page, kKeyKillSwitch)), "lockdown");
+  EXPECT_EQ(SelectedId(Find(page, kKeyIpv6)), "block");
+  EXPECT_TRUE(Checked(Find(page, kKeyAllowLan)));
+  EXPECT_FALSE(Checked(Find(page, kKeyBlockAtBoot)));
+}
+
+TEST_F(GnomeEditorGtk4Test, KillSwitchChoicesWriteVpnData) {
+  auto connection = Import("psk.conf");
+  ASSERT_TRUE(connection);
+  auto before = FromVpnSetting(nm_connection_get_setting_vpn(connection.get()));
+  ASSERT_TRUE(before.ok());
+  GtkWidget* page = Open(connection.get());
+  ASSERT_TRUE(page);
+
+  Select(Find(page, kKeyKillSwitch), "lockdown");
+  EXPECT_EQ(changes_, 1);
+  SetChecked(Find(page, kKeyAllowLan), true);
+  EXPECT_EQ(changes_, 2);
+  Select(Find(page, kKeyIpv6), "block");
+  SetChecked(Find(page, kKeyBlockAtBoot), true);
+  EXPECT_EQ(changes_, 4);
+
+  EXPECT_EQ(Update(connection.get()), "");
+  EXPECT_EQ(DataItem(connection.get(), kKeyKillSwitch), "lockdown");
+  EXPECT_EQ(DataItem(connection.get(), kKeyAllowLan), "yes");
+  EXPECT_EQ(DataItem(connection.get(), kKeyIpv6), "block");
+  EXPECT_EQ(DataItem(connection.get(), kKeyBlockAtBoot), "yes");
+  auto after = FromVpnSetting(nm_connection_get_setting_vpn(connection.get()));
+  ASSERT_TRUE(after.ok()) << after.message();
+  EXPECT_EQ(after.value().config, before.value().config);
+  Options expected{Options::KillSwitch::kLockdown, true, true, Options::Ipv6::kBlock};
+  EXPECT_EQ(after.value().options, expected);
+}
+
+TEST_F(GnomeEditorGtk4Test, TypingEditsTheTunnel) {
+  auto connection = Import("psk.conf");
+  ASSERT_TRUE(connection);
+  GtkWidget* page = Open(connection.get());
+  ASSERT_TRUE(page);
+  SetText(Entry(page, "peer.0.endpoint"), " vpn.example.net:443 ");
+  SetText(Entry(page, kKeyMtu), "1380");
+  SetText(Entry(page, "peer.0.preshared-key"), "");
+  EXPECT_GE(changes_, 3);
+  EXPECT_EQ(Update(connection.get()), "");
+  auto after = FromVpnSetting(nm_connection_get_setting_vpn(connection.get()));
+  ASSERT_TRUE(after.ok()) << after.message();
+  ASSERT_TRUE(after.value().config.peers.at(0).endpoint);
+  EXPECT_EQ(after.value().config.peers[0].endpoint->ToString(), "vpn.example.net:443");
+  EXPECT_EQ(after.value().config.mtu.value_or(0), 1380u);
+  EXPECT_EQ(after.value().config.peers[0].preshared_key, "");
+}
+
+TEST_F(GnomeEditorGtk4Test, AnInvalidFieldIsNamedAndNothingIsWritten) {
+  auto connection = Import("psk.conf");
+  ASSERT_TRUE(connection);
+  GtkWidget* page = Open(connection.get());
+  ASSERT_TRUE(page);
+  GtkEntry* endpoint = Entry(page, "peer.0.endpoint");
+  SetText(endpoint, "vpn.example.net");  // no port
+  Select(Find(page, kKeyKillSwitch), "off");
+  std::string message = Update(connection.get());
+  EXPECT_EQ(message.rfind("Endpoint: vpn.data peer.0.endpoint: ", 0), 0u) << message;
+  EXPECT_TRUE(gtk_widget_has_css_class(GTK_WIDGET(endpoint), "error"));
+  EXPECT_EQ(DataItem(connection.get(), "peer.0.endpoint"), "192.0.2.44:51820");
+  EXPECT_EQ(DataItem(connection.get(), kKeyKillSwitch), "on");
+
+  struct Case {
+    const char* key;
+    const char* text;
+    const char* starts;
+  } cases[] = {
+      {kSecretPrivateKey, "not a key", "Private key: the private key "},
+      {kKeyAddress, "10.0.0.300/32", "Addresses: vpn.data address: "},
+      {kKeyDns, "dns.example", "DNS servers: vpn.data dns: "},
+      {kKeyMtu, "12", "MTU: vpn.data mtu: "},
+      {"peer.0.public-key", "", "Public key cannot be empty"},
+      {"peer.0.allowed-ips", "0.0.0.0/0,", "Allowed IPs: vpn.data peer.0.allowed-ips: "},
+      {"peer.0.persistent-keepalive", "often", "Persistent keepalive: vpn.data "},
+  };
+  SetText(endpoint, "192.0.2.44:51820");
+  for (const Case& c : cases) {
+    GtkEntry* entry = Entry(page, c.key);
+    ASSERT_TRUE(entry);
+    std::string good = Text(entry);
+    SetText(entry, c.text);
+    message = Update(connection.get());
+    EXPECT_EQ(message.rfind(c.starts, 0), 0u) << c.key << ": " << message;
+    EXPECT_TRUE(gtk_widget_has_css_class(GTK_WIDGET(entry), "error")) << c.key;
+    SetText(entry, good.c_str());
+  }
+  EXPECT_EQ(Update(connection.get()), "");
+  EXPECT_FALSE(gtk_widget_has_css_class(GTK_WIDGET(endpoint), "error"));
+  EXPECT_EQ(DataItem(connection.get(), kKeyKillSwitch), "off");
+}
+
+TEST_F(GnomeEditorGtk4Test, ANewConnectionStartsEmpty) {
+  GObjectPtr<NMConnection> connection(nm_simple_connection_new());
+  NMSetting* s_con = nm_setting_connection_new();
+  GFreePtr<char> uuid(nm_utils_uuid_generate());
+  g_object_set(s_con, NM_SETTING_CONNECTION_ID, "new", NM_SETTING_CONNECTION_UUID, uuid.get(),
+               NM_SETTING_CONNECTION_TYPE, NM_SETTING_VPN_SETTING_NAME, nullptr);
+  nm_connection_add_setting(connection.get(), s_con);
+  NMSetting* vpn = nm_setting_vpn_new();
+  g_object_set(vpn, NM_SETTING_VPN_SERVICE_TYPE, kServiceType, nullptr);
+  nm_connection_add_setting(connection.get(), vpn);
+
+  GtkWidget* page = Open(connection.get());
+  ASSERT_TRUE(page);
+  EXPECT_EQ(Text(Entry(page, kSecretPrivateKey)), "");
+  EXPECT_EQ(SelectedId(Find(page, kKeyKillSwitch)), "on");
+  EXPECT_EQ(Update(connection.get()), "Private key cannot be empty");
+
+  SetText(Entry(page, kSecretPrivateKey), kTestPrivateKey);
+  SetText(Entry(page, kKeyAddress), "10.9.0.2/32");
+  SetText(Entry(page, "peer.0.public-key"), kTestPublicKey);
+  SetText(Entry(page, "peer.0.endpoint"), "[2001:db8::1]:51820");
+  SetText(Entry(page, "peer.0.allowed-ips"), "0.0.0.0/0, ::/0");
+  EXPECT_EQ(Update(connection.get()), "");
+  auto settings = FromVpnSetting(nm_connection_get_setting_vpn(connection.get()));
+  ASSERT_TRUE(settings.ok()) << settings.message();
+  EXPECT_EQ(settings.value().config.private_key, kTestPrivateKey);
+  EXPECT_EQ(settings.value().options, Options{});
+  EXPECT_EQ(DataItem(connection.get(), "private-key-flags"), "0");
+  EXPECT_STREQ(nm_connection_get_id(connection.get()), "new");
+}
+
+TEST_F(GnomeEditorGtk4Test, OtherPeersAreShownAndKept) {
+  auto connection = Import("several-peers.conf");
+  ASSERT_TRUE(connection);
+  auto before = FromVpnSetting(nm_connection_get_setting_vpn(connection.get()));
+  ASSERT_TRUE(before.ok());
+  ASSERT_GT(before.value().config.peers.size(), 1u);
+  GtkWidget* page = Open(connection.get());
+  ASSERT_TRUE(page);
+  GtkWidget* note = Find(page, "other-peers");
+  ASSERT_TRUE(note && GTK_IS_LABEL(note));
+  std::string text = gtk_label_get_text(GTK_LABEL(note));
+  EXPECT_NE(text.find(before.value().config.peers[1].public_key), std::string::npos) << text;
+
+  SetText(Entry(page, "peer.0.persistent-keepalive"), "25");
+  EXPECT_EQ(Update(connection.get()), "");
+  auto after = FromVpnSetting(nm_connection_get_setting_vpn(connection.get()));
+  ASSERT_TRUE(after.ok()) << after.message();
+  ASSERT_EQ(after.value().config.peers.size(), before.value().config.peers.size());
+  EXPECT_EQ(after.value().config.peers[0].persistent_keepalive, 25);
+  for (size_t i = 1; i < before.value().config.peers.size(); ++i) {
+    EXPECT_EQ(after.value().config.peers[i], before.value().config.peers[i]) << i;
+  }
+}
+
+TEST_F(GnomeEditorGtk4Test, AKeyKeptByTheUsersAgentMayBeLeftOut) {
+  auto connection = Import("psk.conf");
+  ASSERT_TRUE(connection);
+  NMSettingVpn* vpn = nm_connection_get_setting_vpn(connection.get());
+  nm_setting_set_secret_flags(NM_SETTING(vpn), kSecretPrivateKey,
+                              NM_SETTING_SECRET_FLAG_AGENT_OWNED, nullptr);
+  nm_setting_vpn_remove_secret(vpn, kSecretPrivateKey);
+  GtkWidget* page = Open(connection.get());
+  ASSERT_TRUE(page);
+  EXPECT_EQ(Text(Entry(page, kSecretPrivateKey)), "");
+  EXPECT_EQ(Update(connection.get()), "");
+  EXPECT_EQ(DataItem(connection.get(), "private-key-flags"),
+            std::to_string(NM_SETTING_SECRET_FLAG_AGENT_OWNED));
+  EXPECT_EQ(
+      nm_setting_vpn_get_secret(nm_connection_get_setting_vpn(connection.get()), kSecretPrivateKey),
+      nullptr);
+}
+
+TEST_F(GnomeEditorGtk4Test, ThePageIsShownInAWindow) {
+  auto connection = Import("several-peers.conf");
+  ASSERT_TRUE(connection);
+  GtkWidget* page = Open(connection.get());
+  ASSERT_TRUE(page);
+  GtkWidget* window = gtk_window_new();
+  gtk_window_set_child(GTK_WINDOW(window), page);
+  gtk_window_present(GTK_WINDOW(window));
+  for (int i = 0; i < 500 && gtk_widget_get_width(page) == 0; ++i) {
+    while (g_main_context_iteration(nullptr, FALSE)) {
+    }
+    g_usleep(10000);
+  }
+  EXPECT_TRUE(gtk_widget_get_mapped(page));
+  EXPECT_GT(gtk_widget_get_width(page), 0);
+  gtk_window_destroy(GTK_WINDOW(window));
+}
+
+}  // namespace
+}  // namespace nmks::wg
