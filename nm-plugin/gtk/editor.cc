@@ -1,8 +1,11 @@
-// libnm-gtk3-vpn-plugin-killswitch-editor.so: the NMVpnEditor that GTK 3
-// programs (nm-connection-editor) show for a connection of our VPN type.
-// The GTK-free editor plugin loads this module on demand and calls its one
-// exported function, nm_vpn_editor_factory_killswitch (see gnome_editor.h
-// and editor.ver). The page itself is EditorPage.
+// The NMVpnEditor that GNOME programs show for a connection of our VPN
+// type, built twice: as libnm-gtk3-vpn-plugin-killswitch-editor.so for GTK 3
+// programs (nm-connection-editor) and, with NMKS_GTK4 defined, as
+// libnm-gtk4-vpn-plugin-killswitch-editor.so for GTK 4 programs (GNOME
+// Settings 42 and later). The GTK-free editor plugin loads the one that
+// matches the program and calls its one exported function,
+// nm_vpn_editor_factory_killswitch (see gnome_editor.h and editor.ver). The
+// page itself is EditorPage, written once for each GTK.
 #include <gmodule.h>
 #include <gtk/gtk.h>
 #include <libintl.h>
@@ -12,7 +15,11 @@
 #include <type_traits>
 
 #include "nm-plugin/gnome_editor.h"
+#ifdef NMKS_GTK4
+#include "nm-plugin/gtk4/editor_page.h"
+#else
 #include "nm-plugin/gtk/editor_page.h"
+#endif
 #include "nm-plugin/libnm.h"
 #include "rules/i18n.h"
 
@@ -76,9 +83,14 @@ void EditorInterfaceInit(gpointer iface, gpointer /*data*/) {
 GType EditorType() {
   static gsize type = 0;
   if (g_once_init_enter(&type)) {
-    GType t = g_type_register_static_simple(G_TYPE_OBJECT, "NmksGtkEditor",
-                                            sizeof(NmksGtkEditorClass), ClassInit,
-                                            sizeof(NmksGtkEditor), InstanceInit, GTypeFlags(0));
+#ifdef NMKS_GTK4
+    constexpr char kTypeName[] = "NmksGtk4Editor";
+#else
+    constexpr char kTypeName[] = "NmksGtkEditor";
+#endif
+    GType t = g_type_register_static_simple(G_TYPE_OBJECT, kTypeName, sizeof(NmksGtkEditorClass),
+                                            ClassInit, sizeof(NmksGtkEditor), InstanceInit,
+                                            GTypeFlags(0));
     static const GInterfaceInfo kEditor = {EditorInterfaceInit, nullptr, nullptr};
     g_type_add_interface_static(t, NM_TYPE_VPN_EDITOR, &kEditor);
     g_once_init_leave(&type, t);
@@ -95,10 +107,17 @@ extern "C" G_MODULE_EXPORT NMVpnEditor* nm_vpn_editor_factory_killswitch(
   bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
   bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
   if (!gdk_display_get_default()) {
-    // Not a running GTK 3 program: widgets cannot be made here.
-    g_set_error_literal(error, NM_CONNECTION_ERROR, NM_CONNECTION_ERROR_FAILED,
-                        _("the GNOME editor for nm-killswitch runs only inside a GTK 3 program "
-                          "with a display, such as nm-connection-editor"));
+    // Not a running GTK program: widgets cannot be made here.
+#ifdef NMKS_GTK4
+    const char* message =
+        _("the GNOME editor for nm-killswitch runs only inside a GTK 4 program "
+          "with a display, such as GNOME Settings");
+#else
+    const char* message =
+        _("the GNOME editor for nm-killswitch runs only inside a GTK 3 program "
+          "with a display, such as nm-connection-editor");
+#endif
+    g_set_error_literal(error, NM_CONNECTION_ERROR, NM_CONNECTION_ERROR_FAILED, message);
     return nullptr;
   }
   auto* self = static_cast<NmksGtkEditor*>(g_object_new(EditorType(), nullptr));
