@@ -15,11 +15,7 @@
 #include <type_traits>
 
 #include "nm-plugin/gnome_editor.h"
-#ifdef NMKS_GTK4
-#include "nm-plugin/gtk4/editor_page.h"
-#else
 #include "nm-plugin/gtk/editor_page.h"
-#endif
 #include "nm-plugin/libnm.h"
 #include "rules/i18n.h"
 

@@ -1,5 +1,5 @@
 // EditorPage (GTK 4): the widgets of the GNOME editor and the Form they hold.
-#include "nm-plugin/gtk4/editor_page.h"
+#include "nm-plugin/gtk/editor_page.h"
 
 #include <libintl.h>
 
