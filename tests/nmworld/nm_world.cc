@@ -318,9 +318,9 @@ void NmWorld::WriteNmFiles() {
             "auth-polkit=" +
                 options_.auth_polkit +
                 "\ndhcp=internal\nno-auto-default=*\n\n"
-            "[keyfile]\npath=/etc/NetworkManager/system-connections\n\n"
-            "[connectivity]\nenabled=false\n\n"
-            "[logging]\nlevel=INFO\ndomains=DEFAULT,VPN:DEBUG,VPN_PLUGIN:DEBUG,DEVICE:DEBUG\n");
+                "[keyfile]\npath=/etc/NetworkManager/system-connections\n\n"
+                "[connectivity]\nenabled=false\n\n"
+                "[logging]\nlevel=INFO\ndomains=DEFAULT,VPN:DEBUG,VPN_PLUGIN:DEBUG,DEVICE:DEBUG\n");
   WriteFile(Path("etc-nm/system-connections/lan.nmconnection"),
             std::string("[connection]\nid=lan\nuuid=") + kPhysUuid +
                 "\ntype=ethernet\ninterface-name=eth0\nautoconnect=true\n\n[ethernet]\n\n"
@@ -335,7 +335,8 @@ void NmWorld::WriteNmFiles() {
               "killswitch\nprogram=" +
                   options_.build_dir +
                   "/nm-plugin/nm-killswitch-service\nsupports-multiple-connections=true\n\n"
-                  "[libnm]\nplugin=" + EditorPlugin() + "\n");
+                  "[libnm]\nplugin=" +
+                  EditorPlugin() + "\n");
   }
 }
 
@@ -410,9 +411,9 @@ void NmWorld::StartServer() {
 // nothing, so it is started by hand, in NetworkManager's mount namespace
 // (it reads /etc/NetworkManager/dispatcher.d there).
 void NmWorld::StartDispatcher() {
-  dispatcher_ = Spawn("nm-dispatcher",
-                      InHolder({"/usr/lib/NetworkManager/nm-dispatcher", "--persist", "--debug"}),
-                      nullptr);
+  dispatcher_ =
+      Spawn("nm-dispatcher",
+            InHolder({"/usr/lib/NetworkManager/nm-dispatcher", "--persist", "--debug"}), nullptr);
   for (int i = 0; i < 200; ++i) {
     auto r = world::Run({"env", "DBUS_SYSTEM_BUS_ADDRESS=" + bus_address_, "gdbus", "call",
                          "--system", "--dest", "org.freedesktop.DBus", "--object-path",
@@ -449,10 +450,10 @@ void NmWorld::StartDns() {
 }
 
 void NmWorld::StartGuard() {
-  guard_ = Spawn(
-      "guard",
-      InHolder({GuardProgram(), "--state-file", Path("state/state"), "--boot-file", Path("state/boot.nft")}),
-      nullptr);
+  guard_ = Spawn("guard",
+                 InHolder({GuardProgram(), "--state-file", Path("state/state"), "--boot-file",
+                           Path("state/boot.nft")}),
+                 nullptr);
   for (int i = 0; i < 200; ++i) {
     if (Killswitch({"status"}).ok()) return;
     usleep(20000);
@@ -487,7 +488,7 @@ void NmWorld::StartTraffic() {
 void NmWorld::StopTraffic() { Stop(traffic_); }
 
 std::vector<std::string> NmWorld::NmcliArgv(const std::vector<std::string>& args,
-                                             int timeout_s) const {
+                                            int timeout_s) const {
   std::vector<std::string> argv = {"env", "DBUS_SYSTEM_BUS_ADDRESS=" + bus_address_, "timeout",
                                    std::to_string(timeout_s), "nmcli"};
   argv.insert(argv.end(), args.begin(), args.end());
