@@ -48,12 +48,6 @@ void Must(const CommandResult& r, const std::string& what) {
   if (!r.ok()) throw std::runtime_error(what + " failed: " + r.output);
 }
 
-uint64_t Counter(const world::Netns& ns, const char* name) {
-  CommandResult r = ns.Run({"nft", "list", "counter", "inet", "nmworld", name});
-  size_t at = r.output.find("packets ");
-  return at == std::string::npos ? 0 : std::stoull(r.output.substr(at + 8));
-}
-
 ino_t NetnsInode(pid_t pid) {
   struct stat st;
   if (stat(("/proc/" + std::to_string(pid) + "/ns/net").c_str(), &st) != 0) return 0;
@@ -248,6 +242,17 @@ void NmWorld::BuildNetwork() {
   Must(router.Run({"nft", "-f", "-"},
                   "table inet nmworld {\n"
                   "  counter sent {}\n  counter vpn {}\n  counter housekeeping {}\n"
+                  // What was counted as sent, by flow, so that a failing test
+                  // can say what leaked and when: an element expires an hour
+                  // after the flow's first packet.
+                  "  set flows4 { typeof ip saddr . ip daddr . meta l4proto . th dport; "
+                  "flags dynamic,timeout; timeout 1h; size 512; counter; }\n"
+                  "  set flows6 { typeof ip6 saddr . ip6 daddr . meta l4proto . th dport; "
+                  "flags dynamic,timeout; timeout 1h; size 512; counter; }\n"
+                  "  set other4 { typeof ip saddr . ip daddr . meta l4proto; "
+                  "flags dynamic,timeout; timeout 1h; size 512; counter; }\n"
+                  "  set other6 { typeof ip6 saddr . ip6 daddr . meta l4proto; "
+                  "flags dynamic,timeout; timeout 1h; size 512; counter; }\n"
                   "  chain pre {\n"
                   "    type filter hook prerouting priority -300; policy accept;\n"
                   "    iifname \"lan\" icmpv6 type { nd-router-solicit, nd-neighbor-solicit, "
@@ -258,6 +263,14 @@ void NmWorld::BuildNetwork() {
                   "    iifname \"lan\" ip daddr 203.0.113.1 udp dport 51820 counter name vpn "
                   "return\n"
                   "    iifname \"lan\" meta nfproto { ipv4, ipv6 } counter name sent\n"
+                  "    iifname \"lan\" meta nfproto ipv4 meta l4proto { tcp, udp } "
+                  "add @flows4 { ip saddr . ip daddr . meta l4proto . th dport }\n"
+                  "    iifname \"lan\" meta nfproto ipv6 meta l4proto { tcp, udp } "
+                  "add @flows6 { ip6 saddr . ip6 daddr . meta l4proto . th dport }\n"
+                  "    iifname \"lan\" meta nfproto ipv4 meta l4proto != { tcp, udp } "
+                  "add @other4 { ip saddr . ip daddr . meta l4proto }\n"
+                  "    iifname \"lan\" meta nfproto ipv6 meta l4proto != { tcp, udp } "
+                  "add @other6 { ip6 saddr . ip6 daddr . meta l4proto }\n"
                   "  }\n}\n"),
        "router counters");
   Must(internet.Run({"nft", "-f", "-"},
@@ -471,6 +484,36 @@ void NmWorld::StartNetworkManager() {
   if (!WaitLanActive(30)) {
     throw std::runtime_error("NetworkManager did not bring the LAN up: " + Logs());
   }
+  WaitLanSettled();
+}
+
+// When NetworkManager calls the LAN activated, the client may still be
+// resolving the router's link-layer address (or an IPv6 address of eth0 may
+// still be tentative, which delays that). What programs send meanwhile waits
+// in the kernel's neighbour queue and goes out when the answer comes:
+// packets that passed the client's firewall before any kill switch was
+// engaged then reach the router later, after a test began counting, and
+// look like a leak of the kill switch. (Seen: every IPv6 packet of the half
+// second before `nmcli connection up` reached the router at once, more than
+// a second later.) Waits until no address is tentative and no neighbour is
+// being resolved, for half a second in a row.
+void NmWorld::WaitLanSettled() {
+  int settled = 0;
+  for (int i = 0; i < 200; ++i) {
+    auto tentative = client.Run({"ip", "-6", "addr", "show", "dev", "eth0", "tentative"});
+    auto incomplete4 =
+        client.Run({"ip", "-4", "neigh", "show", "dev", "eth0", "nud", "incomplete"});
+    auto incomplete6 =
+        client.Run({"ip", "-6", "neigh", "show", "dev", "eth0", "nud", "incomplete"});
+    const bool quiet = tentative.ok() && Trim(tentative.output).empty() && incomplete4.ok() &&
+                       Trim(incomplete4.output).empty() && incomplete6.ok() &&
+                       Trim(incomplete6.output).empty();
+    settled = quiet ? settled + 1 : 0;
+    if (settled == 10) return;
+    usleep(50000);
+  }
+  throw std::runtime_error("the client's LAN did not settle within 10 s: " +
+                           client.Run({"ip", "addr"}).output + client.Run({"ip", "neigh"}).output);
 }
 
 void NmWorld::StopNetworkManager(bool kill_it) { Stop(nm_, kill_it); }
@@ -651,7 +694,9 @@ uint64_t NmWorld::Stopped(const std::string& why) {
   return at == std::string::npos || at > end ? 0 : std::stoull(json.substr(at));
 }
 
-Counts NmWorld::Now() const { return {Counter(router, "sent"), Counter(internet, "tunneled")}; }
+Counts NmWorld::Now() const {
+  return {router.NftCounter("nmworld", "sent"), internet.NftCounter("nmworld", "tunneled")};
+}
 
 bool NmWorld::WaitTunnelFlows(uint64_t packets, int seconds) {
   uint64_t start = Now().tunneled;
@@ -671,6 +716,15 @@ std::string NmWorld::Logs() const {
     if (text.size() > 6000) text = "...\n" + text.substr(text.size() - 6000);
     out += "--- " + p->name + " ---\n" + text + "\n";
   }
+  // What reached the router outside the tunnel, by flow, and the client's
+  // kill switch and routes as they are now.
+  out += "--- counted as sent at the router (first packet: 1h before \"expires\") ---\n";
+  for (const char* set : {"flows4", "flows6", "other4", "other6"}) {
+    out += router.Run({"nft", "list", "set", "inet", "nmworld", set}).output;
+  }
+  out += "--- client: nft list ruleset ---\n" + client.Run({"nft", "list", "ruleset"}).output;
+  out += "--- client: ip route / ip -6 route / ip link ---\n" + client.Run({"ip", "route"}).output +
+         client.Run({"ip", "-6", "route"}).output + client.Run({"ip", "-br", "link"}).output;
   return out;
 }
 

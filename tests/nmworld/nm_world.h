@@ -183,6 +183,7 @@ class NmWorld {
   std::string EditorPlugin() const;  // the editor plugin the world's .name file names
   std::vector<std::string> NmcliArgv(const std::vector<std::string>& args, int timeout_s) const;
   bool WaitActive(const std::string& connection, int seconds);
+  void WaitLanSettled();  // see nm_world.cc
 
   Options options_;
   std::string dir_;

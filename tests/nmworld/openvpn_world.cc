@@ -35,12 +35,6 @@ std::string Tail(const std::string& text, size_t n = 6000) {
   return text.size() > n ? "...\n" + text.substr(text.size() - n) : text;
 }
 
-uint64_t CounterIn(const world::Netns& ns, const char* name) {
-  CommandResult r = ns.Run({"nft", "list", "counter", "inet", "ovpnworld", name});
-  size_t at = r.output.find("packets ");
-  return at == std::string::npos ? 0 : std::stoull(r.output.substr(at + 8));
-}
-
 // PIDs of processes named `comm` in the network namespace of `ns`.
 std::vector<pid_t> FindInNetns(const world::Netns& ns, const std::string& comm) {
   struct stat want {};
@@ -299,10 +293,10 @@ CommandResult OpenVpnWorld::RunHook(const std::string& iface, const std::string&
 }
 
 Counts OpenVpnWorld::Now() const {
-  return {CounterIn(router, "leaked"), CounterIn(internet, "tunneled")};
+  return {router.NftCounter("ovpnworld", "leaked"), internet.NftCounter("ovpnworld", "tunneled")};
 }
 
-uint64_t OpenVpnWorld::ToServer() const { return CounterIn(router, "server"); }
+uint64_t OpenVpnWorld::ToServer() const { return router.NftCounter("ovpnworld", "server"); }
 
 bool OpenVpnWorld::WaitTunnelFlows(uint64_t packets, int seconds) {
   uint64_t start = Now().tunneled;

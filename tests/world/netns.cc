@@ -244,6 +244,21 @@ std::string Netns::Must(const std::string& script, const std::string& input) con
   return r.output;
 }
 
+uint64_t Netns::NftCounter(const std::string& table, const std::string& name) const {
+  CommandResult r;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    if (attempt > 0) usleep(20000);
+    r = Run({"nft", "list", "counter", "inet", table, name});
+    size_t at = r.output.find("packets ");
+    if (!r.ok() || at == std::string::npos) continue;
+    char* end = nullptr;
+    unsigned long long n = std::strtoull(r.output.c_str() + at + 8, &end, 10);
+    if (end != r.output.c_str() + at + 8) return n;
+  }
+  Fatal("in " + name_ + ": cannot read counter " + name + " of table inet " + table + " (exit " +
+        std::to_string(r.exit_code) + "): " + r.output);
+}
+
 void Netns::Ip(const std::string& commands) const {
   CommandResult r = world::Run({"ip", "-n", name_, "-batch", "-"}, commands);
   if (!r.ok()) Fatal("in " + name_ + ": ip -batch failed: " + r.output + "\n" + commands);

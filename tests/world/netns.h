@@ -68,6 +68,10 @@ class Netns {
   void Ip(const std::string& commands) const;
   // Writes /proc/sys/<key with dots as slashes> inside the namespace; throws on failure.
   void Sysctl(const std::string& key, const std::string& value) const;
+  // The packets of the named counter `name` of table `inet TABLE`; throws
+  // when it cannot be read (after a few tries): a count that silently read
+  // 0 would let a leak test pass, or fail it for nothing.
+  uint64_t NftCounter(const std::string& table, const std::string& name) const;
 
   // Runs `fn` in a forked child that entered this namespace (and dropped to
   // `user`), and returns what it returned. An error if the child died.
