@@ -1,0 +1,338 @@
+// GNOME Settings as a person uses it: the real gnome-control-center (GTK 4)
+// on a virtual X display, against a world's NetworkManager, with traffic
+// running. A mouse click (xdotool) on the VPN row's switch brings the
+// connection up with the kill switch engaged and nothing leaking; the row's
+// gear opens the connection editor with our page; a second click switches
+// the VPN off and, in mode "on", releases the kill switch. Widgets are found
+// through the accessibility bus (tests/gnome/locate.py), never by fixed
+// pixel positions. Screenshots of every step are kept as test artifacts in
+// BUILD/test-artifacts/gnome-settings/.
+//
+// Everything graphical runs inside NetworkManager's mount and network
+// namespaces: GNOME Settings sees the world's plugin (.name file) and our
+// GTK 4 editor there, and the X server listens only on an abstract socket,
+// which belongs to the client's network namespace, so the display is this
+// world's alone and nothing is left in the shared /tmp.
+#include <dirent.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "tests/e2e/e2e.h"
+
+namespace nmks::nmworld {
+namespace {
+
+namespace fs = std::filesystem;
+using world::CommandResult;
+
+// NmWorld with the parts a GUI session needs from it.
+class GnomeWorld : public NmWorld {
+ public:
+  using NmWorld::bus_address;
+  using NmWorld::InHolder;
+  using NmWorld::NmWorld;
+  using NmWorld::Spawn;
+  using NmWorld::Stop;
+};
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+std::string Join(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& a : v) s += (s.empty() ? "" : " ") + a;
+  return s;
+}
+
+// Xvfb, a session bus and GNOME Settings, inside NetworkManager's
+// namespaces; stopped by PID.
+class Session {
+ public:
+  explicit Session(GnomeWorld& w) : w_(w), dir_(w.dir() + "/gnome") {
+    fs::create_directories(dir_ + "/home");
+    fs::create_directories(dir_ + "/xdg");
+    chmod((dir_ + "/xdg").c_str(), 0700);
+  }
+  ~Session() { Shutdown(); }
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // -nolisten unix: only the abstract socket (the network namespace's own);
+  // -nolock: no /tmp/.X0-lock; -noreset: the server does not reset (and
+  // stop listening for a moment) when its last client, the readiness check
+  // below, disconnects.
+  void StartX() {
+    xvfb_ = w_.Spawn("xvfb",
+                     w_.InHolder({"Xvfb", ":0", "-nolock", "-noreset", "-nolisten", "tcp",
+                                  "-nolisten", "unix", "-screen", "0", "1280x1024x24"}),
+                     nullptr);
+    CommandResult r;
+    for (int i = 0; i < 100; ++i) {
+      r = world::Run(w_.InHolder({"env", "DISPLAY=:0", "xdotool", "getdisplaygeometry"}));
+      if (r.ok()) return;
+      usleep(100000);
+    }
+    throw std::runtime_error("the virtual display does not answer: " + r.output +
+                             ReadAll(xvfb_.log));
+  }
+
+  // The session's environment; the session bus needs it too, as it passes
+  // it on to what it starts (the accessibility bus goes to XDG_RUNTIME_DIR).
+  std::vector<std::string> With(const std::vector<std::string>& argv) const {
+    std::vector<std::string> out = {"env",
+                                    "-u",
+                                    "WAYLAND_DISPLAY",
+                                    "-u",
+                                    "SESSION_MANAGER",
+                                    "-u",
+                                    "XAUTHORITY",
+                                    "-u",
+                                    "NO_AT_BRIDGE",
+                                    "-u",
+                                    "GTK_A11Y",
+                                    "HOME=" + dir_ + "/home",
+                                    "XDG_RUNTIME_DIR=" + dir_ + "/xdg",
+                                    "XDG_CONFIG_HOME=" + dir_ + "/home/.config",
+                                    "XDG_CACHE_HOME=" + dir_ + "/home/.cache",
+                                    "XDG_DATA_HOME=" + dir_ + "/home/.local/share",
+                                    "DISPLAY=:0",
+                                    "DBUS_SYSTEM_BUS_ADDRESS=" + w_.bus_address(),
+                                    "DBUS_SESSION_BUS_ADDRESS=unix:path=" + dir_ + "/session.sock",
+                                    "GDK_BACKEND=x11",
+                                    "GSK_RENDERER=cairo",
+                                    "GSETTINGS_BACKEND=memory",
+                                    "GIO_USE_VFS=local",
+                                    "LANG=C.UTF-8",
+                                    "LANGUAGE=",
+                                    "LC_ALL=C.UTF-8"};
+    out.insert(out.end(), argv.begin(), argv.end());
+    return out;
+  }
+
+  void StartSessionBus() {
+    bus_ = w_.Spawn("session-bus",
+                    w_.InHolder(With({"dbus-daemon", "--session", "--nofork",
+                                      "--address=unix:path=" + dir_ + "/session.sock"})),
+                    nullptr);
+    for (int i = 0; i < 200 && access((dir_ + "/session.sock").c_str(), F_OK) != 0; ++i) {
+      usleep(20000);
+    }
+    if (access((dir_ + "/session.sock").c_str(), F_OK) != 0) {
+      throw std::runtime_error("the session bus did not start: " + ReadAll(bus_.log));
+    }
+  }
+
+  void StartSettings() {
+    settings_ =
+        w_.Spawn("gnome-control-center",
+                 w_.InHolder(With({"gnome-control-center", "--verbose", "network"})), nullptr);
+  }
+
+  // tests/gnome/locate.py: "X Y [STATE]" of a widget, waiting up to
+  // `timeout` seconds for it.
+  CommandResult Locate(const std::vector<std::string>& args, double timeout = 0) const {
+    std::vector<std::string> argv = {"/usr/bin/python3", NMKS_SOURCE_DIR "/tests/gnome/locate.py",
+                                     "--timeout", std::to_string(timeout)};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return world::Run(w_.InHolder(With(argv)));
+  }
+
+  // Finds the widget and clicks its middle; "" or why not.
+  std::string Click(const std::vector<std::string>& what, double timeout) const {
+    CommandResult r = Locate(what, timeout);
+    int x = 0, y = 0;
+    if (!r.ok() || std::sscanf(r.output.c_str(), "%d %d", &x, &y) != 2) {
+      return "cannot find " + Join(what) + ": " + r.output;
+    }
+    CommandResult c = world::Run(w_.InHolder({"env", "DISPLAY=:0", "xdotool", "mousemove",
+                                              std::to_string(x), std::to_string(y), "click", "1"}));
+    return c.ok() ? "" : "xdotool: " + c.output;
+  }
+
+  // A PNG of the whole screen.
+  bool Screenshot(const std::string& path) const {
+    return world::Run(w_.InHolder({"env", "DISPLAY=:0", "import", "-window", "root", path})).ok();
+  }
+
+  std::string Log() const { return ReadAll(settings_.log); }
+  std::string XLog() const { return ReadAll(xvfb_.log); }
+
+  // The accessibility bus and registry that the session bus started leave
+  // with it; they were reparented to init, so any left in the client's
+  // network namespace are found and killed by PID.
+  void Shutdown() {
+    w_.Stop(settings_);
+    w_.Stop(bus_);
+    for (int i = 0; i < 50 && !Leftovers().empty(); ++i) usleep(100000);
+    for (pid_t pid : Leftovers()) kill(pid, SIGKILL);
+    w_.Stop(xvfb_);
+  }
+
+ private:
+  std::vector<pid_t> Leftovers() const {
+    std::vector<pid_t> out;
+    struct stat want {};
+    if (fstat(w_.client.fd(), &want) != 0) return out;
+    DIR* d = opendir("/proc");
+    if (d == nullptr) return out;
+    while (dirent* e = readdir(d)) {
+      pid_t pid = std::atoi(e->d_name);
+      if (pid <= 0) continue;
+      std::string p = std::string("/proc/") + e->d_name;
+      struct stat ns {};
+      if (stat((p + "/ns/net").c_str(), &ns) != 0 || ns.st_ino != want.st_ino) continue;
+      std::string comm = ReadAll(p + "/comm");
+      std::string cmdline = ReadAll(p + "/cmdline");
+      bool ours = comm.rfind("at-spi", 0) == 0 ||
+                  cmdline.find("at-spi2/accessibility.conf") != std::string::npos;
+      if (ours && ReadAll(p + "/stat").find(") Z") == std::string::npos) out.push_back(pid);
+    }
+    closedir(d);
+    return out;
+  }
+
+  GnomeWorld& w_;
+  std::string dir_;
+  Process xvfb_, bus_, settings_;
+};
+
+bool Installed(const char* program) {
+  return world::Run({"sh", "-c", std::string("command -v ") + program}).ok();
+}
+
+class GnomeSettingsTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    NMKS_REQUIRE_ROOT();
+    for (const char* p : {"gnome-control-center", "Xvfb", "xdotool", "import"}) {
+      if (!Installed(p)) {
+        if (world::InCi()) FAIL() << p << " is not installed (scripts/deps installs it)";
+        GTEST_SKIP() << p << " is not installed (scripts/deps installs it)";
+      }
+    }
+    artifacts_ = std::string(NMKS_BUILD_DIR) + "/test-artifacts/gnome-settings";
+    fs::remove_all(artifacts_);
+    fs::create_directories(artifacts_);
+    // The plugin opens the GTK 4 editor from its own directory; in the build
+    // they are apart (nm-plugin/, nm-plugin/gtk4/), so the world names a copy
+    // of the plugin that sits next to a copy of the editor, as installed.
+    char tmpl[] = "/tmp/nmks-gnome-plugin.XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    stage_ = tmpl;
+    const std::string build = NMKS_BUILD_DIR;
+    fs::copy_file(build + "/nm-plugin/libnm-vpn-plugin-killswitch.so",
+                  stage_ + "/libnm-vpn-plugin-killswitch.so");
+    fs::copy_file(build + "/nm-plugin/gtk4/libnm-gtk4-vpn-plugin-killswitch-editor.so",
+                  stage_ + "/libnm-gtk4-vpn-plugin-killswitch-editor.so");
+    setenv("NMKS_EDITOR_PLUGIN", (stage_ + "/libnm-vpn-plugin-killswitch.so").c_str(), 1);
+    world_ = std::make_unique<GnomeWorld>(BuildOptions());
+    world_->ImportVpn();
+    session_ = std::make_unique<Session>(*world_);
+    session_->StartX();
+    session_->StartSessionBus();
+    session_->StartSettings();
+  }
+  void TearDown() override {
+    if (session_) {
+      std::ofstream(artifacts_ + "/gnome-control-center.log") << session_->Log();
+      std::ofstream(artifacts_ + "/Xvfb.log") << session_->XLog();
+      std::ofstream(artifacts_ + "/NetworkManager.log") << world_->NmLog();
+      session_.reset();
+    }
+    world_.reset();
+    if (!stage_.empty()) fs::remove_all(stage_);
+  }
+  void Screenshot(const std::string& name) {
+    std::string path = artifacts_ + "/" + name;
+    EXPECT_TRUE(session_->Screenshot(path)) << path;
+    std::printf("screenshot: %s\n", path.c_str());
+  }
+  std::string Logs() {
+    return world_->Logs() + "--- gnome-control-center ---\n" + session_->Log() + "--- Xvfb ---\n" +
+           session_->XLog();
+  }
+  bool WaitVpnInactive(int seconds) {
+    for (int i = 0; i < seconds * 10; ++i) {
+      auto r = world_->Nmcli({"-t", "-f", "NAME", "connection", "show", "--active"});
+      if (r.ok() && r.output.find("wg0\n") == std::string::npos) return true;
+      usleep(100000);
+    }
+    return false;
+  }
+
+  std::unique_ptr<GnomeWorld> world_;
+  std::unique_ptr<Session> session_;
+  std::string artifacts_, stage_;
+};
+
+TEST_F(GnomeSettingsTest, TheVpnSwitchEngagesTheKillSwitchAndNothingLeaks) {
+  GnomeWorld& w = *world_;
+  Session& s = *session_;
+  // The network panel lists the VPN, switched off.
+  CommandResult row = s.Locate({"switch", "wg0"}, 60);
+  ASSERT_TRUE(row.ok()) << "GNOME Settings does not show the VPN row wg0: " << row.output << Logs();
+  EXPECT_TRUE(Contains(row.output, "unchecked")) << row.output;
+  Screenshot("1-network-panel.png");
+
+  // A click on its switch.
+  std::string why = s.Click({"switch", "wg0", "unchecked"}, 10);
+  ASSERT_EQ(why, "");
+  ASSERT_TRUE(w.WaitVpnActive(30)) << Logs();
+  ASSERT_TRUE(w.WaitTunnelFlows(50, 20)) << Logs();
+  auto status = w.Killswitch({"status"});
+  EXPECT_TRUE(Contains(status.output, kEngaged)) << status.output;
+  EXPECT_TRUE(Contains(status.output, w.VpnUuid())) << status.output;
+  CommandResult on = s.Locate({"switch", "wg0", "checked"}, 10);
+  EXPECT_TRUE(on.ok()) << "the switch does not show on: " << on.output;
+  // Traffic keeps running; with the VPN on, none of it leaves outside the
+  // tunnel.
+  const Counts connected = w.Now();
+  sleep(3);
+  EXPECT_EQ(w.Now().leaked, connected.leaked) << Logs();
+  EXPECT_GT(w.Now().tunneled, connected.tunneled + 50);
+  Screenshot("2-vpn-on.png");
+
+  // The gear opens the connection editor; its Identity tab is our page.
+  ASSERT_EQ(s.Click({"gear", "wg0"}, 10), "");
+  ASSERT_TRUE(s.Locate({"tab", "wg0", "Identity"}, 20).ok()) << "the editor did not open" << Logs();
+  Screenshot("3-editor-details.png");
+  ASSERT_EQ(s.Click({"tab", "wg0", "Identity"}, 10), "");
+  EXPECT_TRUE(s.Locate({"label", "wg0", "Kill switch"}, 10).ok()) << Logs();
+  EXPECT_TRUE(s.Locate({"label", "wg0", "Endpoint"}, 5).ok()) << Logs();
+  Screenshot("4-editor-kill-switch.png");
+  // The dialog is modal and covers the switch: close it first.
+  ASSERT_EQ(s.Click({"button", "wg0", "Cancel"}, 5), "");
+  bool closed = false;
+  for (int i = 0; i < 50 && !closed; ++i) {
+    closed = !s.Locate({"window", "wg0"}).ok();
+    if (!closed) usleep(100000);
+  }
+  ASSERT_TRUE(closed) << "the editor did not close";
+  EXPECT_EQ(w.Now().leaked, connected.leaked) << Logs();
+
+  // Switched off by the user, in mode "on": released, traffic flows directly.
+  ASSERT_EQ(s.Click({"switch", "wg0", "checked"}, 10), "");
+  ASSERT_TRUE(WaitVpnInactive(30)) << Logs();
+  status = w.Killswitch({"status"});
+  EXPECT_TRUE(Contains(status.output, kNotEngaged)) << status.output;
+  EXPECT_TRUE(s.Locate({"switch", "wg0", "unchecked"}, 10).ok());
+  Screenshot("5-vpn-off.png");
+}
+
+}  // namespace
+}  // namespace nmks::nmworld
