@@ -1,12 +1,14 @@
 // GNOME Settings as a person uses it: the real gnome-control-center (GTK 4)
 // on a virtual X display, against a world's NetworkManager, with traffic
-// running. A mouse click (xdotool) on the VPN row's switch brings the
-// connection up with the kill switch engaged and nothing leaking; the row's
-// gear opens the connection editor with our page; a second click switches
-// the VPN off and, in mode "on", releases the kill switch. Widgets are found
+// running. A newcomer adds the VPN from their provider's wg-quick file
+// (VPN "+", "Import from file…", Add) and switches it on: the kill switch
+// engages and nothing leaks. With a VPN already there, a mouse click
+// (xdotool) on the row's switch brings it up the same way; the row's gear
+// opens the connection editor with our page; a second click switches the
+// VPN off and, in mode "on", releases the kill switch. Widgets are found
 // through the accessibility bus (tests/gnome/locate.py), never by fixed
 // pixel positions. Screenshots of every step are kept as test artifacts in
-// BUILD/test-artifacts/gnome-settings/.
+// BUILD/test-artifacts/gnome-settings/TEST/.
 //
 // Everything graphical runs inside NetworkManager's mount and network
 // namespaces: GNOME Settings sees the world's plugin (.name file) and our
@@ -164,6 +166,36 @@ class Session {
     return c.ok() ? "" : "xdotool: " + c.output;
   }
 
+  // Keys go to the window under the pointer (no window manager: the X focus
+  // follows the pointer), then to the widget GTK focused in it.
+  bool Xdotool(const std::vector<std::string>& args) const {
+    std::vector<std::string> argv = {"env", "DISPLAY=:0", "xdotool"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return world::Run(w_.InHolder(argv)).ok();
+  }
+  bool Type(const std::string& text) const { return Xdotool({"type", "--delay", "20", text}); }
+  bool Keys(const std::vector<std::string>& keys) const {
+    std::vector<std::string> args = {"key", "--delay", "50"};
+    args.insert(args.end(), keys.begin(), keys.end());
+    return Xdotool(args);
+  }
+  // What locate.py prints (a field's text, ...), or "" when it failed.
+  std::string Value(const std::vector<std::string>& args, double timeout = 0) const {
+    CommandResult r = Locate(args, timeout);
+    if (!r.ok()) return "";
+    std::string out = r.output;
+    while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+    return out;
+  }
+  // Waits until the window is gone.
+  bool WaitGone(const std::string& title, int seconds) const {
+    for (int i = 0; i < seconds * 10; ++i) {
+      if (!Locate({"window", title}).ok()) return true;
+      usleep(100000);
+    }
+    return false;
+  }
+
   // A PNG of the whole screen.
   bool Screenshot(const std::string& path) const {
     return world::Run(w_.InHolder({"env", "DISPLAY=:0", "import", "-window", "root", path})).ok();
@@ -225,7 +257,8 @@ class GnomeSettingsTest : public testing::Test {
         GTEST_SKIP() << p << " is not installed (scripts/deps installs it)";
       }
     }
-    artifacts_ = std::string(NMKS_BUILD_DIR) + "/test-artifacts/gnome-settings";
+    artifacts_ = std::string(NMKS_BUILD_DIR) + "/test-artifacts/gnome-settings/" +
+                 testing::UnitTest::GetInstance()->current_test_info()->name();
     fs::remove_all(artifacts_);
     fs::create_directories(artifacts_);
     // The plugin opens the GTK 4 editor from its own directory; in the build
@@ -241,12 +274,14 @@ class GnomeSettingsTest : public testing::Test {
                   stage_ + "/libnm-gtk4-vpn-plugin-killswitch-editor.so");
     setenv("NMKS_EDITOR_PLUGIN", (stage_ + "/libnm-vpn-plugin-killswitch.so").c_str(), 1);
     world_ = std::make_unique<GnomeWorld>(BuildOptions());
-    world_->ImportVpn();
+    if (ImportWithNmcli()) world_->ImportVpn();
     session_ = std::make_unique<Session>(*world_);
     session_->StartX();
     session_->StartSessionBus();
     session_->StartSettings();
   }
+  // Whether the VPN is there before GNOME Settings starts.
+  virtual bool ImportWithNmcli() const { return true; }
   void TearDown() override {
     if (session_) {
       std::ofstream(artifacts_ + "/gnome-control-center.log") << session_->Log();
@@ -280,6 +315,7 @@ class GnomeSettingsTest : public testing::Test {
   std::string artifacts_, stage_;
 };
 
+// Someone who has the VPN (added with nmcli, or earlier) switches it on.
 TEST_F(GnomeSettingsTest, TheVpnSwitchEngagesTheKillSwitchAndNothingLeaks) {
   GnomeWorld& w = *world_;
   Session& s = *session_;
@@ -332,6 +368,86 @@ TEST_F(GnomeSettingsTest, TheVpnSwitchEngagesTheKillSwitchAndNothingLeaks) {
   EXPECT_TRUE(Contains(status.output, kNotEngaged)) << status.output;
   EXPECT_TRUE(s.Locate({"switch", "wg0", "unchecked"}, 10).ok());
   Screenshot("5-vpn-off.png");
+}
+
+// A newcomer with the wg-quick file from their VPN provider: Network, VPN
+// "+", "Import from file…", the file, Add; then the switch.
+class GnomeSettingsNewcomerTest : public GnomeSettingsTest {
+  bool ImportWithNmcli() const override { return false; }
+};
+
+TEST_F(GnomeSettingsNewcomerTest, ImportsTheFileSwitchesItOnAndNothingLeaks) {
+  GnomeWorld& w = *world_;
+  Session& s = *session_;
+  const std::string file = w.dir() + "/wg0.conf";
+  const char kAdd[] = "Add VPN";
+  const char kChooser[] = "Select file to import";
+  const char kModeOn[] = "On: released when you switch the VPN off";
+  ASSERT_TRUE(s.Locate({"add-vpn"}, 60).ok()) << "no VPN section with its + button" << Logs();
+  EXPECT_EQ(s.Value({"vpn-rows"}), "") << "the VPN section is not empty";
+  Screenshot("1-no-vpn.png");
+
+  // "+" opens "Add VPN": our type and "Import from file…".
+  ASSERT_EQ(s.Click({"add-vpn"}, 10), "");
+  ASSERT_TRUE(s.Locate({"row", kAdd, "Import from file\u2026"}, 20).ok()) << Logs();
+  EXPECT_TRUE(s.Locate({"row", kAdd, "WireGuard with kill switch"}).ok());
+  Screenshot("2-add-vpn.png");
+
+  // The file chooser: ctrl+L opens its location entry; the path is typed
+  // there and checked before Return.
+  ASSERT_EQ(s.Click({"row", kAdd, "Import from file\u2026"}, 10), "");
+  ASSERT_TRUE(s.Locate({"button", kChooser, "Open"}, 20).ok()) << Logs();
+  int x = 0, y = 0, width = 0, height = 0;
+  ASSERT_EQ(
+      std::sscanf(s.Value({"window", kChooser}).c_str(), "%d %d %d %d", &x, &y, &width, &height),
+      4);
+  ASSERT_TRUE(
+      s.Xdotool({"mousemove", std::to_string(x + width / 2), std::to_string(y + height / 2)}));
+  bool typed = false;
+  for (int attempt = 0; attempt < 3 && !typed; ++attempt) {
+    s.Keys({"ctrl+l"});
+    if (!s.Locate({"file-entry", kChooser}, 5).ok()) continue;
+    s.Keys({"ctrl+a", "BackSpace"});
+    s.Type(file);
+    typed = s.Locate({"file-entry", kChooser, file}, 3).ok();
+  }
+  ASSERT_TRUE(typed) << "the file chooser's location entry does not hold " << file;
+  Screenshot("3-file-chosen.png");
+  s.Keys({"Return"});
+  if (!s.WaitGone(kChooser, 5)) {
+    ASSERT_EQ(s.Click({"button", kChooser, "Open", "sensitive"}, 5), "");
+    ASSERT_TRUE(s.WaitGone(kChooser, 10)) << "the file chooser does not close";
+  }
+
+  // Our editor with the file's values; the kill switch is on by default.
+  ASSERT_TRUE(s.Locate({"value", kAdd, "Endpoint", "203.0.113.1:51820"}, 20).ok())
+      << "the editor does not show the file's endpoint" << Logs();
+  EXPECT_EQ(s.Value({"value", kAdd, "Name"}), "wg0");
+  EXPECT_EQ(s.Value({"value", kAdd, "Allowed IPs"}), "0.0.0.0/0, ::/0");
+  EXPECT_EQ(s.Value({"value", kAdd, "Kill switch"}), kModeOn);
+  Screenshot("4-editor.png");
+  ASSERT_EQ(s.Click({"button", kAdd, "Add", "sensitive"}, 10), "");
+  ASSERT_TRUE(s.WaitGone(kAdd, 10)) << "the Add VPN dialog does not close";
+
+  // NetworkManager has it, as our VPN type with the kill switch on.
+  ASSERT_TRUE(s.Locate({"switch", "wg0", "unchecked"}, 20).ok()) << "no row wg0" << Logs();
+  auto show = w.Nmcli({"-g", "vpn.service-type,vpn.data", "connection", "show", "wg0"});
+  EXPECT_TRUE(Contains(show.output, "org.freedesktop.NetworkManager.killswitch")) << show.output;
+  EXPECT_TRUE(Contains(show.output, "kill-switch = on")) << show.output;
+  Screenshot("5-vpn-added.png");
+
+  // Switched on: engaged, traffic through the tunnel, none outside it.
+  ASSERT_EQ(s.Click({"switch", "wg0", "unchecked"}, 10), "");
+  ASSERT_TRUE(w.WaitVpnActive(30)) << Logs();
+  ASSERT_TRUE(w.WaitTunnelFlows(50, 20)) << Logs();
+  auto status = w.Killswitch({"status"});
+  EXPECT_TRUE(Contains(status.output, kEngaged)) << status.output;
+  EXPECT_TRUE(s.Locate({"switch", "wg0", "checked"}, 10).ok());
+  const Counts connected = w.Now();
+  sleep(3);
+  EXPECT_EQ(w.Now().leaked, connected.leaked) << Logs();
+  EXPECT_GT(w.Now().tunneled, connected.tunneled + 50);
+  Screenshot("6-vpn-on.png");
 }
 
 }  // namespace
