@@ -29,6 +29,9 @@
 # As root. Outside CI a missing tool skips the test (77); under CI=true it
 # fails.
 set -euo pipefail
+# No `producer | grep -q` here: grep -q exits at its first match, a producer
+# still writing then dies of SIGPIPE, and pipefail turns a match into a
+# failure (it made "listed by dpkg -L" fail now and then). Here-strings.
 
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 SELF=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
@@ -175,7 +178,7 @@ inside() {
     for f in "${expected[@]}"; do
       if [ "${type[$f]}" = missing ]; then
         problems+=("$f: not installed")
-      elif ! printf '%s\n' "$listed" | grep -qxF "$f"; then
+      elif ! grep -qxF "$f" <<<"$listed"; then
         problems+=("$f: there, but not listed by dpkg -L for the packages")
       fi
     done
@@ -446,7 +449,7 @@ EOF
   n=$(count_for 1)
   log "upgrade: guard stopped for 1 s: $n packets reached the peer"
   start_guard
-  in_root nm-killswitch status --json | grep -q '"engaged":true' ||
+  grep -q '"engaged":true' <<<"$(in_root nm-killswitch status --json)" ||
     fail "the new guard did not take the engaged kill switch over"
   n=$(count_for 2)
   after_upgrade=$(received)
@@ -457,7 +460,7 @@ EOF
   table_in_kernel || fail "table inet nm-killswitch is gone after the upgrade"
   log "upgrade: $(in_root dpkg-query -W -f='${Package} ${Version}; ' \
     network-manager-killswitch network-manager-killswitch-gnome)table inet nm-killswitch still there"
-  in_root dpkg-query -W -f='${Version}' network-manager-killswitch | grep -q lifecycle ||
+  grep -q lifecycle <<<"$(in_root dpkg-query -W -f='${Version}' network-manager-killswitch)" ||
     fail "the upgrade did not install the new version"
 
   # ---- (b) remove: the release is announced and done, nothing blocks.
@@ -470,7 +473,7 @@ EOF
   sed 's/^/    | /' "$WORK/remove.log"
   # What prerm's debhelper section asks systemd to do: stop the guard.
   stop_guard
-  grep 'engaged for:' "$WORK/remove.log" | grep '"command-line"' | grep -q '"Work VPN"' ||
+  grep 'engaged for:' "$WORK/remove.log" | grep '"command-line"' | grep '"Work VPN"' >/dev/null ||
     fail "remove did not say which connections were engaged"
   grep -q 'being released' "$WORK/remove.log" || fail "remove did not say the kill switch is released"
   grep -q 'blocking at boot is turned off' "$WORK/remove.log" ||
