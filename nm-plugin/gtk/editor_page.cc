@@ -88,6 +88,13 @@ EditorPage::EditorPage(NMConnection* connection, std::function<void()> changed)
   root_.reset(GTK_WIDGET(g_object_ref_sink(box)));
   entries_.assign(fields_.size(), nullptr);
   labels_.reset(gtk_size_group_new(GTK_SIZE_GROUP_HORIZONTAL));
+  problem_ = gtk_label_new(nullptr);
+  gtk_widget_set_name(problem_, "problem");
+  gtk_label_set_line_wrap(GTK_LABEL(problem_), TRUE);
+  gtk_label_set_xalign(GTK_LABEL(problem_), 0);
+  gtk_style_context_add_class(gtk_widget_get_style_context(problem_), GTK_STYLE_CLASS_ERROR);
+  gtk_widget_set_no_show_all(problem_, TRUE);
+  gtk_box_pack_start(GTK_BOX(box), problem_, FALSE, FALSE, 0);
   BuildInterface(box);
   BuildPeer(box);
   BuildOtherPeers(box);
@@ -250,11 +257,16 @@ bool EditorPage::Save(NMConnection* connection, GError** error) {
     gtk_style_context_remove_class(gtk_widget_get_style_context(entry), GTK_STYLE_CLASS_ERROR);
   }
   FormError fault;
-  if (ApplyForm(ReadForm(), kept_.get(), connection, &fault)) return true;
+  if (ApplyForm(ReadForm(), kept_.get(), connection, &fault)) {
+    gtk_widget_hide(problem_);
+    return true;
+  }
   if (fault.field >= 0) {
     gtk_style_context_add_class(gtk_widget_get_style_context(entries_[fault.field]),
                                 GTK_STYLE_CLASS_ERROR);
   }
+  gtk_label_set_text(GTK_LABEL(problem_), fault.message.c_str());
+  gtk_widget_show(problem_);
   g_set_error_literal(error, NM_CONNECTION_ERROR, NM_CONNECTION_ERROR_INVALID_PROPERTY,
                       fault.message.c_str());
   return false;

@@ -53,6 +53,9 @@ class EditorPage {
   GtkWidget* allow_lan_ = nullptr;
   GtkWidget* block_at_boot_ = nullptr;
   GtkWidget* ipv6_ = nullptr;
+  // Says what is wrong while the page cannot be saved: programs such as
+  // GNOME Settings only grey out their Add/Apply button.
+  GtkWidget* problem_ = nullptr;
   GObjectPtr<GtkSizeGroup> labels_;  // one width for the labels of every section
   GObjectPtr<GtkWidget> root_;
   std::function<void()> changed_;

@@ -244,6 +244,11 @@ TEST_F(GnomeEditorTest, AnInvalidFieldIsNamedAndNothingIsWritten) {
   EXPECT_EQ(message.rfind("Endpoint: vpn.data peer.0.endpoint: ", 0), 0u) << message;
   EXPECT_TRUE(gtk_style_context_has_class(gtk_widget_get_style_context(GTK_WIDGET(endpoint)),
                                           GTK_STYLE_CLASS_ERROR));
+  // The page says it too: programs only grey out their Save button.
+  GtkWidget* problem = Find(page, "problem");
+  ASSERT_TRUE(problem);
+  EXPECT_TRUE(gtk_widget_get_visible(problem));
+  EXPECT_EQ(gtk_label_get_text(GTK_LABEL(problem)), message);
   EXPECT_EQ(DataItem(connection.get(), "peer.0.endpoint"), "192.0.2.44:51820");
   EXPECT_EQ(DataItem(connection.get(), kKeyKillSwitch), "on");
 
@@ -271,6 +276,7 @@ TEST_F(GnomeEditorTest, AnInvalidFieldIsNamedAndNothingIsWritten) {
     gtk_entry_set_text(entry, good.c_str());
   }
   EXPECT_EQ(Update(connection.get()), "");
+  EXPECT_FALSE(gtk_widget_get_visible(problem));
   EXPECT_EQ(DataItem(connection.get(), kKeyKillSwitch), "off");
 }
 

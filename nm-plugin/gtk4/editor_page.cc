@@ -124,6 +124,13 @@ EditorPage::EditorPage(NMConnection* connection, std::function<void()> changed)
   root_.reset(GTK_WIDGET(g_object_ref_sink(box)));
   entries_.assign(fields_.size(), nullptr);
   labels_.reset(gtk_size_group_new(GTK_SIZE_GROUP_HORIZONTAL));
+  problem_ = gtk_label_new(nullptr);
+  gtk_widget_set_name(problem_, "problem");
+  gtk_label_set_wrap(GTK_LABEL(problem_), TRUE);
+  gtk_label_set_xalign(GTK_LABEL(problem_), 0);
+  gtk_widget_add_css_class(problem_, "error");
+  gtk_widget_set_visible(problem_, FALSE);
+  gtk_box_append(GTK_BOX(box), problem_);
   BuildInterface(box);
   BuildPeer(box);
   BuildOtherPeers(box);
@@ -284,8 +291,13 @@ Form EditorPage::ReadForm() const {
 bool EditorPage::Save(NMConnection* connection, GError** error) {
   for (GtkWidget* entry : entries_) gtk_widget_remove_css_class(entry, "error");
   FormError fault;
-  if (ApplyForm(ReadForm(), kept_.get(), connection, &fault)) return true;
+  if (ApplyForm(ReadForm(), kept_.get(), connection, &fault)) {
+    gtk_widget_set_visible(problem_, FALSE);
+    return true;
+  }
   if (fault.field >= 0) gtk_widget_add_css_class(entries_[fault.field], "error");
+  gtk_label_set_text(GTK_LABEL(problem_), fault.message.c_str());
+  gtk_widget_set_visible(problem_, TRUE);
   g_set_error_literal(error, NM_CONNECTION_ERROR, NM_CONNECTION_ERROR_INVALID_PROPERTY,
                       fault.message.c_str());
   return false;

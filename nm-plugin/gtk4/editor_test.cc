@@ -311,6 +311,11 @@ TEST_F(GnomeEditorGtk4Test, AnInvalidFieldIsNamedAndNothingIsWritten) {
   std::string message = Update(connection.get());
   EXPECT_EQ(message.rfind("Endpoint: vpn.data peer.0.endpoint: ", 0), 0u) << message;
   EXPECT_TRUE(gtk_widget_has_css_class(GTK_WIDGET(endpoint), "error"));
+  // The page says it too: GNOME Settings only greys out its Add button.
+  GtkWidget* problem = Find(page, "problem");
+  ASSERT_TRUE(problem);
+  EXPECT_TRUE(gtk_widget_get_visible(problem));
+  EXPECT_EQ(gtk_label_get_text(GTK_LABEL(problem)), message);
   EXPECT_EQ(DataItem(connection.get(), "peer.0.endpoint"), "192.0.2.44:51820");
   EXPECT_EQ(DataItem(connection.get(), kKeyKillSwitch), "on");
 
@@ -340,6 +345,7 @@ TEST_F(GnomeEditorGtk4Test, AnInvalidFieldIsNamedAndNothingIsWritten) {
   }
   EXPECT_EQ(Update(connection.get()), "");
   EXPECT_FALSE(gtk_widget_has_css_class(GTK_WIDGET(endpoint), "error"));
+  EXPECT_FALSE(gtk_widget_get_visible(problem));
   EXPECT_EQ(DataItem(connection.get(), kKeyKillSwitch), "off");
 }
 
