@@ -77,10 +77,13 @@ int Start(const Event& e, Backend& backend, const Log& log) {
   std::string tunnel = wireguard ? (e.device_ip_iface.empty() ? e.iface : e.device_ip_iface)
                                  : e.vpn_ip_iface;
   if (tunnel.empty() || (!wireguard && (tunnel == e.device_ip_iface || tunnel == e.device_iface))) {
+    // Fail closed: without the VPN's own interface its traffic cannot be
+    // told apart, so nothing but its servers is allowed out.
     log(Format(_("%s: NetworkManager names no interface of the VPN's own, so the kill switch "
-                 "cannot tell its traffic apart; nothing was engaged"),
+                 "cannot tell its traffic apart: it is engaged without a tunnel and blocks "
+                 "everything but the VPN's servers until the VPN is switched off"),
                Who(e).c_str()));
-    return 1;
+    tunnel.clear();
   }
 
   Remotes remotes = RemotesOf(c, kind.value());
@@ -120,8 +123,8 @@ int Start(const Event& e, Backend& backend, const Log& log) {
   }
   log(Format(_("%s: kill switch engaged (%s%s%s): tunnel %s, %zu endpoint(s); %ld ms"),
              Who(e).c_str(), ModeName(policy.mode), policy.allow_lan ? _(", LAN allowed") : "",
-             opt_in.options.block_at_boot ? _(", at boot too") : "", tunnel.c_str(),
-             policy.endpoints.size(), Ms(t0)));
+             opt_in.options.block_at_boot ? _(", at boot too") : "",
+             tunnel.empty() ? _("(none)") : tunnel.c_str(), policy.endpoints.size(), Ms(t0)));
   return 0;
 }
 
@@ -207,7 +210,11 @@ int Check(const Event& e, Backend& backend, const Log& log) {
 Policy BuildPolicy(const std::string& tunnel, const std::vector<Endpoint>& endpoints,
                    bool tunnel_has_ipv6, bool allow_lan, Mode mode) {
   Policy p;
-  p.tunnels = {tunnel};
+  if (tunnel.empty()) {
+    p.no_tunnel = true;
+  } else {
+    p.tunnels = {tunnel};
+  }
   p.endpoints = endpoints;
   p.allow_lan = allow_lan;
   p.ipv6 = tunnel_has_ipv6 ? Ipv6Mode::kTunnel : Ipv6Mode::kBlock;

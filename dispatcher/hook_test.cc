@@ -207,15 +207,24 @@ TEST_F(HookTest, NothingHappensWhenNetworkManagerCannotBeAskedOrDisagrees) {
   EXPECT_TRUE(backend.engaged.empty());
 }
 
-TEST_F(HookTest, AVpnWithoutAnInterfaceOfItsOwnIsNotEngaged) {
+// Fail closed: its traffic cannot be told apart, so only its servers are
+// allowed out, never the device NetworkManager named instead.
+TEST_F(HookTest, AVpnWithoutAnInterfaceOfItsOwnBlocksEverythingButItsServers) {
   OptedInOpenVpn();
-  Event e = VpnEvent(Action::kVpnPreUp);
-  e.vpn_ip_iface = "";
-  EXPECT_EQ(Run(e), 1);
-  e.vpn_ip_iface = "eth0";  // IPsec-style: the VPN's traffic leaves by the device itself
-  EXPECT_EQ(Run(e), 1);
-  EXPECT_FALSE(Engaged());
-  EXPECT_THAT(log, ElementsAre(HasSubstr("names no interface of the VPN's own")));
+  for (const char* iface : {"", "eth0"}) {  // "eth0": the VPN's traffic leaves by the device
+    backend.engaged.clear();
+    Event e = VpnEvent(Action::kVpnPreUp);
+    e.vpn_ip_iface = iface;
+    EXPECT_EQ(Run(e), 0) << iface;
+    ASSERT_TRUE(Engaged()) << iface;
+    EXPECT_TRUE(Held().tunnels.empty()) << iface;
+    EXPECT_TRUE(Held().no_tunnel) << iface;
+    EXPECT_FALSE(Held().endpoints.empty()) << iface;
+    EXPECT_TRUE(Validate(Held()).ok()) << iface;
+    EXPECT_THAT(log, ElementsAre(HasSubstr("names no interface of the VPN's own"),
+                                 HasSubstr("tunnel (none)")))
+        << iface;
+  }
 }
 
 TEST_F(HookTest, PreUpEngagesNetworkManagersWireGuard) {

@@ -42,6 +42,7 @@ GVariant* PolicyToVariant(const Policy& p) {
   g_variant_builder_add(&b, "{sv}", "allow-cgnat", g_variant_new_boolean(p.allow_cgnat));
   g_variant_builder_add(&b, "{sv}", "ipv6", g_variant_new_string(Ipv6ModeName(p.ipv6)));
   g_variant_builder_add(&b, "{sv}", "mode", g_variant_new_string(ModeName(p.mode)));
+  if (p.no_tunnel) g_variant_builder_add(&b, "{sv}", "no-tunnel", g_variant_new_boolean(TRUE));
   return g_variant_builder_end(&b);
 }
 
@@ -100,11 +101,13 @@ Result<EngageRequest> PolicyFromVariant(GVariant* dict) {
         p.endpoints.push_back(e);
       }
     } else if (std::strcmp(key, "allow-lan") == 0 || std::strcmp(key, "allow-cgnat") == 0 ||
-               std::strcmp(key, "block-at-boot") == 0) {
+               std::strcmp(key, "block-at-boot") == 0 || std::strcmp(key, "no-tunnel") == 0) {
       if (!g_variant_is_of_type(raw, G_VARIANT_TYPE_BOOLEAN)) return WrongType(key, "b");
       bool v = g_variant_get_boolean(raw);
       if (key[0] == 'b') {
         req.block_at_boot = v;
+      } else if (key[0] == 'n') {
+        p.no_tunnel = v;
       } else if (std::strcmp(key, "allow-lan") == 0) {
         p.allow_lan = v;
       } else {

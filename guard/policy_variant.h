@@ -31,6 +31,7 @@ inline VariantPtr TakeVariant(GVariant* v) {
 //   allow-cgnat   b
 //   ipv6          s  "block"|"tunnel"
 //   mode          s  "on"|"lockdown"
+//   no-tunnel     b  no tunnel on purpose (Policy::no_tunnel); absent = false
 //   block-at-boot b  (only meaningful to the guard's Engage)
 GVariant* PolicyToVariant(const Policy& policy);  // floating, without block-at-boot
 

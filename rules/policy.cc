@@ -176,7 +176,7 @@ Status ValidateConnectionId(std::string_view id) {
 }
 
 Status Validate(const Policy& policy) {
-  if (policy.tunnels.empty()) {
+  if (policy.tunnels.empty() && !policy.no_tunnel) {
     return Status::Error(
         _("the policy names no tunnel interface: with nothing allowed through, "
           "name the VPN's interface (for example wg0)"));
@@ -261,6 +261,7 @@ Policy Merge(const std::map<std::string, Policy>& by_connection) {
     merged.allow_cgnat = merged.allow_cgnat && p.allow_cgnat;
     if (p.ipv6 == Ipv6Mode::kBlock) merged.ipv6 = Ipv6Mode::kBlock;
     if (p.mode == Mode::kLockdown) merged.mode = Mode::kLockdown;
+    merged.no_tunnel = merged.no_tunnel || p.no_tunnel;
   }
   merged.allow_cgnat = merged.allow_cgnat && merged.allow_lan;
   Normalize(merged);

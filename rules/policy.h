@@ -80,6 +80,10 @@ struct Policy {
   Ipv6Mode ipv6 = Ipv6Mode::kBlock;
   Mode mode = Mode::kOn;
   std::vector<std::string> connections;  // the connections that own this policy
+  // No tunnel on purpose: the VPN's interface is not known (the dispatcher
+  // hook was told none), so nothing but the endpoints gets out (fail closed).
+  // Without it a policy must name a tunnel.
+  bool no_tunnel = false;
 
   bool operator==(const Policy&) const = default;
 };
@@ -89,8 +93,8 @@ struct Policy {
 Status ValidateInterfaceName(std::string_view name);
 Status ValidateConnectionId(std::string_view id);
 
-// Ok when the policy can be installed as it is: at least one tunnel, valid
-// names and endpoints, limits respected.
+// Ok when the policy can be installed as it is: at least one tunnel (or
+// no_tunnel), valid names and endpoints, limits respected.
 Status Validate(const Policy& policy);
 
 // One policy for the table: the union of tunnels, endpoints and connections

@@ -86,6 +86,24 @@ TEST(ValidateTest, RefusesAnEmptyPolicy) {
   EXPECT_NE(s.message().find("no tunnel interface"), std::string::npos);
 }
 
+// A tunnel-less policy only when asked for on purpose (the dispatcher
+// hook's fail-closed engagement), and merged with another it stays strict.
+TEST(ValidateTest, NoTunnelOnlyOnPurpose) {
+  Policy p;
+  p.endpoints.push_back(Endpoint::Parse("203.0.113.1:1194").value());
+  EXPECT_FALSE(Validate(p).ok());
+  p.no_tunnel = true;
+  EXPECT_TRUE(Validate(p).ok()) << Validate(p).message();
+  Policy merged = Merge({{"office", p}});
+  EXPECT_TRUE(merged.no_tunnel);
+  EXPECT_TRUE(merged.tunnels.empty());
+  EXPECT_TRUE(Validate(merged).ok()) << Validate(merged).message();
+  Policy with_tunnel = OneTunnel();
+  merged = Merge({{"office", p}, {"home", with_tunnel}});
+  EXPECT_EQ(merged.tunnels, with_tunnel.tunnels);
+  EXPECT_TRUE(Validate(merged).ok());
+}
+
 TEST(ValidateTest, RefusesBadInterfaceNames) {
   for (std::string bad :
        {std::string(""), std::string("sixteen-bytes-xx"), std::string("wg 0"), std::string("wg/0"),

@@ -74,5 +74,45 @@ TEST_F(RestartTest, TwoConnectionsKeepTheirModesAndTheTable) {
   EXPECT_EQ(Leaks(5305), 2u);
 }
 
+// The dispatcher hook's fail-closed engagement: a VPN whose interface
+// NetworkManager does not name is engaged with no tunnel on purpose. Only its
+// server gets out, not even through tun0; it survives a restart; `status`
+// says there is no tunnel.
+TEST_F(RestartTest, NoTunnelOnPurposeBlocksTheTunnelTooAndSurvivesARestart) {
+  StartGuard();
+  Policy p;
+  p.no_tunnel = true;
+  p.endpoints = {Endpoint::Parse("203.0.113.1:1194").value()};
+  Reply r = CallGuard(bus().connection(), "Engage",
+                      g_variant_new("(s@a{sv})", "office", PolicyToVariant(p)));
+  ASSERT_TRUE(r.ok()) << r.error << guard().log();
+  const Engagements engaged = EngagedNow();
+  ASSERT_EQ(engaged.size(), 1u);
+  EXPECT_TRUE(engaged.at("office").no_tunnel);
+  EXPECT_TRUE(engaged.at("office").tunnels.empty());
+  Status exact = CompareTable(BuildRuleset(Merge(engaged)), Table());
+  EXPECT_TRUE(exact.ok()) << exact.message();
+  EXPECT_EQ(Leaks(5310), 0u);
+  EXPECT_EQ(Tunneled(5311), 0u) << "no tunnel is allowed";
+
+  EXPECT_EQ(guard().Stop(), 0) << guard().log();
+  StartGuard();
+  EXPECT_EQ(EngagedNow(), engaged) << "the restarted guard must hold it as it was";
+  Outcome status = Cli({"status"});
+  EXPECT_THAT(status.out, HasSubstr("  office\n    tunnels:   (none)\n")) << status.all();
+  EXPECT_EQ(Leaks(5312), 0u);
+
+  // Without no-tunnel, a policy without a tunnel is still refused.
+  p.no_tunnel = false;
+  Reply refused = CallGuard(bus().connection(), "Engage",
+                            g_variant_new("(s@a{sv})", "home", PolicyToVariant(p)));
+  EXPECT_FALSE(refused.ok());
+  EXPECT_THAT(refused.error, HasSubstr("names no tunnel interface"));
+
+  Outcome release = Cli({"release", "--all"});
+  EXPECT_EQ(release.exit_code, 0) << release.all();
+  EXPECT_EQ(Leaks(5313), 2u);
+}
+
 }  // namespace
 }  // namespace nmks::guardtest
