@@ -15,7 +15,6 @@
 // GTK 4 editor there, and the X server listens only on an abstract socket,
 // which belongs to the client's network namespace, so the display is this
 // world's alone and nothing is left in the shared /tmp.
-#include <dirent.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -217,25 +216,13 @@ class Session {
 
  private:
   std::vector<pid_t> Leftovers() const {
-    std::vector<pid_t> out;
-    struct stat want {};
-    if (fstat(w_.client.fd(), &want) != 0) return out;
-    DIR* d = opendir("/proc");
-    if (d == nullptr) return out;
-    while (dirent* e = readdir(d)) {
-      pid_t pid = std::atoi(e->d_name);
-      if (pid <= 0) continue;
-      std::string p = std::string("/proc/") + e->d_name;
-      struct stat ns {};
-      if (stat((p + "/ns/net").c_str(), &ns) != 0 || ns.st_ino != want.st_ino) continue;
-      std::string comm = ReadAll(p + "/comm");
-      std::string cmdline = ReadAll(p + "/cmdline");
-      bool ours = comm.rfind("at-spi", 0) == 0 ||
-                  cmdline.find("at-spi2/accessibility.conf") != std::string::npos;
-      if (ours && ReadAll(p + "/stat").find(") Z") == std::string::npos) out.push_back(pid);
-    }
-    closedir(d);
-    return out;
+    return w_.client.Processes([](const std::string& proc) {
+      bool ours =
+          ReadAll(proc + "/comm").rfind("at-spi", 0) == 0 ||
+          ReadAll(proc + "/cmdline").find("at-spi2/accessibility.conf") != std::string::npos;
+      return ours &&
+             ReadAll(proc + "/stat").find(") Z") == std::string::npos;  // zombies wait for init
+    });
   }
 
   GnomeWorld& w_;

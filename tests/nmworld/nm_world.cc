@@ -1,6 +1,5 @@
 #include "tests/nmworld/nm_world.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -46,29 +45,6 @@ std::string Trim(std::string s) {
 
 void Must(const CommandResult& r, const std::string& what) {
   if (!r.ok()) throw std::runtime_error(what + " failed: " + r.output);
-}
-
-ino_t NetnsInode(pid_t pid) {
-  struct stat st;
-  if (stat(("/proc/" + std::to_string(pid) + "/ns/net").c_str(), &st) != 0) return 0;
-  return st.st_ino;
-}
-
-// PIDs of processes named `comm` in the network namespace of `ns`.
-std::vector<pid_t> FindInNetns(const world::Netns& ns, const std::string& comm) {
-  struct stat want;
-  std::vector<pid_t> out;
-  if (fstat(ns.fd(), &want) != 0) return out;
-  DIR* d = opendir("/proc");
-  if (d == nullptr) return out;
-  while (dirent* e = readdir(d)) {
-    pid_t pid = atoi(e->d_name);
-    if (pid <= 0) continue;
-    if (Trim(ReadFile("/proc/" + std::to_string(pid) + "/comm")) != comm) continue;
-    if (NetnsInode(pid) == want.st_ino) out.push_back(pid);
-  }
-  closedir(d);
-  return out;
 }
 
 }  // namespace
@@ -124,8 +100,8 @@ void NmWorld::Shutdown() {
   Stop(nm_);
   // The plugin and its wireguard-go go with NetworkManager (watch-peer, parent
   // death signal); make sure, by PID, within the client namespace only.
-  for (pid_t pid : FindInNetns(client, "nm-killswitch-s")) kill(pid, SIGKILL);
-  for (pid_t pid : FindInNetns(client, "wireguard-go")) kill(pid, SIGKILL);
+  for (pid_t pid : client.ProcessesNamed("nm-killswitch-s")) kill(pid, SIGKILL);
+  for (pid_t pid : client.ProcessesNamed("wireguard-go")) kill(pid, SIGKILL);
   Stop(guard_);
   Stop(dispatcher_);
   Stop(server_);
@@ -632,27 +608,27 @@ void NmWorld::MoveClientAddress() {
 }
 
 bool NmWorld::KillWireguardGo() {
-  auto pids = FindInNetns(client, "wireguard-go");
+  auto pids = client.ProcessesNamed("wireguard-go");
   for (pid_t pid : pids) kill(pid, SIGKILL);
   return !pids.empty();
 }
 
 bool NmWorld::KillPlugin() {
-  auto pids = FindInNetns(client, "nm-killswitch-s");
+  auto pids = client.ProcessesNamed("nm-killswitch-s");
   for (pid_t pid : pids) kill(pid, SIGKILL);
   return !pids.empty();
 }
 
-std::vector<pid_t> NmWorld::PluginPids() const { return FindInNetns(client, "nm-killswitch-s"); }
+std::vector<pid_t> NmWorld::PluginPids() const { return client.ProcessesNamed("nm-killswitch-s"); }
 
 void NmWorld::PowerCycleClient() {
   StopTraffic();
   StopNetworkManager();
   // The plugin quits when NetworkManager leaves the bus, taking its tunnel
   // down; what is left at power-off is killed.
-  for (int i = 0; i < 300 && !FindInNetns(client, "nm-killswitch-s").empty(); ++i) usleep(10000);
+  for (int i = 0; i < 300 && !client.ProcessesNamed("nm-killswitch-s").empty(); ++i) usleep(10000);
   for (const char* comm : {"nm-killswitch-s", "wireguard-go"}) {
-    for (pid_t pid : FindInNetns(client, comm)) kill(pid, SIGKILL);
+    for (pid_t pid : client.ProcessesNamed(comm)) kill(pid, SIGKILL);
   }
   Stop(dispatcher_);
   Stop(guard_);

@@ -1,6 +1,5 @@
 #include "tests/nmworld/openvpn_world.h"
 
-#include <dirent.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -33,29 +32,6 @@ void Must(const CommandResult& r, const std::string& what) {
 
 std::string Tail(const std::string& text, size_t n = 6000) {
   return text.size() > n ? "...\n" + text.substr(text.size() - n) : text;
-}
-
-// PIDs of processes named `comm` in the network namespace of `ns`.
-std::vector<pid_t> FindInNetns(const world::Netns& ns, const std::string& comm) {
-  struct stat want {};
-  std::vector<pid_t> out;
-  if (fstat(ns.fd(), &want) != 0) return out;
-  DIR* d = opendir("/proc");
-  if (d == nullptr) return out;
-  while (dirent* e = readdir(d)) {
-    pid_t pid = atoi(e->d_name);
-    if (pid <= 0) continue;
-    std::string name = ReadFile("/proc/" + std::to_string(pid) + "/comm");
-    while (!name.empty() && name.back() == '\n') name.pop_back();
-    if (name != comm) continue;
-    struct stat st {};
-    if (stat(("/proc/" + std::to_string(pid) + "/ns/net").c_str(), &st) == 0 &&
-        st.st_ino == want.st_ino) {
-      out.push_back(pid);
-    }
-  }
-  closedir(d);
-  return out;
 }
 
 Options BaseOptions(const OpenVpnOptions& o) {
@@ -110,7 +86,7 @@ void OpenVpnWorld::Cleanup() {
   // network-manager-openvpn and its openvpn go with NetworkManager
   // (watch-peer); make sure, by PID, in the client namespace only.
   for (const char* comm : {"nm-openvpn-serv", "openvpn"}) {
-    for (pid_t pid : FindInNetns(client, comm)) kill(pid, SIGKILL);
+    for (pid_t pid : client.ProcessesNamed(comm)) kill(pid, SIGKILL);
   }
   Stop(ovpn_server_);
 }
@@ -308,7 +284,7 @@ bool OpenVpnWorld::WaitTunnelFlows(uint64_t packets, int seconds) {
 }
 
 bool OpenVpnWorld::KillOpenVpnClient() {
-  auto pids = FindInNetns(client, "openvpn");
+  auto pids = client.ProcessesNamed("openvpn");
   for (pid_t pid : pids) kill(pid, SIGKILL);
   return !pids.empty();
 }

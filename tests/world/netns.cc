@@ -1,5 +1,6 @@
 #include "tests/world/netns.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <net/if.h>
@@ -20,6 +21,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 namespace nmks::world {
@@ -257,6 +260,34 @@ uint64_t Netns::NftCounter(const std::string& table, const std::string& name) co
   }
   Fatal("in " + name_ + ": cannot read counter " + name + " of table inet " + table + " (exit " +
         std::to_string(r.exit_code) + "): " + r.output);
+}
+
+std::vector<pid_t> Netns::Processes(
+    const std::function<bool(const std::string& proc)>& match) const {
+  std::vector<pid_t> out;
+  struct stat want {};
+  if (fstat(fd_, &want) != 0) return out;
+  DIR* d = opendir("/proc");
+  if (d == nullptr) return out;
+  while (dirent* e = readdir(d)) {
+    pid_t pid = std::atoi(e->d_name);
+    if (pid <= 0) continue;
+    std::string proc = "/proc/" + std::to_string(pid);
+    struct stat ns {};
+    if (stat((proc + "/ns/net").c_str(), &ns) != 0 || ns.st_ino != want.st_ino) continue;
+    if (match(proc)) out.push_back(pid);
+  }
+  closedir(d);
+  return out;
+}
+
+std::vector<pid_t> Netns::ProcessesNamed(const std::string& comm) const {
+  return Processes([&comm](const std::string& proc) {
+    std::ifstream in(proc + "/comm");
+    std::string name;
+    std::getline(in, name);
+    return name == comm;
+  });
 }
 
 void Netns::Ip(const std::string& commands) const {

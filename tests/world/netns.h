@@ -73,6 +73,12 @@ class Netns {
   // 0 would let a leak test pass, or fail it for nothing.
   uint64_t NftCounter(const std::string& table, const std::string& name) const;
 
+  // PIDs of the processes in this network namespace for which `match`,
+  // given their /proc directory ("/proc/PID"), says yes.
+  std::vector<pid_t> Processes(const std::function<bool(const std::string& proc)>& match) const;
+  // ... those named `comm` (/proc/PID/comm).
+  std::vector<pid_t> ProcessesNamed(const std::string& comm) const;
+
   // Runs `fn` in a forked child that entered this namespace (and dropped to
   // `user`), and returns what it returned. An error if the child died.
   Result<ChildOutput> CallRaw(User user, const std::function<ChildOutput()>& fn) const;
