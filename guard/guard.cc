@@ -7,12 +7,22 @@
 #include "rules/i18n.h"
 #include "rules/ruleset.h"
 #include "rules/table_codec.h"
-#include "rules/table_policy.h"
 
 namespace nmks {
 namespace {
 
 constexpr uint32_t kOwnedFlags = kTableFlagOwner | kTableFlagPersist;
+
+// What the guard engages under `adopted` when it cannot trust what it
+// found: no tunnel, no endpoint, lockdown (only loopback and link
+// housekeeping get out).
+Policy BlockEverythingPolicy() {
+  Policy p;
+  p.no_tunnel = true;
+  p.mode = Mode::kLockdown;
+  p.connections = {kAdoptedConnection};
+  return p;
+}
 
 Result<Engagements> LoadEngagements(const std::string& path, bool boot_format, bool* missing) {
   int err = 0;
@@ -87,21 +97,20 @@ Status Guard::Adopt() {
     warnings_.push_back(Format(_("the saved state cannot be read (%s)"), saved.message().c_str()));
   }
 
-  if (next.empty() && kernel.value().exists) {
-    // A table without saved state: installed by the boot loader, or by a
-    // guard whose state was lost. Keep blocking: take it over as it is.
-    if (!boot_.empty() && CompareTable(BuildRuleset(Merge(boot_)), kernel.value()).ok()) {
-      next = boot_;
-    } else {
-      RecoveredPolicy recovered = RecoverPolicy(kernel.value().ruleset);
-      recovered.policy.connections = {kAdoptedConnection};
-      next[kAdoptedConnection] = recovered.policy;
-      if (!recovered.exact) {
-        warnings_.push_back(
-            _("a kill-switch table of unknown shape was found and replaced by "
-              "a stricter one (lockdown) that keeps its tunnels and endpoints"));
-      }
-    }
+  if (next.empty() && kernel.value().exists && !boot_.empty() &&
+      CompareTable(BuildRuleset(Merge(boot_)), kernel.value()).ok()) {
+    // The table the boot loader installed from our own boot file.
+    next = boot_;
+  } else if (next.empty() && kernel.value().exists) {
+    // A table without saved state that is not the boot table: whoever made
+    // it, its tunnels and endpoints were not written by the guard (a root
+    // process can plant a table that lets the physical link out as a
+    // "tunnel"), so none of it is trusted. Block everything instead.
+    next[kAdoptedConnection] = BlockEverythingPolicy();
+    warnings_.push_back(
+        _("a kill-switch table was found without saved state; its tunnels and endpoints are not "
+          "trusted: everything is blocked (lockdown) until an administrator runs nm-killswitch "
+          "release"));
   }
   if (next.empty()) return Status::Ok();  // nothing engaged, nothing to take over
   if (Status s = Apply(next); !s.ok()) {
