@@ -91,16 +91,19 @@ Status Guard::Adopt() {
 
   auto saved = LoadEngagements(options_.state_file, false, &missing);
   Engagements next;
-  if (saved.ok()) {
-    next = std::move(saved).value();
-  } else if (!missing) {
-    warnings_.push_back(Format(_("the saved state cannot be read (%s)"), saved.message().c_str()));
-  }
+  if (saved.ok()) next = std::move(saved).value();
 
   if (next.empty() && kernel.value().exists && !boot_.empty() &&
       CompareTable(BuildRuleset(Merge(boot_)), kernel.value()).ok()) {
     // The table the boot loader installed from our own boot file.
     next = boot_;
+  } else if (!saved.ok() && !missing) {
+    // What was engaged is unknown, with or without a table in the kernel:
+    // block everything rather than nothing.
+    next[kAdoptedConnection] = BlockEverythingPolicy();
+    warnings_.push_back(Format(_("the saved state cannot be read (%s): everything is blocked "
+                                 "(lockdown) until an administrator runs nm-killswitch release"),
+                               saved.message().c_str()));
   } else if (next.empty() && kernel.value().exists) {
     // A table without saved state that is not the boot table: whoever made
     // it, its tunnels and endpoints were not written by the guard (a root

@@ -2,7 +2,7 @@
 // is engaged. Only what the guard itself wrote is trusted: its state file
 // and the boot table from its own boot file. A table found without state (a
 // root process may have planted one whose "tunnel" is the physical link)
-// ends in everything blocked, in lockdown, under the connection `adopted`,
+// or a state file that cannot be read end in everything blocked, in lockdown, under the connection `adopted`,
 // and `status` says why.
 #include <gmock/gmock.h>
 
@@ -72,6 +72,19 @@ TEST_F(AdoptTest, PlantedTableIsNotTrusted) {
   EXPECT_EQ(release.exit_code, 0) << release.all();
   EXPECT_FALSE(Table().exists);
   EXPECT_EQ(Leaks(5605), 2u);
+}
+
+// A state file that cannot be parsed, with no table in the kernel (after a
+// reboot without block-at-boot, or the table flushed while the guard was
+// down): the guard cannot know what was engaged, so it blocks everything.
+TEST_F(AdoptTest, DamagedStateWithoutTableBlocksEverything) {
+  ASSERT_FALSE(Table().exists);
+  WriteFile(files().state_file, "nm-killswitch state 1\n\x01\x02garbage", 0600);
+  StartGuard();
+  ExpectBlockEverything(5610);
+  Outcome status = Cli({"status"});
+  EXPECT_THAT(status.out, HasSubstr("WARNING: the saved state cannot be read")) << status.all();
+  EXPECT_THAT(status.out, HasSubstr("everything is blocked (lockdown)")) << status.all();
 }
 
 }  // namespace
