@@ -80,7 +80,9 @@ Status WriteFileAtomically(const std::string& path, const std::string& content, 
 }
 
 Result<std::string> ReadFileLimited(const std::string& path, size_t max_bytes, int* errno_out) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  // O_NONBLOCK: opening a FIFO (or a device) must not wait for a writer;
+  // anything but a regular file is refused below without reading it.
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0) {
     int err = errno;
     if (errno_out) *errno_out = err;

@@ -16,7 +16,8 @@ namespace nmks {
 Status WriteFileAtomically(const std::string& path, const std::string& content, mode_t mode);
 
 // Reads a regular file of at most `max_bytes`. A missing file is an error
-// whose errno_out (if given) is ENOENT.
+// whose errno_out (if given) is ENOENT. A symbolic link, a FIFO, a device or
+// a directory is refused at once, without blocking and without reading it.
 Result<std::string> ReadFileLimited(const std::string& path, size_t max_bytes,
                                     int* errno_out = nullptr);
 

@@ -1,10 +1,14 @@
 // What a starting guard takes over when its saved state does not say what
 // is engaged. Only what the guard itself wrote is trusted: its state file
 // and the boot table from its own boot file. A table found without state (a
-// root process may have planted one whose "tunnel" is the physical link)
-// or a state file that cannot be read end in everything blocked, in lockdown, under the connection `adopted`,
-// and `status` says why.
+// root process may have planted one whose "tunnel" is the physical link), a
+// state file that cannot be read, or one that is not a regular file (a FIFO
+// must not hang the guard) all end in the same place: everything blocked,
+// in lockdown, under the connection `adopted`, and `status` says why.
 #include <gmock/gmock.h>
+#include <sys/stat.h>
+
+#include <chrono>
 
 #include "rules/nft_text.h"
 #include "rules/table_codec.h"
@@ -85,6 +89,33 @@ TEST_F(AdoptTest, DamagedStateWithoutTableBlocksEverything) {
   Outcome status = Cli({"status"});
   EXPECT_THAT(status.out, HasSubstr("WARNING: the saved state cannot be read")) << status.all();
   EXPECT_THAT(status.out, HasSubstr("everything is blocked (lockdown)")) << status.all();
+}
+
+// A FIFO at the state path (or the boot file path) is refused at once: the
+// guard starts, blocks everything and says why; --load-boot does not hang
+// either and installs the block-everything table.
+TEST_F(AdoptTest, FifoAtStatePathDoesNotHang) {
+  ASSERT_EQ(mkfifo(files().state_file.c_str(), 0600), 0);
+  const auto t0 = std::chrono::steady_clock::now();
+  StartGuard();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 10s);
+  Outcome status = Cli({"status"});
+  EXPECT_THAT(status.out, HasSubstr("is not a regular file")) << status.all();
+  ExpectBlockEverything(5620);
+  guard_.reset();
+
+  const std::string boot = dir() / "boot-fifo.nft";
+  ASSERT_EQ(mkfifo(boot.c_str(), 0600), 0);
+  world::World fresh;
+  Outcome load = Execute(
+      {.argv = {GuardBinary(), "--load-boot", boot}, .netns_fd = fresh.client.fd(), .timeout = 10s});
+  EXPECT_EQ(load.exit_code, 1) << "--load-boot hung on a FIFO or failed otherwise: " << load.all();
+  EXPECT_THAT(load.err, HasSubstr("is not a regular file"));
+  EXPECT_THAT(load.err, HasSubstr("blocking all traffic instead"));
+  auto table = world::ReadTableIn(fresh.client);
+  ASSERT_TRUE(table.ok()) << table.message();
+  Status block_all = CompareTable(BuildBlockAllRuleset(), table.value());
+  EXPECT_TRUE(block_all.ok()) << block_all.message();
 }
 
 }  // namespace
