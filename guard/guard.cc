@@ -1,5 +1,6 @@
 #include "guard/guard.h"
 
+#include <algorithm>
 #include <cerrno>
 
 #include "guard/boot_file.h"
@@ -30,6 +31,21 @@ Result<Engagements> LoadEngagements(const std::string& path, bool boot_format, b
   *missing = !content.ok() && err == ENOENT;
   if (!content.ok()) return content.status();
   return boot_format ? ParseBootFile(content.value()) : EngagementsFromBytes(content.value());
+}
+
+// Whether `then` lets through anything `now` does not, or is not in
+// lockdown. Both normalized (sorted).
+bool LetsMoreThrough(const Policy& then, const Policy& now) {
+  auto contains = [](const auto& sorted, const auto& v) {
+    return std::binary_search(sorted.begin(), sorted.end(), v);
+  };
+  for (const auto& t : then.tunnels)
+    if (!contains(now.tunnels, t)) return true;
+  for (const auto& e : then.endpoints)
+    if (!contains(now.endpoints, e)) return true;
+  return (then.allow_lan && !now.allow_lan) || (then.allow_cgnat && !now.allow_cgnat) ||
+         (then.ipv6 == Ipv6Mode::kTunnel && now.ipv6 != Ipv6Mode::kTunnel) ||
+         then.mode != Mode::kLockdown;
 }
 
 }  // namespace
@@ -153,7 +169,8 @@ Status Guard::Engage(const std::string& connection, Policy policy, bool block_at
     return Status::Error(Format(_("%s; nothing was changed"), s.message().c_str()));
   }
   Engagements next = engaged_;
-  next.erase(kAdoptedConnection);  // a real engagement replaces a placeholder
+  // The `adopted` placeholder stays: it is in lockdown, and only a release
+  // with the right to end a lockdown removes it.
   next[connection] = policy;
   if (next.size() > kMaxConnections) {
     return Status::Error(
@@ -227,6 +244,34 @@ bool Guard::AnyLockdown() const {
   for (const auto& [id, p] : engaged_)
     if (p.mode == Mode::kLockdown) return true;
   return false;
+}
+
+bool Guard::LoosensLockdown(const std::string& connection, const Policy& policy,
+                            bool block_at_boot) const {
+  Policy p = policy;
+  p.connections = {connection};
+  Normalize(p);
+  // The boot file: a lockdown there holds at the next boot.
+  auto boot = boot_.find(connection);
+  if (boot != boot_.end() && boot->second.mode == Mode::kLockdown &&
+      (!block_at_boot || p.mode != Mode::kLockdown)) {
+    return true;
+  }
+  if (Merge(boot_).mode == Mode::kLockdown) {
+    Engagements boot_next = boot_;
+    if (block_at_boot) {
+      boot_next[connection] = p;
+    } else {
+      boot_next.erase(connection);
+    }
+    if (boot_next.empty() || LetsMoreThrough(Merge(boot_next), Merge(boot_))) return true;
+  }
+  // The table now.
+  if (!AnyLockdown()) return false;
+  if (IsLockdown(connection) && p.mode != Mode::kLockdown) return true;
+  Engagements next = engaged_;
+  next[connection] = p;
+  return LetsMoreThrough(Merge(next), Merge(engaged_));
 }
 
 Result<std::string> Guard::Repair() {

@@ -59,6 +59,14 @@ class Guard {
   const Engagements& boot() const { return boot_; }
   bool IsLockdown(const std::string& connection) const;
   bool AnyLockdown() const;
+  // Whether Engage(connection, policy, block_at_boot) would loosen a
+  // lockdown, which only an administrator allowed to release lockdowns may
+  // do: take a connection out of lockdown (here or in the boot file), or,
+  // while any connection is in lockdown, let through anything the table
+  // (or, for a lockdown in the boot file, the boot table) does not let
+  // through now (a tunnel, an endpoint, the LAN, IPv6).
+  bool LoosensLockdown(const std::string& connection, const Policy& policy,
+                       bool block_at_boot) const;
   Result<TableState> ReadKernel() { return writer_->Read(); }
   // The fd to watch for changes by others; -1 when the table is owned.
   int watch_fd() const { return watch_ ? watch_->fd() : -1; }

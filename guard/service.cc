@@ -3,6 +3,8 @@
 #include <glib-unix.h>
 
 #include <map>
+#include <memory>
+#include <utility>
 
 #include "guard-dbus.h"
 #include "rules/i18n.h"
@@ -83,19 +85,32 @@ struct Service::Impl {
         ReturnError(inv, kErrorInvalidArgs, s.message());
         return;
       }
-      auto req = PolicyFromVariant(args.get());
-      if (!req.ok()) {
-        ReturnError(inv, kErrorInvalidArgs, req.message());
+      auto parsed = PolicyFromVariant(args.get());
+      if (!parsed.ok()) {
+        ReturnError(inv, kErrorInvalidArgs, parsed.message());
         return;
       }
-      Status s = self->guard.Engage(id, req.value().policy, req.value().block_at_boot);
-      if (s.ok()) {
-        g_message("engaged %s", id.c_str());
-        self->Changed();
-      } else {
-        g_warning("engage %s refused: %s", id.c_str(), s.message().c_str());
+      auto req = std::make_shared<EngageRequest>(std::move(parsed).value());
+      auto engage = [self, inv, id, req]() {
+        Status s = self->guard.Engage(id, req->policy, req->block_at_boot);
+        if (s.ok()) {
+          g_message("engaged %s", id.c_str());
+          self->Changed();
+        } else {
+          g_warning("engage %s refused: %s", id.c_str(), s.message().c_str());
+        }
+        ReturnStatus(inv, s);
+      };
+      // Loosening a lockdown (another mode, more let through while a
+      // lockdown holds) needs the right to end a lockdown as well.
+      if (!self->guard.LoosensLockdown(id, req->policy, req->block_at_boot)) {
+        engage();
+        return;
       }
-      ReturnStatus(inv, s);
+      self->Authorized(inv, kActionReleaseLockdown, [id, engage]() {
+        g_message("engage %s loosens a lockdown; allowed", id.c_str());
+        engage();
+      });
     });
     return TRUE;
   }

@@ -71,6 +71,18 @@ TEST_F(AdoptTest, PlantedTableIsNotTrusted) {
   StartGuard();
   ExpectBlockEverything(5603);
 
+  // A VPN engaged meanwhile (as root, as the plugin and the dispatcher do)
+  // adds its tunnel to the placeholder instead of replacing it: when it is
+  // released, everything is blocked again.
+  Outcome vpn = Cli({"engage", "--connection", "vpn", "--tunnel", "tun0"});
+  EXPECT_EQ(vpn.exit_code, 0) << vpn.all();
+  EXPECT_EQ(EngagedNow().size(), 2u);
+  EXPECT_EQ(Tunneled(5606), 2u);
+  EXPECT_EQ(Leaks(5607), 0u);
+  Outcome vpn_off = Cli({"release", "--connection", "vpn"});
+  EXPECT_EQ(vpn_off.exit_code, 0) << vpn_off.all();
+  ExpectBlockEverything(5608);
+
   // Only an administrator's release lets traffic out again.
   Outcome release = Cli({"release", "--connection", "adopted"});
   EXPECT_EQ(release.exit_code, 0) << release.all();

@@ -150,5 +150,100 @@ TEST_F(PolkitTest, WithoutPolkitdNonRootIsRefused) {
   EXPECT_FALSE(Table().exists);
 }
 
+// A user allowed configure and release, but not release-lockdown, tries
+// every way around the lockdown: each is refused, and nothing gets out.
+constexpr char kConfigureRules[] = R"(polkit.addRule(function(action, subject) {
+  if (action.id.indexOf("io.github.nmkillswitch.") == 0)
+    polkit.log("nmks-test: " + action.id + " for " + subject.user);
+  if ((action.id == "io.github.nmkillswitch.configure" ||
+       action.id == "io.github.nmkillswitch.release") && subject.user == "@USER@")
+    return polkit.Result.YES;
+});
+)";
+
+class LockdownTest : public PolkitTest {
+ protected:
+  void SetUp() override {
+    GuardTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    user_ = std::make_unique<TestUser>("ksl-");
+    std::string rules = kConfigureRules;
+    Substitute(rules, "@USER@", user_->name());
+    polkit_ = std::make_unique<Polkit>(dir(), bus(), rules);
+    StartGuard();
+    Outcome lockdown = Cli({"engage", "--connection", "office", "--mode", "lockdown", "--tunnel",
+                            "wg1", "--endpoint", "203.0.113.2:443/tcp", "--block-at-boot"});
+    ASSERT_EQ(lockdown.exit_code, 0) << lockdown.all();
+    before_ = Table();
+    ASSERT_TRUE(before_.exists);
+  }
+};
+
+TEST_F(LockdownTest, ConfigureAndReleaseCannotLoosenALockdown) {
+  const Caller user = user_->caller();
+  const std::string needs = "io.github.nmkillswitch.release-lockdown";
+  const std::string boot_before = ReadFile(files().boot_file);
+  struct Attempt {
+    const char* what;
+    std::vector<std::string> args;
+  };
+  const Attempt attempts[] = {
+      {"re-engage in mode on",
+       {"engage", "--connection", "office", "--mode", "on", "--tunnel", "wg1", "--endpoint",
+        "203.0.113.2:443/tcp", "--block-at-boot"}},
+      {"re-engage in lockdown with the NIC as tunnel",
+       {"engage", "--connection", "office", "--mode", "lockdown", "--tunnel", "eth0",
+        "--block-at-boot"}},
+      {"re-engage in lockdown, not at boot",
+       {"engage", "--connection", "office", "--mode", "lockdown", "--tunnel", "wg1", "--endpoint",
+        "203.0.113.2:443/tcp"}},
+      {"another connection with the NIC as tunnel",
+       {"engage", "--connection", "evil", "--tunnel", "eth0"}},
+      {"another connection with the LAN allowed and the test host as endpoint",
+       {"engage", "--connection", "evil", "--tunnel", "wg1", "--endpoint", "203.0.113.99:5700",
+        "--allow-lan"}},
+      {"release", {"release", "--connection", "office"}},
+      {"release all", {"release", "--all"}},
+  };
+  for (const Attempt& a : attempts) {
+    SCOPED_TRACE(a.what);
+    Outcome r = Cli(a.args, user);
+    EXPECT_EQ(r.exit_code, 1) << r.all();
+    EXPECT_THAT(r.err, HasSubstr(needs));
+    Status same = SameTable(before_, Table());
+    EXPECT_TRUE(same.ok()) << same.message();
+    Engagements now = EngagedNow();
+    ASSERT_EQ(now.size(), 1u);
+    EXPECT_EQ(now.at("office").mode, Mode::kLockdown);
+    EXPECT_EQ(ReadFile(files().boot_file), boot_before);
+    EXPECT_EQ(Leaks(5700), 0u);
+  }
+
+  // What does not loosen it stays allowed: the same policy again, and a
+  // connection in mode on that lets nothing more through; releasing that.
+  Outcome same = Cli({"engage", "--connection", "office", "--mode", "lockdown", "--tunnel", "wg1",
+                      "--endpoint", "203.0.113.2:443/tcp", "--block-at-boot"},
+                     user);
+  EXPECT_EQ(same.exit_code, 0) << same.all();
+  Outcome narrow =
+      Cli({"engage", "--connection", "home", "--tunnel", "wg1", "--ipv6", "block"}, user);
+  EXPECT_EQ(narrow.exit_code, 0) << narrow.all();
+  Outcome release = Cli({"release", "--connection", "home"}, user);
+  EXPECT_EQ(release.exit_code, 0) << release.all();
+  EXPECT_EQ(Leaks(5701), 0u);
+  EXPECT_EQ(EngagedNow().at("office").mode, Mode::kLockdown);
+
+  // Root may (the VPN plugin and the dispatcher engage as root), and a root
+  // engagement merges with the lockdown instead of replacing it.
+  Outcome root = Cli({"engage", "--connection", "vpn", "--tunnel", "tun0"});
+  EXPECT_EQ(root.exit_code, 0) << root.all();
+  EXPECT_EQ(Tunneled(5702), 2u);
+  EXPECT_EQ(Leaks(5703), 0u);
+  Outcome root_release = Cli({"release", "--connection", "vpn"});
+  EXPECT_EQ(root_release.exit_code, 0) << root_release.all();
+  EXPECT_EQ(Tunneled(5704), 0u);
+  EXPECT_EQ(Leaks(5705), 0u);
+}
+
 }  // namespace
 }  // namespace nmks::guardtest
