@@ -295,6 +295,11 @@ SetDef EndpointSet(const std::string& name, Address::Family f, bool marked,
   SetDef s = MakeSet(name, v4 ? SetKind::kEndpoint4 : SetKind::kEndpoint6, key, len,
                      kConcatUserdata, type_text);
   s.marked = marked;
+  // Two endpoints that differ only in their mark (the same server, marked
+  // for one connection and unmarked or otherwise marked for another) give
+  // the same key in the sets without marks; the kernel refuses a batch that
+  // adds a key twice ("File exists"), so each key goes in once.
+  std::set<Bytes> seen;
   for (const Endpoint& e : endpoints) {
     if (e.address.family != f || !keep(e)) continue;
     Bytes k;
@@ -303,7 +308,7 @@ SetDef EndpointSet(const std::string& name, Address::Family f, bool marked,
     Append(k, Bytes(e.address.bytes.begin(), e.address.bytes.begin() + e.address.size()));
     Append(k, Padded(U8(static_cast<uint8_t>(e.protocol))));
     Append(k, Padded(Be16(e.port)));
-    s.elements.push_back(std::move(k));
+    if (seen.insert(k).second) s.elements.push_back(std::move(k));
   }
   return s;
 }

@@ -136,6 +136,42 @@ TEST_F(EndpointTest, RepliesFromTheEndpointComeIn) {
   EXPECT_EQ(client6.Receive(), 0);
 }
 
+// The same server as a marked endpoint of one connection (our WireGuard)
+// and an unmarked one of another (a foreign client), or under two marks:
+// the merged table installs (the kernel once refused it, "File exists",
+// and the connections blocked each other), and each gets what it asked for.
+TEST_F(EndpointTest, SameServerMarkedForOneConnectionAndUnmarkedForAnother) {
+  Policy ours = TunnelOnly();
+  ours.endpoints = {Marked("203.0.113.1:51820/udp"), Marked("[2001:db8:ff::1]:51820/udp")};
+  Policy other_mark = TunnelOnly();
+  other_mark.endpoints = {Marked("203.0.113.1:51820/udp")};
+  other_mark.endpoints[0].mark = 0x1234;
+  ASSERT_TRUE(world().Install(Merge({{"ours", ours}, {"other-mark", other_mark}})).ok());
+  Tally tally(world().router, "ip daddr 203.0.113.1 udp dport 51820");
+  EXPECT_EQ(Send(world().client, {.to = kOurs, .port = 51820}).error, EPERM)
+      << "marked twice: still only for marked packets";
+  EXPECT_EQ(Send(world().client, {.to = kOurs, .port = 51820, .user = User::kRoot, .mark = 0x1234})
+                .error,
+            0);
+  EXPECT_EQ(tally.Await(1), 1u);
+
+  Policy foreign = TunnelOnly();
+  foreign.endpoints = {Unmarked("203.0.113.1:51820/udp"), Unmarked("[2001:db8:ff::1]:51820/udp")};
+  Status merged = world().Install(Merge({{"ours", ours}, {"foreign", foreign}}));
+  ASSERT_TRUE(merged.ok()) << merged.message();
+  EXPECT_EQ(Send(world().client, {.to = kOurs, .port = 51820, .count = 2}).error, 0)
+      << "the foreign client's endpoint is open to any program";
+  EXPECT_EQ(tally.Await(3), 3u);
+  Tally tally6(world().router, "ip6 daddr 2001:db8:ff::1 udp dport 51820");
+  EXPECT_EQ(Send(world().client, {.to = kInternet6Endpoint, .port = 51820}).error, 0);
+  EXPECT_EQ(tally6.Await(1), 1u);
+  // Replies come in from the server's tuple.
+  UdpSocket client(world().client, "0.0.0.0", 40000);
+  UdpSocket endpoint(world().router, kOurs, 51820);
+  EXPECT_EQ(endpoint.SendTo(kClientEth4, 40000, 2), 0);
+  EXPECT_EQ(client.Receive(), 2);
+}
+
 // A reply too big for one packet arrives in IP fragments. IPv4 reassembles
 // before the input hook, so the endpoint rule sees the whole datagram.
 TEST_F(EndpointTest, FragmentedIpv4RepliesFromTheEndpointComeIn) {
