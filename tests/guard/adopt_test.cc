@@ -119,8 +119,9 @@ TEST_F(AdoptTest, FifoAtStatePathDoesNotHang) {
   const std::string boot = dir() / "boot-fifo.nft";
   ASSERT_EQ(mkfifo(boot.c_str(), 0600), 0);
   world::World fresh;
-  Outcome load = Execute(
-      {.argv = {GuardBinary(), "--load-boot", boot}, .netns_fd = fresh.client.fd(), .timeout = 10s});
+  Outcome load = Execute({.argv = {GuardBinary(), "--load-boot", boot},
+                          .netns_fd = fresh.client.fd(),
+                          .timeout = 10s});
   EXPECT_EQ(load.exit_code, 1) << "--load-boot hung on a FIFO or failed otherwise: " << load.all();
   EXPECT_THAT(load.err, HasSubstr("is not a regular file"));
   EXPECT_THAT(load.err, HasSubstr("blocking all traffic instead"));

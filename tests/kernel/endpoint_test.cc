@@ -150,9 +150,9 @@ TEST_F(EndpointTest, SameServerMarkedForOneConnectionAndUnmarkedForAnother) {
   Tally tally(world().router, "ip daddr 203.0.113.1 udp dport 51820");
   EXPECT_EQ(Send(world().client, {.to = kOurs, .port = 51820}).error, EPERM)
       << "marked twice: still only for marked packets";
-  EXPECT_EQ(Send(world().client, {.to = kOurs, .port = 51820, .user = User::kRoot, .mark = 0x1234})
-                .error,
-            0);
+  EXPECT_EQ(
+      Send(world().client, {.to = kOurs, .port = 51820, .user = User::kRoot, .mark = 0x1234}).error,
+      0);
   EXPECT_EQ(tally.Await(1), 1u);
 
   Policy foreign = TunnelOnly();
