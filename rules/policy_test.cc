@@ -118,6 +118,31 @@ TEST(ValidateTest, RefusesBadInterfaceNames) {
   EXPECT_TRUE(Validate(p).ok());
 }
 
+// Names that nft text would read differently than the policy means: a quote
+// ends the string (`a","eth0` would add eth0 to the tunnels when the boot
+// file's table is fed to nft -f), '*' is a wildcard, '\' an escape. Refused,
+// naming the tunnel; what real interfaces are called is accepted.
+TEST(ValidateTest, TunnelNamesAreSafeInNftText) {
+  for (std::string bad : {"a\",\"eth0", "wg*", "a\\b", "a'b", "a;b", "a{b}", "a#b", "a$b", "a,b",
+                          "a\tb", "..", "a%b", "a!b", "a(b)", "a`b"}) {
+    Policy p;
+    p.tunnels = {bad};
+    Status s = Validate(p);
+    EXPECT_FALSE(s.ok()) << "accepted tunnel name: " << bad;
+  }
+  Policy p;
+  p.tunnels = {"a\",\"eth0"};
+  EXPECT_EQ(Validate(p).message(),
+            "tunnel interface name \"a???eth0\" has a character that is not allowed: use letters, "
+            "digits and - _ . + @ = only (no space, quote, '\\', '*', '/', ':', or a byte outside "
+            "printable ASCII)");
+  for (const char* good : {"wg0", "tun0", "wg-home.1", "vpn_work", "ppp0", "nordlynx", "wg+x@y=z",
+                           "WG0", "enp0s31f6"}) {
+    p.tunnels = {good};
+    EXPECT_TRUE(Validate(p).ok()) << good << ": " << Validate(p).message();
+  }
+}
+
 TEST(ValidateTest, RefusesEndpointsThatAreNotServers) {
   for (const char* bad : {"0.0.0.0:1", "127.0.0.1:1", "224.0.0.1:1", "255.255.255.255:1", "[::]:1",
                           "[::1]:1", "[ff02::1]:1", "[::ffff:203.0.113.1]:1"}) {

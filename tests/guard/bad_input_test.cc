@@ -180,6 +180,10 @@ TEST_F(BadInputTest, BadTunnels) {
   ExpectRefused("Engage", tunnels(Tunnels({"tun/0"})), "'/'", kErrorFailed);
   ExpectRefused("Engage", tunnels(Tunnels({"t\xc3\xbcn0"})), "outside printable ASCII",
                 kErrorFailed);
+  ExpectRefused("Engage", tunnels(Tunnels({"a\",\"eth0"})),
+                "tunnel interface name \"a???eth0\" has a character that is not allowed",
+                kErrorFailed);
+  ExpectRefused("Engage", tunnels(Tunnels({"wg*"})), "\"wg?\"", kErrorFailed);
   ExpectRefused("Engage", tunnels(Tunnels({"lo"})), "loopback", kErrorFailed);
   ExpectRefused("Engage", tunnels(Tunnels({})), "names no tunnel interface", kErrorFailed);
   ExpectRefused("Engage", Engage("x", Dict({})), "names no tunnel interface", kErrorFailed);

@@ -71,6 +71,25 @@ TEST_F(GoldenKernelTest, FileAndWriterMakeTheSameTable) {
   }
 }
 
+// The boot file carries the table as nft text for people; a tunnel name
+// that nft reads differently (`a","eth0` once added eth0) is refused by
+// Validate. Every character a name may have means itself: `nft -f` of the
+// rendered text makes exactly the engine's table.
+TEST_F(GoldenKernelTest, EveryAllowedNameCharacterMeansItselfInNftText) {
+  Policy p;
+  p.tunnels = {"Az09-_.+@=", "wg0", "a.b"};
+  ASSERT_TRUE(Validate(p).ok()) << Validate(p).message();
+  Normalize(p);
+  const Ruleset meant = BuildRuleset(p);
+  Netns ns("gn");
+  CommandResult load = ns.Run({"nft", "-f", "-"}, RenderNft(meant));
+  ASSERT_TRUE(load.ok()) << load.output;
+  auto loaded = ReadTableIn(ns);
+  ASSERT_TRUE(loaded.ok()) << loaded.message();
+  Status same = CompareTable(meant, loaded.value());
+  EXPECT_TRUE(same.ok()) << same.message();
+}
+
 // Every golden file has its policy in tests/golden_policies.h, so none
 // escapes the test above.
 TEST(GoldenFilesTest, EachFileHasAPolicy) {
