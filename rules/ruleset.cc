@@ -167,6 +167,13 @@ Term Dport(Protocol p, uint16_t port) {
       {PayloadLoad{NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, kReg1}, Cmp{kReg1, NFT_CMP_EQ, Be16(port)}},
       {}};
 }
+// `meta skuid 0`: sent from a socket root owns.
+Term FromRootSocket() {
+  return {{},
+          "meta skuid 0",
+          {MetaLoad{NFT_META_SKUID, kReg1}, Cmp{kReg1, NFT_CMP_EQ, HostU32(0)}},
+          {}};
+}
 Term Icmpv6Type(uint8_t type, const char* name) {
   return {
       {Dep::kIpv6, Dep::kIcmpv6},
@@ -547,8 +554,29 @@ Ruleset BuildRuleset(const Policy& policy) {
   add(RuleBuilder("output").Match(EndpointLookup(F::kIpv6, false, true, "marked6")).Accept());
   add(RuleBuilder("output").Match(EndpointLookup(F::kIpv4, false, false, "unmarked4")).Accept());
   add(RuleBuilder("output").Match(EndpointLookup(F::kIpv6, false, false, "unmarked6")).Accept());
-  add(RuleBuilder("output").Match(Nfproto(F::kIpv4)).Match(UdpPorts(68, 67)).Accept());
-  add(RuleBuilder("output").Match(AddressIn(true, "fe80::/10")).Match(UdpPorts(546, 547)).Accept());
+  // DHCP clients: to any address only from root's sockets (a lease is
+  // renewed by unicast to the server; where ip_unprivileged_port_start is
+  // 0 anyone could bind port 68 and reach any host on port 67), otherwise
+  // only to the broadcast / the all-DHCP-servers multicast address, which
+  // stay on the link.
+  add(RuleBuilder("output")
+          .Match(Nfproto(F::kIpv4))
+          .Match(UdpPorts(68, 67))
+          .Match(FromRootSocket())
+          .Accept());
+  add(RuleBuilder("output")
+          .Match(AddressIn(false, "255.255.255.255"))
+          .Match(UdpPorts(68, 67))
+          .Accept());
+  add(RuleBuilder("output")
+          .Match(AddressIn(true, "fe80::/10"))
+          .Match(UdpPorts(546, 547))
+          .Match(FromRootSocket())
+          .Accept());
+  add(RuleBuilder("output")
+          .Match(AddressIn(false, "ff02::1:2"))
+          .Match(UdpPorts(546, 547))
+          .Accept());
   ndp("output", {{ND_ROUTER_SOLICIT, "nd-router-solicit"},
                  {ND_NEIGHBOR_SOLICIT, "nd-neighbor-solicit"},
                  {ND_NEIGHBOR_ADVERT, "nd-neighbor-advert"}});

@@ -39,6 +39,54 @@ TEST_F(HousekeepingTest, Dhcpv4ClientExchangeLeaves) {
   EXPECT_EQ(renew.Await(1), 1u);
 }
 
+// Where ip_unprivileged_port_start is 0 anyone may bind port 68 (or 546):
+// an unprivileged program must not use DHCP's rule to reach a host on the
+// internet. Only root's sockets send DHCP by unicast; anyone may broadcast
+// (it stays on the link).
+TEST_F(HousekeepingTest, UnprivilegedDhcpPortsReachNoUnicastHost) {
+  world().client.Sysctl("net.ipv4.ip_unprivileged_port_start", "0");
+  Tally internet(world().router, "ip daddr 203.0.113.99 udp dport 67");
+  ProbeResult r =
+      Send(world().client, {.to = "203.0.113.99", .port = 67, .count = 3, .from_port = 68});
+  EXPECT_EQ(r.error, EPERM) << "nobody bound port 68 and sent by unicast";
+  EXPECT_EQ(internet.Await(0), 0u);
+  Tally server(world().router, "ip daddr 198.51.100.1 udp sport 68 udp dport 67");
+  EXPECT_EQ(Send(world().client, {.to = kRouterEth4, .port = 67, .from_port = 68}).error, EPERM);
+  EXPECT_EQ(server.Await(0), 0u);
+
+  Tally broadcast(world().router, "ip daddr 255.255.255.255 udp sport 68 udp dport 67");
+  EXPECT_EQ(Send(world().client, {.to = "255.255.255.255",
+                                  .port = 67,
+                                  .count = 2,
+                                  .device = "eth0",
+                                  .from_port = 68,
+                                  .broadcast = true})
+                .error,
+            0);
+  EXPECT_EQ(broadcast.Await(2), 2u);
+
+  world().client.Ip("addr add fe80::2/64 dev eth0 nodad\n");
+  Tally internet6(world().router, "ip6 daddr 2001:db8:ff::1 udp dport 547");
+  EXPECT_EQ(Send(world().client, {.to = kInternet6Endpoint, .port = 547, .from_port = 546}).error,
+            EPERM);
+  EXPECT_EQ(Send(world().client, {.to = kInternet6Endpoint,
+                                  .port = 547,
+                                  .device = "eth0",
+                                  .from = "fe80::2%eth0",
+                                  .from_port = 546})
+                .error,
+            EPERM)
+      << "from the link-local address too";
+  EXPECT_EQ(internet6.Await(0), 0u);
+  Tally solicit(world().router, "ip6 daddr ff02::1:2 udp sport 546 udp dport 547");
+  EXPECT_EQ(
+      Send(world().client,
+           {.to = "ff02::1:2%eth0", .port = 547, .count = 2, .device = "eth0", .from_port = 546})
+          .error,
+      0);
+  EXPECT_EQ(solicit.Await(2), 2u);
+}
+
 // Broadcasts that are not DHCP, and DHCP's port from any other port, stay in.
 TEST_F(HousekeepingTest, OtherBroadcastsAreBlocked) {
   Tally tally(world().router, "ip daddr 255.255.255.255");
