@@ -50,17 +50,18 @@ Result<std::vector<Endpoint>> ParseEndpointArg(const std::string& text) {
 }
 
 Result<std::vector<Endpoint>> ReadEndpointFile(const std::string& path) {
-  std::ifstream in(path);
+  // Any file, FIFO or pipe (`--endpoints-from <(...)`), but bounded: a line
+  // or a file without end (/dev/zero) is refused instead of filling memory.
+  std::ifstream in(path, std::ios::binary);
   if (!in) return Status::Error(Format(_("cannot read %s"), path.c_str()));
   std::vector<Endpoint> out;
   std::string line;
-  size_t number = 0;
-  while (std::getline(in, line)) {
-    ++number;
+  size_t number = 1, total = 0;
+  auto take_line = [&]() -> Status {
     while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t'))
       line.pop_back();
     size_t start = line.find_first_not_of(" \t");
-    if (start == std::string::npos || line[start] == '#') continue;
+    if (start == std::string::npos || line[start] == '#') return Status::Ok();
     auto e = ParseEndpointArg(line.substr(start));
     if (!e.ok()) {
       return Status::Error(Format(_("%s line %zu: %s"), path.c_str(), number, e.message().c_str()));
@@ -70,7 +71,33 @@ Result<std::vector<Endpoint>> ReadEndpointFile(const std::string& path) {
       return Status::Error(
           Format(_("%s has more than %zu endpoints"), path.c_str(), kMaxEndpoints));
     }
+    return Status::Ok();
+  };
+  char buf[65536];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    const size_t n = static_cast<size_t>(in.gcount());
+    total += n;
+    if (total > kMaxEndpointFileBytes) {
+      return Status::Error(Format(_("%s is larger than %zu bytes; nothing was engaged"),
+                                  path.c_str(), kMaxEndpointFileBytes));
+    }
+    for (size_t i = 0; i < n; ++i) {
+      if (buf[i] != '\n') {
+        line += buf[i];
+        if (line.size() > kMaxEndpointLineBytes) {
+          return Status::Error(
+              Format(_("%s line %zu is longer than %zu bytes; nothing was engaged"), path.c_str(),
+                     number, kMaxEndpointLineBytes));
+        }
+        continue;
+      }
+      if (Status s = take_line(); !s.ok()) return s;
+      line.clear();
+      ++number;
+    }
   }
+  if (in.bad()) return Status::Error(Format(_("cannot read %s"), path.c_str()));
+  if (Status s = take_line(); !s.ok()) return s;
   return out;
 }
 

@@ -13,7 +13,13 @@ namespace nmks::cli {
 
 Result<std::vector<Endpoint>> ParseEndpointArg(const std::string& text);
 
+// Bounds of an endpoints file: room for kMaxEndpoints lines with comments.
+inline constexpr size_t kMaxEndpointFileBytes = 16 * 1024 * 1024;
+inline constexpr size_t kMaxEndpointLineBytes = 1024;
+
 // One endpoint per line; blank lines and lines starting with # are skipped.
+// A file larger than kMaxEndpointFileBytes or a line longer than
+// kMaxEndpointLineBytes is an error (read no further than that).
 Result<std::vector<Endpoint>> ReadEndpointFile(const std::string& path);
 
 }  // namespace nmks::cli

@@ -3,6 +3,7 @@
 // names what is wrong, and the table in the kernel stays exactly as it was.
 #include <gmock/gmock.h>
 
+#include <chrono>
 #include <initializer_list>
 #include <utility>
 
@@ -258,6 +259,26 @@ TEST_F(BadInputTest, BadCommandLines) {
   ExpectCliRefused({"boot", "sideways"}, "say on or off");
   ExpectCliRefused({"release", "--all", "--connection", "base"},
                    "either --connection NAME or --all");
+}
+
+// Input without end is refused early, not read into memory: /dev/zero is
+// one endless line; a file of comments beyond 16 MiB is too large.
+TEST_F(BadInputTest, EndpointFilesAreBounded) {
+  const auto t0 = std::chrono::steady_clock::now();
+  ExpectCliRefused({"engage", "--tunnel", "tun0", "--endpoints-from", "/dev/zero"},
+                   "/dev/zero line 1 is longer than 1024 bytes; nothing was engaged");
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 10s);
+  const std::string big = dir() / "endpoints";
+  std::string comments;
+  for (int i = 0; i < 1100000; ++i) comments += "# sixteen bytes\n";
+  WriteFile(big, "203.0.113.1:51820\n" + comments);
+  ExpectCliRefused({"engage", "--tunnel", "tun0", "--endpoints-from", big},
+                   big + " is larger than 16777216 bytes; nothing was engaged");
+  // A pipe works, as before (process substitution gives one).
+  WriteFile(big, "# the servers\n203.0.113.1:51820\n\n[2001:db8::1]:443/tcp");
+  Outcome ok = Cli({"engage", "--connection", "base", "--tunnel", "tun0", "--endpoints-from", big});
+  EXPECT_EQ(ok.exit_code, 0) << ok.all();
+  EXPECT_THAT(ok.out, HasSubstr("2 endpoint(s)"));
 }
 
 }  // namespace
