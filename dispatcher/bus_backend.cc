@@ -1,5 +1,6 @@
 #include "dispatcher/bus_backend.h"
 
+#include "dispatcher/connection_file.h"
 #include "rules/i18n.h"
 
 namespace nmks::dispatch {
@@ -31,6 +32,10 @@ Result<GDBusConnection*> BusBackend::Bus() {
     }
   }
   return bus_;
+}
+
+Result<ConnectionPtr> BusBackend::SavedSettings(const std::string& filename) {
+  return ReadConnectionFile(filename, SystemConnectionDirs(), 0);
 }
 
 Result<ConnectionPtr> BusBackend::Settings(const std::string& path) {

@@ -24,6 +24,7 @@ class BusBackend : public Backend {
   ~BusBackend() override;
 
   Result<ConnectionPtr> Settings(const std::string& path) override;
+  Result<ConnectionPtr> SavedSettings(const std::string& filename) override;
   Result<uint32_t> DeviceStateReason(const std::string& iface) override;
   Resolution Resolve(const std::vector<Remote>& remotes) override;
   Result<bool> GuardRunning() override;

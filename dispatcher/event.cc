@@ -123,29 +123,46 @@ Result<Event> ReadEvent(int argc, const char* const* argv, const Environment& en
   if (!env_action.value().empty() && env_action.value() != found->name) {
     return Status::Error(_("NM_DISPATCHER_ACTION disagrees with the action argument"));
   }
+  auto uuid = Value(env, "CONNECTION_UUID");
+  if (!uuid.ok()) return uuid.status();
+  e.uuid = uuid.value();
+  if (!e.uuid.empty() && !IsUuid(e.uuid)) {
+    return Status::Error(_("CONNECTION_UUID is not a UUID"));
+  }
+
+  // From here on a bad value is noted and left empty.
+  auto damaged = [&e](const Status& s) { e.damaged.push_back(s.message()); };
   size_t iface_len = strnlen(argv[1], kMaxValueBytes + 1);
   if (iface_len > kMaxValueBytes || !Printable(std::string_view(argv[1], iface_len))) {
-    return Status::Error(_("the interface argument is not printable ASCII of sane length"));
-  }
-  e.iface = argv[1];
-  if (e.action != Action::kHostname && e.action != Action::kConnectivityChange &&
-      !e.iface.empty()) {
-    if (Status s = CheckInterface("the interface argument", e.iface); !s.ok()) return s;
+    damaged(Status::Error(_("the interface argument is not printable ASCII of sane length")));
+  } else if (e.action != Action::kHostname && e.action != Action::kConnectivityChange &&
+             !CheckInterface("the interface argument", argv[1]).ok()) {
+    damaged(CheckInterface("the interface argument", argv[1]));
+  } else {
+    e.iface = argv[1];
   }
 
   struct Field {
     const char* name;
     std::string* out;
+    bool interface;
   };
   const Field fields[] = {
-      {"CONNECTION_UUID", &e.uuid},         {"CONNECTION_DBUS_PATH", &e.settings_path},
-      {"VPN_IP_IFACE", &e.vpn_ip_iface},    {"DEVICE_IFACE", &e.device_iface},
-      {"DEVICE_IP_IFACE", &e.device_ip_iface},
+      {"CONNECTION_DBUS_PATH", &e.settings_path, false},
+      {"CONNECTION_FILENAME", &e.connection_filename, false},
+      {"VPN_IP_IFACE", &e.vpn_ip_iface, true},
+      {"DEVICE_IFACE", &e.device_iface, true},
+      {"DEVICE_IP_IFACE", &e.device_ip_iface, true},
   };
   for (const Field& f : fields) {
     auto v = Value(env, f.name);
-    if (!v.ok()) return v.status();
-    *f.out = v.value();
+    if (!v.ok()) {
+      damaged(v.status());
+    } else if (Status s = f.interface ? CheckInterface(f.name, v.value()) : Status::Ok(); !s.ok()) {
+      damaged(s);
+    } else {
+      *f.out = v.value();
+    }
   }
   // The connection's name is the user's text: kept for logs only, and only
   // when it is plain.
@@ -153,34 +170,41 @@ Result<Event> ReadEvent(int argc, const char* const* argv, const Environment& en
     size_t n = strnlen(id, 65);
     if (n <= 64 && Printable(std::string_view(id, n))) e.connection_id = std::string(id, n);
   }
-  if (!e.uuid.empty() && !IsUuid(e.uuid)) {
-    return Status::Error(_("CONNECTION_UUID is not a UUID"));
-  }
   if (!e.settings_path.empty() &&
       (!g_variant_is_object_path(e.settings_path.c_str()) ||
        e.settings_path.compare(0, sizeof kSettingsPrefix - 1, kSettingsPrefix) != 0)) {
-    return Status::Error(
-        _("CONNECTION_DBUS_PATH is not the path of a NetworkManager connection"));
+    e.settings_path.clear();
+    damaged(Status::Error(
+        _("CONNECTION_DBUS_PATH is not the path of a NetworkManager connection")));
   }
-  for (const Field& f : {fields[2], fields[3], fields[4]}) {
-    if (Status s = CheckInterface(f.name, *f.out); !s.ok()) return s;
+  if (!e.connection_filename.empty() && e.connection_filename[0] != '/') {
+    e.connection_filename.clear();
+    damaged(Status::Error(_("CONNECTION_FILENAME is not an absolute path")));
   }
   auto external = Value(env, "CONNECTION_EXTERNAL");
-  if (!external.ok()) return external.status();
-  e.external = external.value() == "1";
+  if (external.ok()) {
+    e.external = external.value() == "1";
+  } else {
+    damaged(external.status());  // not external: the hook may engage
+  }
 
   auto vpn6 = HasGlobalIpv6(env, "VPN_IP6_NUM_ADDRESSES", "VPN_IP6_ADDRESS_");
-  if (!vpn6.ok()) return vpn6.status();
-  e.vpn_has_ipv6 = vpn6.value();
+  if (vpn6.ok()) {
+    e.vpn_has_ipv6 = vpn6.value();
+  } else {
+    damaged(vpn6.status());  // no IPv6: blocked
+  }
   auto dev6 = HasGlobalIpv6(env, "IP6_NUM_ADDRESSES", "IP6_ADDRESS_");
-  if (!dev6.ok()) return dev6.status();
-  e.device_has_ipv6 = dev6.value();
+  if (dev6.ok()) {
+    e.device_has_ipv6 = dev6.value();
+  } else {
+    damaged(dev6.status());
+  }
   return e;
 }
 
 Status RequireConnection(const Event& event) {
   if (event.uuid.empty()) return Status::Error(_("CONNECTION_UUID is missing"));
-  if (event.settings_path.empty()) return Status::Error(_("CONNECTION_DBUS_PATH is missing"));
   return Status::Ok();
 }
 

@@ -1,14 +1,18 @@
 // One call of the hook by NetworkManager's dispatcher, read strictly from
 // argv (program, interface, action) and the environment nm-dispatcher
-// builds for it. Anything odd — a missing or unknown action, an action that
-// disagrees with NM_DISPATCHER_ACTION, a malformed UUID or object path, a
-// bad interface name, an oversized value — is an error naming the variable
-// (never echoing the value), and the hook then does nothing at all.
+// builds for it. Without a known action and connection nothing can be done:
+// a missing or unknown action, one that disagrees with NM_DISPATCHER_ACTION,
+// or a malformed CONNECTION_UUID is an error naming the variable (never
+// echoing the value), and the hook does nothing at all. Any other odd value
+// (a bad interface name, a malformed object path, file name or IPv6
+// address count, an oversized value) is left empty and named in `damaged`,
+// so that the hook can still fail closed for an opted-in connection.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "rules/status.h"
 
@@ -43,6 +47,10 @@ struct Event {
   bool vpn_has_ipv6 = false;      // a global address in VPN_IP6_ADDRESS_<n>
   bool device_has_ipv6 = false;   // a global address in IP6_ADDRESS_<n>
   bool external = false;          // CONNECTION_EXTERNAL=1: NetworkManager did not make it
+  std::string connection_filename;  // CONNECTION_FILENAME: the profile's file, if it has one
+  // One line for each value that could not be read (translated; names the
+  // variable, never the value). Such values are left empty (or false).
+  std::vector<std::string> damaged;
 };
 
 // The longest value the hook reads from its environment.
@@ -56,7 +64,8 @@ using Environment = std::function<const char*(const char* name)>;
 Result<Event> ReadEvent(int argc, const char* const* argv, const Environment& env);
 
 // Connection events (pre-up, vpn-pre-up, pre-down, vpn-pre-down) need the
-// connection's UUID and settings path; checks that they are there.
+// connection's UUID; checks that it is there. (Without a settings path the
+// hook reads the connection from its file instead.)
 Status RequireConnection(const Event& event);
 
 }  // namespace nmks::dispatch

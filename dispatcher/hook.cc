@@ -41,6 +41,21 @@ Result<ConnectionPtr> ConnectionOf(const Event& e, Backend& backend) {
   return std::move(settings).value();
 }
 
+// The connection from its profile file, checked against the event's UUID.
+Result<ConnectionPtr> SavedConnectionOf(const Event& e, Backend& backend) {
+  if (e.connection_filename.empty()) {
+    return Status::Error(_("NetworkManager names no file (CONNECTION_FILENAME)"));
+  }
+  auto saved = backend.SavedSettings(e.connection_filename);
+  if (!saved.ok()) return saved.status();
+  const char* uuid = nm_connection_get_uuid(saved.value().get());
+  if (uuid == nullptr || e.uuid != uuid) {
+    return Status::Error(_("the connection in CONNECTION_FILENAME has another UUID than "
+                           "CONNECTION_UUID"));
+  }
+  return std::move(saved).value();
+}
+
 int Start(const Event& e, Backend& backend, const Log& log) {
   const auto t0 = Clock::now();
   if (e.external) return 0;  // a device NetworkManager only found (a VPN's tun, ...)
@@ -48,12 +63,27 @@ int Start(const Event& e, Backend& backend, const Log& log) {
     log(Format(_("%s: %s; nothing was engaged"), ActionName(e.action), s.message().c_str()));
     return 2;
   }
-  auto connection = ConnectionOf(e, backend);
+  auto connection = e.settings_path.empty()
+                        ? Result<ConnectionPtr>(Status::Error(
+                              _("CONNECTION_DBUS_PATH is missing or not the path of a "
+                                "NetworkManager connection")))
+                        : ConnectionOf(e, backend);
   if (!connection.ok()) {
-    log(Format(_("%s of %s: cannot read the connection from NetworkManager: %s; nothing was "
-                 "engaged"),
-               ActionName(e.action), Who(e).c_str(), connection.message().c_str()));
-    return 1;
+    // Fail closed: NetworkManager cannot say whether the connection is
+    // opted in, its own profile file can.
+    auto saved = SavedConnectionOf(e, backend);
+    if (!saved.ok()) {
+      log(Format(_("%s of %s: cannot read the connection from NetworkManager (%s) nor from its "
+                   "file (%s); nothing was engaged"),
+                 ActionName(e.action), Who(e).c_str(), connection.message().c_str(),
+                 saved.message().c_str()));
+      return 1;
+    }
+    log(Format(_("%s of %s: cannot read the connection from NetworkManager (%s); read it from %s "
+                 "instead"),
+               ActionName(e.action), Who(e).c_str(), connection.message().c_str(),
+               e.connection_filename.c_str()));
+    connection = std::move(saved);
   }
   NMConnection* c = connection.value().get();
   if (IsOwnVpn(c)) return 0;  // our VPN service engages its own kill switch
@@ -76,7 +106,20 @@ int Start(const Event& e, Backend& backend, const Log& log) {
 
   std::string tunnel = wireguard ? (e.device_ip_iface.empty() ? e.iface : e.device_ip_iface)
                                  : e.vpn_ip_iface;
-  if (tunnel.empty() || (!wireguard && (tunnel == e.device_ip_iface || tunnel == e.device_iface))) {
+  bool allow_lan = opt_in.options.allow_lan;
+  if (!e.damaged.empty()) {
+    // Fail closed: what NetworkManager said about the interfaces cannot be
+    // relied on, so no tunnel and no LAN; only the VPN's servers get out.
+    std::string what;
+    for (const auto& d : e.damaged) what += (what.empty() ? "" : "; ") + d;
+    log(Format(_("%s: the event from NetworkManager has values that cannot be read (%s): the kill "
+                 "switch is engaged without a tunnel and with the LAN blocked, so only the VPN's "
+                 "servers get out until the VPN is switched off"),
+               Who(e).c_str(), what.c_str()));
+    tunnel.clear();
+    allow_lan = false;
+  } else if (tunnel.empty() ||
+             (!wireguard && (tunnel == e.device_ip_iface || tunnel == e.device_iface))) {
     // Fail closed: without the VPN's own interface its traffic cannot be
     // told apart, so nothing but its servers is allowed out.
     log(Format(_("%s: NetworkManager names no interface of the VPN's own, so the kill switch "
@@ -111,7 +154,7 @@ int Start(const Event& e, Backend& backend, const Log& log) {
                Who(e).c_str()));
   }
   Policy policy = BuildPolicy(tunnel, endpoints, wireguard ? e.device_has_ipv6 : e.vpn_has_ipv6,
-                              opt_in.options.allow_lan, opt_in.options.mode);
+                              allow_lan, opt_in.options.mode);
   if (Status s = Validate(policy); !s.ok()) {
     log(Format(_("%s: %s; nothing was engaged"), Who(e).c_str(), s.message().c_str()));
     return 1;
@@ -137,7 +180,9 @@ int End(const Event& e, Backend& backend, const Log& log) {
   }
   // A connection deleted while active may be gone from NetworkManager
   // already; then the guard alone says whether it is ours to release.
-  auto connection = ConnectionOf(e, backend);
+  auto connection = e.settings_path.empty()
+                        ? Result<ConnectionPtr>(Status::Error(_("CONNECTION_DBUS_PATH is missing")))
+                        : ConnectionOf(e, backend);
   if (connection.ok()) {
     NMConnection* c = connection.value().get();
     if (IsOwnVpn(c)) return 0;

@@ -10,6 +10,9 @@
 //       that do not resolve open nothing: the endpoints the guard already
 //       allows for the connection are kept instead; with no endpoint at all
 //       the table is engaged anyway, blocking even the VPN (fail closed).
+//       When NetworkManager cannot be asked, the connection is read from
+//       its keyfile; when a value of the event cannot be read, the kill
+//       switch is engaged without a tunnel and with the LAN blocked.
 //   vpn-pre-down, pre-down (the user switched the connection off; for
 //       WireGuard only when the device says so): release the connection
 //       if the guard holds it in mode on; lockdown stays.
@@ -48,6 +51,9 @@ class Backend {
   virtual ~Backend() = default;
   // The connection's settings (no secrets) from NetworkManager.
   virtual Result<ConnectionPtr> Settings(const std::string& path) = 0;
+  // The same from the profile's keyfile (CONNECTION_FILENAME), when
+  // NetworkManager cannot be asked (dispatcher/connection_file.h).
+  virtual Result<ConnectionPtr> SavedSettings(const std::string& filename) = 0;
   // Why the device with this interface changed state last (NMDeviceStateReason).
   virtual Result<uint32_t> DeviceStateReason(const std::string& iface) = 0;
   virtual Resolution Resolve(const std::vector<Remote>& remotes) = 0;

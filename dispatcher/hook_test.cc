@@ -31,6 +31,11 @@ class FakeBackend : public Backend {
     if (!connection) return Status::Error("No such object path");
     return ConnectionPtr(nm_simple_connection_new_clone(connection.get()));
   }
+  Result<ConnectionPtr> SavedSettings(const std::string& filename) override {
+    calls.push_back("SavedSettings " + filename);
+    if (!saved) return Status::Error("No such file or directory");
+    return ConnectionPtr(nm_simple_connection_new_clone(saved.get()));
+  }
   Result<uint32_t> DeviceStateReason(const std::string& iface) override {
     calls.push_back("DeviceStateReason " + iface);
     return reason;
@@ -84,6 +89,7 @@ class FakeBackend : public Backend {
   }
 
   ConnectionPtr connection;
+  ConnectionPtr saved;  // what the profile's file holds
   std::map<std::string, std::vector<std::string>> dns = {
       {"203.0.113.1", {"203.0.113.1"}},
       {"vpn.example.com", {"203.0.113.5", "2001:db8::5"}},
@@ -377,10 +383,85 @@ TEST_F(HookTest, NothingForExternalDevicesHostnameOrMissingDetails) {
   e = VpnEvent(Action::kVpnPreUp);
   e.uuid.clear();
   EXPECT_EQ(Run(e), 2);
+  EXPECT_THAT(backend.calls, IsEmpty());
+  // Without a settings path, switching off asks the guard alone.
   e = VpnEvent(Action::kVpnPreDown);
   e.settings_path.clear();
-  EXPECT_EQ(Run(e), 2);
-  EXPECT_THAT(backend.calls, IsEmpty());
+  EXPECT_EQ(Run(e), 0);
+  EXPECT_THAT(backend.calls, ElementsAre("Engaged " + std::string(test::kUuid)));
+  EXPECT_FALSE(Engaged());
+}
+
+// Fail closed on a garbled event: an opted-in connection is engaged even
+// though NetworkManager's values cannot be read, with no tunnel (its
+// traffic cannot be told apart) and the LAN blocked, and the log says why.
+TEST_F(HookTest, AnEventWithValuesThatCannotBeReadStillEngagesWithoutATunnel) {
+  OptedInOpenVpn({{"nm-killswitch.mode", "on"}, {"nm-killswitch.allow-lan", "yes"}});
+  Event e = VpnEvent(Action::kVpnPreUp);
+  e.vpn_ip_iface.clear();
+  e.vpn_has_ipv6 = false;
+  e.damaged = {"VPN_IP_IFACE is not an interface name",
+               "VPN_IP6_NUM_ADDRESSES is not a number"};
+  EXPECT_EQ(Run(e), 0);
+  ASSERT_TRUE(Engaged());
+  EXPECT_TRUE(Held().no_tunnel);
+  EXPECT_TRUE(Held().tunnels.empty());
+  EXPECT_FALSE(Held().allow_lan);
+  EXPECT_EQ(Held().ipv6, Ipv6Mode::kBlock);
+  EXPECT_EQ(Held().mode, Mode::kOn);
+  EXPECT_FALSE(Held().endpoints.empty()) << "its servers stay reachable";
+  EXPECT_THAT(log, testing::Contains(HasSubstr(
+                       "values that cannot be read (VPN_IP_IFACE is not an interface name; "
+                       "VPN_IP6_NUM_ADDRESSES is not a number): the kill switch is engaged "
+                       "without a tunnel and with the LAN blocked")));
+  // Even if the interface was still named: a damaged event is not trusted.
+  backend.engaged.clear();
+  e = VpnEvent(Action::kVpnPreUp);
+  e.damaged = {"DEVICE_IP_IFACE is not an interface name"};
+  EXPECT_EQ(Run(e), 0);
+  EXPECT_TRUE(Held().tunnels.empty());
+  // A connection nobody opted in is still left alone.
+  backend.engaged.clear();
+  backend.connection = test::OpenVpn({{"remote", "203.0.113.1"}});
+  EXPECT_EQ(Run(e), 0);
+  EXPECT_FALSE(Engaged());
+}
+
+// NetworkManager cannot be asked (not answering, or the event's settings
+// path is garbled): the profile's own file says whether the connection is
+// opted in, and the kill switch is engaged from it.
+TEST_F(HookTest, WhenNetworkManagerCannotBeAskedTheProfileFileDecides) {
+  OptedInOpenVpn({{"nm-killswitch.mode", "lockdown"}});
+  backend.saved = std::move(backend.connection);
+  Event e = VpnEvent(Action::kVpnPreUp);
+  e.connection_filename = "/etc/NetworkManager/system-connections/office.nmconnection";
+  EXPECT_EQ(Run(e), 0);
+  ASSERT_TRUE(Engaged());
+  EXPECT_THAT(Held().tunnels, ElementsAre("tun0"));
+  EXPECT_EQ(Held().mode, Mode::kLockdown);
+  EXPECT_THAT(Held().endpoints, testing::Contains(E("203.0.113.1:1194/udp")));
+  EXPECT_THAT(backend.calls, testing::Contains("SavedSettings " + e.connection_filename));
+  EXPECT_THAT(log, testing::Contains(HasSubstr("read it from " + e.connection_filename)));
+
+  // A garbled settings path: NetworkManager is not even asked.
+  backend.engaged.clear();
+  e.settings_path.clear();
+  e.damaged = {"CONNECTION_DBUS_PATH is not the path of a NetworkManager connection"};
+  EXPECT_EQ(Run(e), 0);
+  EXPECT_TRUE(Engaged());
+  EXPECT_TRUE(Held().no_tunnel);
+
+  // The file holds another connection, or there is no file: nothing.
+  backend.engaged.clear();
+  e = VpnEvent(Action::kVpnPreUp);
+  e.connection_filename = "/etc/NetworkManager/system-connections/office.nmconnection";
+  backend.saved = test::OpenVpn({{"remote", "203.0.113.1"}}, "11111111-2222-4333-8444-555555555555");
+  test::SetUserData(backend.saved.get(), {{"nm-killswitch.mode", "on"}});
+  EXPECT_EQ(Run(e), 1);
+  EXPECT_THAT(log, ElementsAre(HasSubstr("has another UUID than CONNECTION_UUID")));
+  e.connection_filename.clear();
+  EXPECT_EQ(Run(e), 1);
+  EXPECT_THAT(log, ElementsAre(HasSubstr("NetworkManager names no file")));
   EXPECT_FALSE(Engaged());
 }
 

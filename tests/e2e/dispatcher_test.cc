@@ -314,7 +314,7 @@ TEST_F(DispatcherTest, NothingResolvesSoTheVpnIsBlockedToo) {
   EXPECT_EQ(w().Now().leaked, leaked) << "nothing got out after the hook ran";
 }
 
-TEST_F(DispatcherTest, GarbledCallsChangeNothing) {
+TEST_F(DispatcherTest, GarbledCallsChangeNothingOrFailClosed) {
   Enable();
   std::string settings = w().SettingsPath();
   const std::string huge(100000, 'x');  // below execve's 128 KiB per string
@@ -340,9 +340,6 @@ TEST_F(DispatcherTest, GarbledCallsChangeNothing) {
       {"tun0", "vpn-pre-up", with("CONNECTION_UUID", "not-a-uuid"), "not a UUID"},
       {"tun0", "vpn-pre-up", with("CONNECTION_DBUS_PATH", "/org/freedesktop/DBus"),
        "not the path of a NetworkManager connection"},
-      {"tun0", "vpn-pre-up", with("VPN_IP_IFACE", "eth0 up"), "not an interface name"},
-      {"tun0", "vpn-pre-up", with("VPN_IP6_NUM_ADDRESSES", "many"), "not a number"},
-      {huge, "vpn-pre-up", good, "interface argument"},
       {"tun0", "vpn-pre-up", {{"NM_DISPATCHER_ACTION", "vpn-pre-up"}}, "CONNECTION_UUID is missing"},
       {"tun0", "vpn-pre-up",
        with("CONNECTION_UUID", "11111111-2222-4333-8444-555555555555"), "another UUID"},
@@ -356,6 +353,32 @@ TEST_F(DispatcherTest, GarbledCallsChangeNothing) {
     EXPECT_LT(r.output.size(), 400u);
   }
   EXPECT_FALSE(Engaged(w())) << Status(w());
+
+  // With the connection known, one value that cannot be read still engages
+  // the opted-in connection (fail closed): no tunnel, so not even tun0's
+  // traffic gets out; switching it off releases it.
+  auto pre_down = good;
+  pre_down["NM_DISPATCHER_ACTION"] = "vpn-pre-down";
+  const Call damaged[] = {
+      {"tun0", "vpn-pre-up", with("VPN_IP_IFACE", "tun 0"), "VPN_IP_IFACE is not an interface name"},
+      {"tun0", "vpn-pre-up", with("VPN_IP6_NUM_ADDRESSES", "abc"),
+       "VPN_IP6_NUM_ADDRESSES is not a number"},
+      {huge, "vpn-pre-up", good, "interface argument"},
+  };
+  for (const Call& c : damaged) {
+    SCOPED_TRACE(c.says);
+    CommandResult r = w().RunHook(c.iface, c.action, c.env);
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_THAT(r.output, HasSubstr(c.says));
+    EXPECT_THAT(r.output, HasSubstr("engaged without a tunnel and with the LAN blocked"));
+    EXPECT_THAT(r.output, Not(HasSubstr("xxxxxxxxxx")));
+    EXPECT_TRUE(Engaged(w())) << Status(w());
+    EXPECT_THAT(Status(w()), HasSubstr("\"no-tunnel\":true"));
+    CommandResult off = w().RunHook("tun0", "vpn-pre-down", pre_down);
+    EXPECT_EQ(off.exit_code, 0) << off.output;
+    EXPECT_FALSE(Engaged(w())) << Status(w());
+  }
+
   // The same call, not garbled, engages.
   CommandResult ok = w().RunHook("tun0", "vpn-pre-up", good);
   EXPECT_EQ(ok.exit_code, 0) << ok.output;
