@@ -85,10 +85,14 @@ int StatusCommand(int argc, char** argv) {
     std::printf(_("Kill switch: not engaged. Traffic is not blocked.\n"));
   } else {
     std::printf(_("Kill switch: engaged. Nothing leaves outside the tunnel.\n"));
-    std::printf(_("Protection: %s\n"),
-                protection == "owner"
-                    ? _("the table is owned by the guard; no other process can remove it")
-                    : _("the guard repairs the table the moment another process changes it"));
+    const char* how = _("the guard repairs the table the moment another process changes it");
+    if (protection == "owner") {
+      how = _("the table is owned by the guard; no other process can remove it");
+    } else if (protection == "twin") {
+      how = _("the table is owned by the guard; no other process can remove it; a twin table "
+              "keeps blocking if the guard stops");
+    }
+    std::printf(_("Protection: %s\n"), how);
   }
   VariantPtr connections(
       g_variant_lookup_value(status.get(), "connections", G_VARIANT_TYPE("a{sa{sv}}")));

@@ -12,8 +12,6 @@
 namespace nmks {
 namespace {
 
-constexpr uint32_t kOwnedFlags = kTableFlagOwner | kTableFlagPersist;
-
 // What the guard engages under `adopted` when it cannot trust what it
 // found: no tunnel, no endpoint, lockdown (only loopback and link
 // housekeeping get out).
@@ -56,6 +54,8 @@ const char* ProtectionName(Protection p) {
       return "auto";
     case Protection::kOwner:
       return "owner";
+    case Protection::kTwin:
+      return "twin";
     case Protection::kWatch:
       return "watch";
   }
@@ -72,21 +72,53 @@ Guard::Guard(GuardOptions options, Protection protection, std::unique_ptr<TableW
 Result<std::unique_ptr<Guard>> Guard::Start(const GuardOptions& options) {
   Protection protection = options.protection;
   if (protection == Protection::kAuto) {
-    auto keeps = KernelKeepsOwnedTables();
-    if (!keeps.ok()) return keeps.status();
-    protection = keeps.value() ? Protection::kOwner : Protection::kWatch;
+    auto strongest = StrongestOwnership();
+    if (!strongest.ok()) return strongest.status();
+    switch (strongest.value()) {
+      case Ownership::kOwned:
+        protection = Protection::kOwner;
+        break;
+      case Ownership::kOwnedWithTwin:
+        protection = Protection::kTwin;
+        break;
+      case Ownership::kUnowned:
+        protection = Protection::kWatch;
+        break;
+    }
   }
-  auto writer =
-      TableWriter::Open(protection == Protection::kOwner ? Ownership::kOwned : Ownership::kUnowned);
+  Ownership ownership = protection == Protection::kOwner  ? Ownership::kOwned
+                        : protection == Protection::kTwin ? Ownership::kOwnedWithTwin
+                                                          : Ownership::kUnowned;
+  std::vector<std::string> warnings;
+  std::unique_ptr<NftSocket> socket;
+  if (options.kept_socket >= 0) {
+    auto kept = NftSocket::Adopt(options.kept_socket);
+    if (kept.ok()) {
+      socket = std::move(kept).value();
+    } else {
+      warnings.push_back(Format(_("the socket kept by the service manager cannot be used (%s); "
+                                  "a new one takes the table over"),
+                                kept.message().c_str()));
+    }
+  }
+  bool took_over = socket != nullptr;
+  if (!socket) {
+    auto fresh = NftSocket::Open();
+    if (!fresh.ok()) return fresh.status();
+    socket = std::move(fresh).value();
+  }
+  auto writer = TableWriter::Open(ownership, std::move(socket));
   if (!writer.ok()) return writer.status();
   std::unique_ptr<TableWatch> watch;
-  if (protection == Protection::kWatch) {
+  if (protection == Protection::kWatch || protection == Protection::kTwin) {
     auto w = TableWatch::Open();
     if (!w.ok()) return w.status();
     watch = std::move(w).value();
   }
   std::unique_ptr<Guard> guard(
       new Guard(options, protection, std::move(writer).value(), std::move(watch)));
+  guard->warnings_ = std::move(warnings);
+  guard->took_over_socket_ = took_over;
   if (Status s = guard->Adopt(); !s.ok()) return s;
   return guard;
 }
@@ -276,14 +308,8 @@ bool Guard::LoosensLockdown(const std::string& connection, const Policy& policy,
 
 Result<std::string> Guard::Repair() {
   if (engaged_.empty()) return std::string();
-  auto kernel = writer_->Read();
-  if (!kernel.ok()) return kernel.status();
   Ruleset meant = BuildRuleset(Merge(engaged_));
-  Status diff = CompareTable(meant, kernel.value());
-  if (diff.ok() && protection_ == Protection::kOwner &&
-      (kernel.value().flags & kOwnedFlags) != kOwnedFlags) {
-    diff = Status::Error(_("the table is not owned by the guard"));
-  }
+  Status diff = writer_->Check(meant);
   if (diff.ok()) return std::string();
   if (Status s = writer_->Install(meant); !s.ok()) return s;
   return diff.message();
@@ -304,26 +330,41 @@ Guard::Report Guard::Verify() {
     if (k.exists) r.lines.push_back(_("a table named nm-killswitch exists but is not ours"));
     return r;
   }
-  Status same = CompareTable(BuildRuleset(Merge(engaged_)), k);
+  Ruleset meant = BuildRuleset(Merge(engaged_));
+  Status same = CompareTable(meant, k);
   if (same.ok()) {
     r.lines.push_back(_("the table in the kernel is exactly the engaged policy"));
   } else {
     r.ok = false;
     r.lines.push_back(Format(_("the table in the kernel differs: %s"), same.message().c_str()));
   }
-  if (protection_ == Protection::kOwner) {
-    if ((k.flags & kOwnedFlags) == kOwnedFlags && k.owner == writer_->portid()) {
-      r.lines.push_back(
-          _("the table is owned by the guard: no other process can change or "
-            "delete it, and it stays if the guard stops"));
-    } else {
+  if (same.ok()) {
+    if (Status owned = writer_->Check(meant); !owned.ok()) {
       r.ok = false;
-      r.lines.push_back(_("the table is not owned by the guard: another process could delete it"));
+      r.lines.push_back(owned.message());
     }
-  } else {
-    r.lines.push_back(
-        _("the kernel cannot lock the table; the guard repairs it the moment "
-          "another process changes it"));
+  }
+  switch (protection_) {
+    case Protection::kOwner:
+      if (r.ok) {
+        r.lines.push_back(
+            _("the table is owned by the guard: no other process can change or "
+              "delete it, and it stays if the guard stops"));
+      }
+      break;
+    case Protection::kTwin:
+      if (r.ok) {
+        r.lines.push_back(
+            _("the table is owned by the guard: no other process can change or delete it; an "
+              "unowned twin with the same rules keeps blocking if the guard stops"));
+      }
+      break;
+    case Protection::kAuto:
+    case Protection::kWatch:
+      r.lines.push_back(
+          _("the kernel cannot lock the table; the guard repairs it the moment "
+            "another process changes it"));
+      break;
   }
   return r;
 }

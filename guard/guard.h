@@ -21,9 +21,10 @@
 namespace nmks {
 
 enum class Protection : uint8_t {
-  kAuto,   // owner where the kernel supports it, watch otherwise
-  kOwner,  // table flags OWNER | PERSIST
-  kWatch,  // no flags; nftables notifications trigger a repair
+  kAuto,   // the strongest the kernel supports: owner, then twin, then watch
+  kOwner,  // table flags OWNER | PERSIST (Linux 6.9 and later)
+  kTwin,   // table flag OWNER plus an unowned twin table (Linux 5.12 to 6.8)
+  kWatch,  // no flags; nftables notifications trigger a repair (older kernels)
 };
 const char* ProtectionName(Protection p);
 
@@ -31,6 +32,9 @@ struct GuardOptions {
   std::string state_file = std::string(NMKS_RUN_DIR) + "/state";
   std::string boot_file = std::string(NMKS_STATE_DIR) + "/boot.nft";
   Protection protection = Protection::kAuto;
+  // The netlink socket an earlier guard owned the table with, kept by the
+  // service manager (-1: none). Taken over so the table stays owned.
+  int kept_socket = -1;
 };
 
 class Guard {
@@ -68,8 +72,12 @@ class Guard {
   bool LoosensLockdown(const std::string& connection, const Policy& policy,
                        bool block_at_boot) const;
   Result<TableState> ReadKernel() { return writer_->Read(); }
-  // The fd to watch for changes by others; -1 when the table is owned.
+  // The fd to watch for changes by others; -1 when nothing needs watching.
   int watch_fd() const { return watch_ ? watch_->fd() : -1; }
+  // The socket that owns the table, for the service manager to keep.
+  int owner_socket_fd() const { return writer_->socket_fd(); }
+  // True if the socket was taken over from an earlier guard.
+  bool took_over_socket() const { return took_over_socket_; }
   bool DrainWatch() { return watch_ && watch_->DrainForeignChanges(writer_->portid()); }
   // Problems found at start (unreadable files, ...), for Status.
   const std::vector<std::string>& warnings() const { return warnings_; }
@@ -90,6 +98,7 @@ class Guard {
   Engagements engaged_;
   Engagements boot_;
   std::vector<std::string> warnings_;
+  bool took_over_socket_ = false;
 };
 
 }  // namespace nmks

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "guard/boot_file.h"
+#include "guard/fd_store.h"
 #include "guard/files.h"
 #include "guard/guard.h"
 #include "guard/service.h"
@@ -81,14 +82,17 @@ int Run(const Options& o) {
       options.protection = Protection::kAuto;
     } else if (p == "owner") {
       options.protection = Protection::kOwner;
+    } else if (p == "twin") {
+      options.protection = Protection::kTwin;
     } else if (p == "watch") {
       options.protection = Protection::kWatch;
     } else {
-      std::fprintf(stderr, _("--protection must be auto, owner or watch\n"));
+      std::fprintf(stderr, _("--protection must be auto, owner, twin or watch\n"));
       return 2;
     }
   }
   // Take the table over first: protecting it does not wait for the bus.
+  options.kept_socket = TakeKeptSocket();
   auto guard = Guard::Start(options);
   if (!guard.ok()) {
     g_critical("%s", guard.message().c_str());
@@ -97,6 +101,17 @@ int Run(const Options& o) {
   for (const auto& w : guard.value()->warnings()) g_warning("%s", w.c_str());
   g_message("protection: %s; %zu connection(s) engaged",
             ProtectionName(guard.value()->protection()), guard.value()->engaged().size());
+  // The service manager keeps the owning socket, so the table stays owned
+  // (nobody can flush or delete it) while no guard runs.
+  if (std::string why; KeepSocket(guard.value()->owner_socket_fd(), &why)) {
+    g_message(guard.value()->took_over_socket()
+                  ? "took over the table's socket from the service manager"
+                  : "the service manager keeps the table's socket");
+  } else if (guard.value()->protection() != Protection::kWatch) {
+    g_warning(_("the service manager does not keep the table's socket (%s): while no guard "
+                "runs, another process can delete the table"),
+              why.c_str());
+  }
 
   GError* error = nullptr;
   GDBusConnection* bus = g_bus_get_sync(G_BUS_TYPE_SYSTEM, nullptr, &error);
@@ -157,7 +172,7 @@ int main(int argc, char** argv) {
       nmks::Format(_("The boot ruleset file (default %s)"), NMKS_STATE_DIR "/boot.nft");
   GOptionEntry entries[] = {
       {"protection", 0, 0, G_OPTION_ARG_STRING, &o.protection,
-       N_("How to keep other processes off the table: auto, owner or watch"), "MODE"},
+       N_("How to keep other processes off the table: auto, owner, twin or watch"), "MODE"},
       {"state-file", 0, 0, G_OPTION_ARG_FILENAME, &o.state_file,
        state_help.c_str(), "FILE"},
       {"boot-file", 0, 0, G_OPTION_ARG_FILENAME, &o.boot_file,

@@ -4,7 +4,9 @@
 #include <libnftnl/common.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <time.h>
 
 #include <cerrno>
@@ -23,6 +25,17 @@ constexpr int kReceiveBuffer = 8 * 1024 * 1024;
 constexpr size_t kReadBuffer = 256 * 1024;
 
 std::string ErrnoText(int err) { return std::strerror(err); }
+
+void Configure(mnl_socket* nl) {
+  int one = 1;
+  // Error answers without a copy of the (possibly huge) refused message.
+  mnl_socket_setsockopt(nl, NETLINK_CAP_ACK, &one, sizeof one);
+  int fd = mnl_socket_get_fd(nl);
+  int rcv = kReceiveBuffer;
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof rcv) < 0) {
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
+  }
+}
 
 }  // namespace
 
@@ -57,17 +70,39 @@ Result<std::unique_ptr<NftSocket>> NftSocket::Open() {
     return Status::Error(
         Format(_("cannot bind a netlink socket to nftables: %s"), ErrnoText(err).c_str()));
   }
-  int one = 1;
-  // Error answers without a copy of the (possibly huge) refused message.
-  mnl_socket_setsockopt(nl, NETLINK_CAP_ACK, &one, sizeof one);
-  int fd = mnl_socket_get_fd(nl);
-  int rcv = kReceiveBuffer;
-  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof rcv) < 0) {
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
+  Configure(nl);
+  return std::unique_ptr<NftSocket>(
+      new NftSocket(nl, mnl_socket_get_portid(nl), static_cast<uint32_t>(time(nullptr))));
+}
+
+Result<std::unique_ptr<NftSocket>> NftSocket::Adopt(int fd) {
+  int domain = 0, protocol = 0;
+  socklen_t len = sizeof domain;
+  bool netlink = getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 && domain == AF_NETLINK;
+  len = sizeof protocol;
+  netlink = netlink && getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &len) == 0 &&
+            protocol == NETLINK_NETFILTER;
+  if (!netlink) {
+    close(fd);
+    return Status::Error(_("the kept socket is not a netlink socket to nftables"));
+  }
+  mnl_socket* nl = mnl_socket_fdopen(fd);
+  if (nl == nullptr) {
+    int err = errno;
+    close(fd);
+    return Status::Error(
+        Format(_("cannot take over the kept netlink socket: %s"), ErrnoText(err).c_str()));
+  }
+  fcntl(fd, F_SETFD, FD_CLOEXEC);
+  Configure(nl);
+  std::vector<char> stale(64 * 1024);
+  while (recv(fd, stale.data(), stale.size(), MSG_DONTWAIT) > 0) {
   }
   return std::unique_ptr<NftSocket>(
       new NftSocket(nl, mnl_socket_get_portid(nl), static_cast<uint32_t>(time(nullptr))));
 }
+
+int NftSocket::fd() const { return mnl_socket_get_fd(nl_); }
 
 NftSocket::NftSocket(mnl_socket* nl, uint32_t portid, uint32_t seq)
     : nl_(nl), read_buffer_(kReadBuffer), portid_(portid), seq_(seq) {}

@@ -42,11 +42,17 @@ class NftSocket {
  public:
   // Opens a socket in the calling thread's network namespace.
   static Result<std::unique_ptr<NftSocket>> Open();
+  // Takes over an open nf_tables netlink socket (one an earlier guard kept
+  // alive through the service manager): the same socket, so the same owner
+  // of its tables. Answers left unread by the earlier process are dropped.
+  // Takes ownership of `fd`, also on failure.
+  static Result<std::unique_ptr<NftSocket>> Adopt(int fd);
   ~NftSocket();
   NftSocket(const NftSocket&) = delete;
   NftSocket& operator=(const NftSocket&) = delete;
 
   uint32_t portid() const { return portid_; }
+  int fd() const;
   uint32_t NextSeq() { return seq_++; }
 
   // Sends the batch; the kernel applies all of it or none of it. Ok only if

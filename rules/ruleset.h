@@ -14,6 +14,9 @@
 namespace nmks {
 
 inline constexpr char kTableName[] = "nm-killswitch";
+// On kernels that cannot keep an owned table when its owner goes away, a
+// second, unowned table with the same rules; a packet must pass both.
+inline constexpr char kTwinTableName[] = "nm-killswitch-twin";
 
 // What a set's keys are, so they can be printed (and read) without
 // keeping a text copy of every element.

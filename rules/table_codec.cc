@@ -3,6 +3,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 
 #include <cstring>
 
@@ -149,10 +150,10 @@ Result<Insn> Decode(const nftnl_expr* e) {
       Format(_("the kernel's table has an expression we never install: %s"), name.c_str()));
 }
 
-void AppendSetElements(Batch& batch, const SetDef& set, uint32_t set_id) {
+void AppendSetElements(Batch& batch, const char* table, const SetDef& set, uint32_t set_id) {
   for (size_t start = 0; start < set.elements.size(); start += kElementsPerMessage) {
     NftnlPtr<nftnl_set> s(nftnl_set_alloc());
-    nftnl_set_set_str(s.get(), NFTNL_SET_TABLE, kTableName);
+    nftnl_set_set_str(s.get(), NFTNL_SET_TABLE, table);
     nftnl_set_set_str(s.get(), NFTNL_SET_NAME, set.name.c_str());
     nftnl_set_set_u32(s.get(), NFTNL_SET_ID, set_id);
     size_t end = std::min(set.elements.size(), start + kElementsPerMessage);
@@ -187,11 +188,11 @@ void AppendDeleteTable(Batch& batch, const char* name) {
   batch.End(m);
 }
 
-void AppendContents(Batch& batch, const Ruleset& ruleset) {
+void AppendContents(Batch& batch, const Ruleset& ruleset, const char* table) {
   uint32_t set_id = 1;
   for (const SetDef& set : ruleset.sets) {
     NftnlPtr<nftnl_set> s(nftnl_set_alloc());
-    nftnl_set_set_str(s.get(), NFTNL_SET_TABLE, kTableName);
+    nftnl_set_set_str(s.get(), NFTNL_SET_TABLE, table);
     nftnl_set_set_str(s.get(), NFTNL_SET_NAME, set.name.c_str());
     nftnl_set_set_u32(s.get(), NFTNL_SET_FAMILY, NFPROTO_INET);
     nftnl_set_set_u32(s.get(), NFTNL_SET_FLAGS, set.flags);
@@ -205,12 +206,12 @@ void AppendContents(Batch& batch, const Ruleset& ruleset) {
     nlmsghdr* m = batch.Begin(NFT_MSG_NEWSET, kCreate);
     nftnl_set_nlmsg_build_payload(m, s.get());
     batch.End(m);
-    AppendSetElements(batch, set, set_id);
+    AppendSetElements(batch, table, set, set_id);
     ++set_id;
   }
   for (const ChainDef& chain : ruleset.chains) {
     NftnlPtr<nftnl_chain> c(nftnl_chain_alloc());
-    nftnl_chain_set_str(c.get(), NFTNL_CHAIN_TABLE, kTableName);
+    nftnl_chain_set_str(c.get(), NFTNL_CHAIN_TABLE, table);
     nftnl_chain_set_str(c.get(), NFTNL_CHAIN_NAME, chain.name.c_str());
     nftnl_chain_set_u32(c.get(), NFTNL_CHAIN_HOOKNUM, chain.hook);
     nftnl_chain_set_s32(c.get(), NFTNL_CHAIN_PRIO, chain.priority);
@@ -222,7 +223,7 @@ void AppendContents(Batch& batch, const Ruleset& ruleset) {
   }
   for (const RuleDef& rule : ruleset.rules) {
     NftnlPtr<nftnl_rule> r(nftnl_rule_alloc());
-    nftnl_rule_set_str(r.get(), NFTNL_RULE_TABLE, kTableName);
+    nftnl_rule_set_str(r.get(), NFTNL_RULE_TABLE, table);
     nftnl_rule_set_str(r.get(), NFTNL_RULE_CHAIN, rule.chain.c_str());
     nftnl_rule_set_u32(r.get(), NFTNL_RULE_FAMILY, NFPROTO_INET);
     for (const Insn& insn : rule.insns) nftnl_rule_add_expr(r.get(), Encode(insn).release());
@@ -248,6 +249,25 @@ Result<TableInfo> DecodeTable(const nlmsghdr* message) {
     info.owner = nftnl_table_get_u32(t.get(), NFTNL_TABLE_OWNER);
   }
   return info;
+}
+
+bool InTable(const nlmsghdr* message, const char* table) {
+  // The table's name is attribute 1 of each of these messages.
+  static_assert(NFTA_CHAIN_TABLE == 1 && NFTA_SET_TABLE == 1 && NFTA_SET_ELEM_LIST_TABLE == 1 &&
+                NFTA_RULE_TABLE == 1);
+  if (message->nlmsg_len < NLMSG_LENGTH(sizeof(nfgenmsg))) return false;
+  const auto* header = static_cast<const nfgenmsg*>(mnl_nlmsg_get_payload(message));
+  if (header->nfgen_family != NFPROTO_INET) return false;
+  const auto* tail = static_cast<const char*>(mnl_nlmsg_get_payload_tail(message));
+  for (auto* attr =
+           static_cast<const nlattr*>(mnl_nlmsg_get_payload_offset(message, sizeof(nfgenmsg)));
+       mnl_attr_ok(attr, static_cast<int>(tail - reinterpret_cast<const char*>(attr)));
+       attr = mnl_attr_next(attr)) {
+    if (mnl_attr_get_type(attr) != 1) continue;
+    return mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0 &&
+           std::strcmp(mnl_attr_get_str(attr), table) == 0;
+  }
+  return false;
 }
 
 Result<ChainDef> DecodeChain(const nlmsghdr* message) {

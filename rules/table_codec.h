@@ -18,15 +18,19 @@ inline constexpr uint32_t kTableFlagPersist = 0x4;
 
 void AppendNewTable(Batch& batch, const char* name, uint32_t flags);
 void AppendDeleteTable(Batch& batch, const char* name);
-// Sets with their elements, chains and rules of `ruleset` into the table
-// kTableName, which the batch must have created before.
-void AppendContents(Batch& batch, const Ruleset& ruleset);
+// Sets with their elements, chains and rules of `ruleset` into `table`,
+// which the batch must have created before.
+void AppendContents(Batch& batch, const Ruleset& ruleset, const char* table = kTableName);
 
 struct TableInfo {
   uint32_t flags = 0;
   uint32_t owner = 0;  // netlink port id of the owner, if flags has OWNER
 };
 Result<TableInfo> DecodeTable(const nlmsghdr* message);
+// True if a chain, set, set-element or rule message is about `table` of
+// family inet. Dumps also answer for other tables (a distribution
+// firewall's `inet filter`, our own twin); only the asked one is decoded.
+bool InTable(const nlmsghdr* message, const char* table);
 Result<ChainDef> DecodeChain(const nlmsghdr* message);
 Result<SetDef> DecodeSet(const nlmsghdr* message);
 // Appends the element keys of one GETSETELEM answer to `set`.

@@ -39,14 +39,14 @@ std::string DescribeRule(const RuleDef& rule) {
 }
 
 // Only the table itself (exists? flags? owner?), not its contents.
-Result<TableState> ReadTableOnly(NftSocket& socket) {
+Result<TableState> ReadTableOnly(NftSocket& socket, const char* name) {
   TableState state;
   int err = 0;
   Status s = socket.Request(
       NFT_MSG_GETTABLE, NLM_F_ACK,
-      [](nlmsghdr* m) {
+      [name](nlmsghdr* m) {
         NftnlPtr<nftnl_table> t(nftnl_table_alloc());
-        nftnl_table_set_str(t.get(), NFTNL_TABLE_NAME, kTableName);
+        nftnl_table_set_str(t.get(), NFTNL_TABLE_NAME, name);
         nftnl_table_nlmsg_build_payload(m, t.get());
       },
       [&state](const nlmsghdr* m) {
@@ -65,8 +65,8 @@ Result<TableState> ReadTableOnly(NftSocket& socket) {
   return state;
 }
 
-Result<TableState> ReadWith(NftSocket& socket) {
-  auto table = ReadTableOnly(socket);
+Result<TableState> ReadWith(NftSocket& socket, const char* name) {
+  auto table = ReadTableOnly(socket, name);
   if (!table.ok() || !table.value().exists) return table;
   TableState state = std::move(table).value();
   Status s = Status::Ok();
@@ -77,12 +77,13 @@ Result<TableState> ReadWith(NftSocket& socket) {
 
   s = socket.Request(
       NFT_MSG_GETSET, NLM_F_DUMP,
-      [](nlmsghdr* m) {
+      [name](nlmsghdr* m) {
         NftnlPtr<nftnl_set> set(nftnl_set_alloc());
-        nftnl_set_set_str(set.get(), NFTNL_SET_TABLE, kTableName);
+        nftnl_set_set_str(set.get(), NFTNL_SET_TABLE, name);
         nftnl_set_nlmsg_build_payload(m, set.get());
       },
       [&](const nlmsghdr* m) {
+        if (!InTable(m, name)) return MNL_CB_OK;
         auto set = DecodeSet(m);
         if (!set.ok()) {
           keep_error(set.status());
@@ -97,13 +98,14 @@ Result<TableState> ReadWith(NftSocket& socket) {
   for (SetDef& set : state.ruleset.sets) {
     s = socket.Request(
         NFT_MSG_GETSETELEM, NLM_F_DUMP,
-        [&set](nlmsghdr* m) {
+        [&set, name](nlmsghdr* m) {
           NftnlPtr<nftnl_set> q(nftnl_set_alloc());
-          nftnl_set_set_str(q.get(), NFTNL_SET_TABLE, kTableName);
+          nftnl_set_set_str(q.get(), NFTNL_SET_TABLE, name);
           nftnl_set_set_str(q.get(), NFTNL_SET_NAME, set.name.c_str());
           nftnl_set_elems_nlmsg_build_payload(m, q.get());
         },
         [&](const nlmsghdr* m) {
+          if (!InTable(m, name)) return MNL_CB_OK;
           Status d = DecodeSetElements(m, set);
           keep_error(d);
           return d.ok() ? MNL_CB_OK : MNL_CB_ERROR;
@@ -114,12 +116,13 @@ Result<TableState> ReadWith(NftSocket& socket) {
 
   s = socket.Request(
       NFT_MSG_GETCHAIN, NLM_F_DUMP,
-      [](nlmsghdr* m) {
+      [name](nlmsghdr* m) {
         NftnlPtr<nftnl_chain> c(nftnl_chain_alloc());
-        nftnl_chain_set_str(c.get(), NFTNL_CHAIN_TABLE, kTableName);
+        nftnl_chain_set_str(c.get(), NFTNL_CHAIN_TABLE, name);
         nftnl_chain_nlmsg_build_payload(m, c.get());
       },
       [&](const nlmsghdr* m) {
+        if (!InTable(m, name)) return MNL_CB_OK;
         auto chain = DecodeChain(m);
         if (!chain.ok()) {
           keep_error(chain.status());
@@ -133,12 +136,13 @@ Result<TableState> ReadWith(NftSocket& socket) {
 
   s = socket.Request(
       NFT_MSG_GETRULE, NLM_F_DUMP,
-      [](nlmsghdr* m) {
+      [name](nlmsghdr* m) {
         NftnlPtr<nftnl_rule> r(nftnl_rule_alloc());
-        nftnl_rule_set_str(r.get(), NFTNL_RULE_TABLE, kTableName);
+        nftnl_rule_set_str(r.get(), NFTNL_RULE_TABLE, name);
         nftnl_rule_nlmsg_build_payload(m, r.get());
       },
       [&](const nlmsghdr* m) {
+        if (!InTable(m, name)) return MNL_CB_OK;
         auto rule = DecodeRule(m);
         if (!rule.ok()) {
           keep_error(rule.status());
@@ -182,23 +186,94 @@ Result<bool> KernelKeepsOwnedTables() {
   return s;
 }
 
+Result<Ownership> StrongestOwnership() {
+  auto keeps = KernelKeepsOwnedTables();
+  if (!keeps.ok()) return keeps.status();
+  if (keeps.value()) return Ownership::kOwned;
+  auto socket = NftSocket::Open();
+  if (!socket.ok()) return socket.status();
+  Batch batch(socket.value()->NextSeq());
+  AppendNewTable(batch, kProbeTable, kTableFlagOwner);
+  AppendDeleteTable(batch, kProbeTable);
+  batch.Finish();
+  int err = 0;
+  Status s = socket.value()->Send(batch, &err);
+  if (s.ok()) return Ownership::kOwnedWithTwin;
+  if (err == EOPNOTSUPP || err == EINVAL) return Ownership::kUnowned;
+  return s;
+}
+
 Result<std::unique_ptr<TableWriter>> TableWriter::Open(Ownership ownership) {
   auto socket = NftSocket::Open();
   if (!socket.ok()) return socket.status();
-  return std::unique_ptr<TableWriter>(new TableWriter(std::move(socket).value(), ownership));
+  return Open(ownership, std::move(socket).value());
 }
 
-Result<TableState> TableWriter::Read() { return ReadWith(*socket_); }
+Result<std::unique_ptr<TableWriter>> TableWriter::Open(Ownership ownership,
+                                                       std::unique_ptr<NftSocket> socket) {
+  return std::unique_ptr<TableWriter>(new TableWriter(std::move(socket), ownership));
+}
+
+uint32_t TableWriter::flags() const {
+  switch (ownership_) {
+    case Ownership::kOwned:
+      return kTableFlagOwner | kTableFlagPersist;
+    case Ownership::kOwnedWithTwin:
+      return kTableFlagOwner;
+    case Ownership::kUnowned:
+      return 0;
+  }
+  return 0;
+}
+
+Result<TableState> TableWriter::Read() { return ReadWith(*socket_, kTableName); }
+
+Result<TableState> TableWriter::ReadTwin() {
+  if (ownership_ != Ownership::kOwnedWithTwin) return TableState{};
+  return ReadWith(*socket_, kTwinTableName);
+}
+
+Status TableWriter::Check(const Ruleset& meant) {
+  auto table = Read();
+  if (!table.ok()) return table.status();
+  if (Status s = CompareTable(meant, table.value()); !s.ok()) return s;
+  if (table.value().flags != flags()) {
+    return Status::Error(Format(_("the kernel holds the table with flags 0x%x instead of 0x%x"),
+                                table.value().flags, flags()));
+  }
+  if ((flags() & kTableFlagOwner) && table.value().owner != portid()) {
+    return Status::Error(_("the table is not owned by the guard"));
+  }
+  if (ownership_ != Ownership::kOwnedWithTwin) return Status::Ok();
+  auto twin = ReadTwin();
+  if (!twin.ok()) return twin.status();
+  if (!twin.value().exists) return Status::Error(_("the twin table is not in the kernel"));
+  if (Status s = CompareTable(meant, twin.value()); !s.ok()) {
+    return Status::Error(Format(_("the twin table differs: %s"), s.message().c_str()));
+  }
+  if (twin.value().flags != 0) {
+    return Status::Error(
+        Format(_("the kernel holds the twin table with flags 0x%x"), twin.value().flags));
+  }
+  return Status::Ok();
+}
 
 Status TableWriter::Install(const Ruleset& ruleset) {
-  auto before = ReadTableOnly(*socket_);
+  const bool twin = ownership_ == Ownership::kOwnedWithTwin;
+  auto before = ReadTableOnly(*socket_, kTableName);
   if (!before.ok()) return before.status();
-  const uint32_t flags =
-      ownership_ == Ownership::kOwned ? (kTableFlagOwner | kTableFlagPersist) : 0;
+  Result<TableState> twin_before = TableState{};
+  if (twin) twin_before = ReadTableOnly(*socket_, kTwinTableName);
+  if (!twin_before.ok()) return twin_before.status();
   Batch batch(socket_->NextSeq());
   if (before.value().exists) AppendDeleteTable(batch, kTableName);
-  AppendNewTable(batch, kTableName, flags);
-  AppendContents(batch, ruleset);
+  AppendNewTable(batch, kTableName, flags());
+  AppendContents(batch, ruleset, kTableName);
+  if (twin) {
+    if (twin_before.value().exists) AppendDeleteTable(batch, kTwinTableName);
+    AppendNewTable(batch, kTwinTableName, 0);
+    AppendContents(batch, ruleset, kTwinTableName);
+  }
   batch.Finish();
   int err = 0;
   if (Status s = socket_->Send(batch, &err); !s.ok()) return RefusedBecause(err, s);
@@ -206,45 +281,41 @@ Status TableWriter::Install(const Ruleset& ruleset) {
   // Read back. Right after a large insert the kernel may still be resizing
   // a set, and a dump that overlaps a resize can repeat or skip elements; a
   // real difference persists, so it is read again before it is reported.
-  Result<TableState> after = Status::Error("");
   Status same = Status::Ok();
   for (int attempt = 0; attempt < kReadBackAttempts; ++attempt) {
     if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(20 * attempt));
-    after = Read();
-    if (!after.ok()) {
-      return Status::Error(Format(_("the table was installed but could not be read back: %s"),
-                                  after.message().c_str()));
-    }
-    same = CompareTable(ruleset, after.value());
+    same = Check(ruleset);
     if (same.ok()) break;
   }
-  if (!same.ok()) return same;
-  if (after.value().flags != flags) {
-    return Status::Error(Format(_("the kernel holds the table with flags 0x%x instead of 0x%x"),
-                                after.value().flags, flags));
-  }
-  return Status::Ok();
+  return same;
 }
 
 Status TableWriter::Remove() {
-  auto before = ReadTableOnly(*socket_);
-  if (!before.ok()) return before.status();
-  if (!before.value().exists) return Status::Ok();
   Batch batch(socket_->NextSeq());
-  AppendDeleteTable(batch, kTableName);
+  bool any = false;
+  for (const char* name : {kTableName, kTwinTableName}) {
+    auto before = ReadTableOnly(*socket_, name);
+    if (!before.ok()) return before.status();
+    if (!before.value().exists) continue;
+    AppendDeleteTable(batch, name);
+    any = true;
+  }
+  if (!any) return Status::Ok();
   batch.Finish();
   int err = 0;
   if (Status s = socket_->Send(batch, &err); !s.ok()) return RefusedBecause(err, s);
-  auto after = ReadTableOnly(*socket_);
-  if (!after.ok()) return after.status();
-  if (after.value().exists) return Status::Error(_("the kill-switch table is still there"));
+  for (const char* name : {kTableName, kTwinTableName}) {
+    auto after = ReadTableOnly(*socket_, name);
+    if (!after.ok()) return after.status();
+    if (after.value().exists) return Status::Error(_("the kill-switch table is still there"));
+  }
   return Status::Ok();
 }
 
-Result<TableState> ReadTable() {
+Result<TableState> ReadTable(const char* name) {
   auto socket = NftSocket::Open();
   if (!socket.ok()) return socket.status();
-  return ReadWith(*socket.value());
+  return ReadWith(*socket.value(), name);
 }
 
 Ruleset WithoutCounts(Ruleset ruleset) {

@@ -1,9 +1,10 @@
 // The engine's one door to the kernel: installs a Ruleset as the table
 // `inet nm-killswitch` in ONE netlink batch (the kernel applies all of it or
 // none of it), reads the table back and compares it with what was meant.
-// A TableWriter keeps its netlink socket open for its whole life: with
-// Ownership::kOwned the kernel lets only this socket change the table, and
-// (with PERSIST) keeps the table when the socket closes.
+// A TableWriter keeps its netlink socket open for its whole life: with an
+// owned table the kernel lets only this socket change it. The socket can be
+// handed to the service manager to keep (see guard/fd_store.h), so the
+// table stays owned while no guard runs.
 #pragma once
 
 #include <memory>
@@ -16,7 +17,11 @@
 namespace nmks {
 
 enum class Ownership : uint8_t {
-  kOwned,    // table flags OWNER | PERSIST: nobody else may change it; it outlives us
+  kOwned,  // table flags OWNER | PERSIST: nobody else may change it; it outlives us
+  // Table flag OWNER (Linux 5.12 to 6.8, no PERSIST): nobody else may change
+  // it, but the kernel deletes it with its socket; so a second, unowned
+  // table (kTwinTableName) with the same rules outlives the socket.
+  kOwnedWithTwin,
   kUnowned,  // no flags: anyone root may change it; a watcher must repair it
 };
 
@@ -32,20 +37,36 @@ struct TableState {
 // (nftables table flags OWNER | PERSIST, Linux 6.9 and later). Probes with a
 // throwaway table in the calling thread's network namespace.
 Result<bool> KernelKeepsOwnedTables();
+// The strongest protection this kernel offers: kOwned (6.9+),
+// kOwnedWithTwin (5.12+) or kUnowned. Probes as above.
+Result<Ownership> StrongestOwnership();
 
 class TableWriter {
  public:
   static Result<std::unique_ptr<TableWriter>> Open(Ownership ownership);
+  // The same over a socket kept by an earlier process (NftSocket::Adopt).
+  static Result<std::unique_ptr<TableWriter>> Open(Ownership ownership,
+                                                   std::unique_ptr<NftSocket> socket);
 
   Ownership ownership() const { return ownership_; }
   uint32_t portid() const { return socket_->portid(); }
+  int socket_fd() const { return socket_->fd(); }
+  // The flags the table must carry in the kernel.
+  uint32_t flags() const;
 
-  // Replaces whatever table is there with `ruleset` in one batch, then
-  // reads it back. On any error the kernel keeps the table it had.
+  // Replaces whatever table is there (and its twin) with `ruleset` in one
+  // batch, then reads both back. On any error the kernel keeps what it had.
   Status Install(const Ruleset& ruleset);
-  // Removes the table in one batch. Traffic is no longer blocked after this.
+  // Removes the table (and its twin) in one batch. Traffic is no longer
+  // blocked after this.
   Status Remove();
   Result<TableState> Read();
+  // The twin table (kOwnedWithTwin only; otherwise reads as absent).
+  Result<TableState> ReadTwin();
+  // Ok if the kernel holds exactly `meant` in the table and, where there is
+  // one, its twin, with the flags this writer gives them and owned by this
+  // writer's socket; otherwise says what differs.
+  Status Check(const Ruleset& meant);
 
  private:
   TableWriter(std::unique_ptr<NftSocket> socket, Ownership ownership)
@@ -56,7 +77,7 @@ class TableWriter {
 };
 
 // Reads the table through a fresh socket (for `verify` from any process).
-Result<TableState> ReadTable();
+Result<TableState> ReadTable(const char* name = kTableName);
 
 // Ok if the kernel's table is exactly `meant` (counter values aside);
 // otherwise says where it differs.

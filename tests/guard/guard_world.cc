@@ -11,6 +11,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -487,13 +488,93 @@ TestUser::~TestUser() {
 
 // ---------------------------------------------------------------- guard
 
+FdStore::FdStore(const TempDir& dir) : path_(dir / "notify") {
+  socket_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path_.c_str());
+  if (socket_ < 0 || bind(socket_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    throw std::runtime_error("cannot bind " + path_);
+  }
+}
+
+FdStore::~FdStore() {
+  if (kept_ >= 0) close(kept_);
+  if (socket_ >= 0) close(socket_);
+  unlink(path_.c_str());
+}
+
+int FdStore::Receive() {
+  for (;;) {
+    char text[4096];
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 8)];
+    iovec iov{text, sizeof text - 1};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    ssize_t n = recvmsg(socket_, &msg, MSG_CMSG_CLOEXEC);
+    if (n < 0) return kept_;
+    std::string message(text, static_cast<size_t>(n));
+    std::vector<int> fds;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+      size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      for (size_t i = 0; i < count; ++i) {
+        int fd;
+        std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+        fds.push_back(fd);
+      }
+    }
+    bool named = message.find("FDNAME=nft-owner") != std::string::npos;
+    if (named && message.find("FDSTOREREMOVE=1") != std::string::npos && kept_ >= 0) {
+      close(kept_);
+      kept_ = -1;
+    }
+    for (int fd : fds) {
+      if (named && message.find("FDSTORE=1") != std::string::npos && kept_ < 0) {
+        kept_ = fd;
+      } else {
+        close(fd);
+      }
+    }
+  }
+}
+
+namespace {
+
+// In the child: the kept descriptor becomes fd 3, as systemd passes it.
+bool PassKeptFd(void* arg) {
+  int fd = *static_cast<int*>(arg);
+  if (fd == 3) return fcntl(3, F_SETFD, 0) == 0;
+  return dup2(fd, 3) == 3;
+}
+
+}  // namespace
+
 GuardProcess::GuardProcess(const world::Netns& ns, const PrivateBus& bus, GuardFiles files,
-                           std::string protection, std::string log)
+                           std::string protection, std::string log, FdStore* store)
     : log_(std::move(log)) {
-  process_.Start({GuardBinary(), "--protection", protection, "--state-file", files.state_file,
-                  "--boot-file", files.boot_file},
-                 ChildEnvironment("/root", {bus.env()}), log_, ns.fd());
+  std::vector<std::string> argv = {GuardBinary(),     "--protection", protection,
+                                   "--state-file",    files.state_file,
+                                   "--boot-file",     files.boot_file};
+  std::vector<std::string> env = {bus.env()};
+  static int kept_fd = -1;
+  if (store != nullptr) {
+    env.push_back(store->env());
+    kept_fd = store->Receive();
+    if (kept_fd >= 0) {
+      // LISTEN_PID must be the guard's own PID: a shell learns it and execs.
+      env.push_back("LISTEN_FDS=1");
+      env.push_back("LISTEN_FDNAMES=nft-owner");
+      argv.insert(argv.begin(), {"/bin/sh", "-c", "LISTEN_PID=$$ exec \"$0\" \"$@\""});
+    }
+  }
+  process_.Start(argv, ChildEnvironment("/root", env), log_, ns.fd(),
+                 kept_fd >= 0 && store != nullptr ? PassKeptFd : nullptr, &kept_fd);
   AwaitName(bus, process_, kGuardBusName, log_);
+  if (store != nullptr) store->Receive();
 }
 
 Reply CallGuard(GDBusConnection* bus, const char* method, GVariant* params,
@@ -586,9 +667,10 @@ void GuardTest::TearDown() {
   dir_.reset();
 }
 
-void GuardTest::StartGuard(const std::string& protection) {
+void GuardTest::StartGuard(const std::string& protection, FdStore* store) {
   guard_.reset();
-  guard_ = std::make_unique<GuardProcess>(world().client, bus(), files(), protection, guard_log());
+  guard_ = std::make_unique<GuardProcess>(world().client, bus(), files(), protection, guard_log(),
+                                          store);
 }
 
 Outcome GuardTest::Cli(const std::vector<std::string>& args, const Caller& caller) {

@@ -189,12 +189,35 @@ struct GuardFiles {
   std::string boot_file;
 };
 
+// What systemd does for the guard's unit (FileDescriptorStoreMax=): keeps
+// the descriptors the guard sends with FDSTORE=1 to the socket named by
+// NOTIFY_SOCKET, and passes them to the next guard as LISTEN_FDS. A
+// stand-in for the service manager at that one boundary; tests/vm proves
+// the real one.
+class FdStore {
+ public:
+  explicit FdStore(const TempDir& dir);
+  ~FdStore();
+  FdStore(const FdStore&) = delete;
+  FdStore& operator=(const FdStore&) = delete;
+  std::string env() const { return "NOTIFY_SOCKET=" + path_; }
+  // Takes the messages sent so far; the descriptor kept, or -1.
+  int Receive();
+  int kept() const { return kept_; }
+
+ private:
+  int socket_ = -1;
+  std::string path_;
+  int kept_ = -1;
+};
+
 // nm-killswitch-guard of this build in `ns`, serving on `bus`. Ready once
 // its own PID owns io.github.nmkillswitch.Guard1.
 class GuardProcess {
  public:
+  // With `store`, the guard gets NOTIFY_SOCKET and what the store keeps.
   GuardProcess(const world::Netns& ns, const PrivateBus& bus, GuardFiles files,
-               std::string protection, std::string log);
+               std::string protection, std::string log, FdStore* store = nullptr);
   ~GuardProcess() = default;
   GuardProcess(const GuardProcess&) = delete;
   GuardProcess& operator=(const GuardProcess&) = delete;
@@ -237,8 +260,9 @@ class GuardTest : public testing::Test {
   GuardFiles files() const { return {(*dir_) / "state", (*dir_) / "boot.nft"}; }
   std::string guard_log() const { return (*dir_) / "guard.log"; }
 
-  // Starts (or restarts) the guard with the test's state and boot files.
-  void StartGuard(const std::string& protection = "auto");
+  // Starts (or restarts) the guard with the test's state and boot files;
+  // with `store`, under that stand-in for systemd's descriptor store.
+  void StartGuard(const std::string& protection = "auto", FdStore* store = nullptr);
   // Runs nm-killswitch of this build in the client namespace on the private bus.
   Outcome Cli(const std::vector<std::string>& args, const Caller& caller = Caller::Root());
   Outcome CliIn(const world::Netns& ns, const std::vector<std::string>& args,

@@ -80,6 +80,9 @@ TEST_F(UnitsTest, GuardUnit) {
   EXPECT_EQ(keys["BusName"], "io.github.nmkillswitch.Guard1");
   EXPECT_THAT(keys["ExecStart"], testing::EndsWith("/nm-killswitch-guard"));
   EXPECT_EQ(keys["KillMode"], "process");
+  // systemd keeps the socket that owns the table (guard/fd_store.h).
+  EXPECT_EQ(keys["NotifyAccess"], "main");
+  EXPECT_EQ(keys["FileDescriptorStoreMax"], "1");
   EXPECT_THAT(Words(keys["After"]), testing::Contains("nm-killswitch-boot.service"));
   EXPECT_THAT(Words(keys["Before"]), testing::Contains("NetworkManager.service"));
   // The D-Bus activation file starts the same unit.

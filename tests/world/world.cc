@@ -167,9 +167,9 @@ std::unique_ptr<TableWriter> OpenWriter(const Netns& ns, Ownership ownership) {
   return std::move(writer).value();
 }
 
-Result<TableState> ReadTableIn(const Netns& ns) {
+Result<TableState> ReadTableIn(const Netns& ns, const char* name) {
   NetnsScope in(ns);
-  return ReadTable();
+  return ReadTable(name);
 }
 
 uint64_t StoppedBy(const TableState& state, Stop stop) {

@@ -85,7 +85,7 @@ class World {
 // Opens a TableWriter whose socket belongs to `ns`.
 std::unique_ptr<TableWriter> OpenWriter(const Netns& ns, Ownership ownership);
 // Reads the table in `ns` through a fresh socket.
-Result<TableState> ReadTableIn(const Netns& ns);
+Result<TableState> ReadTableIn(const Netns& ns, const char* name = kTableName);
 uint64_t StoppedBy(const TableState& state, Stop stop);
 // `nft list table inet nm-killswitch` in `ns`, or "" if there is none.
 std::string ListTable(const Netns& ns);
