@@ -3,6 +3,9 @@
 #include <gio/gio.h>
 #include <glib-unix.h>
 
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -34,10 +37,18 @@ struct Options {
   }
 };
 
+Status SaveEngagedAtBoot(const std::string& state_file, const Engagements& engaged) {
+  std::string dir = state_file.substr(0, state_file.rfind('/'));
+  if (!dir.empty() && mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return Status::Error(Format("%s: %s", dir.c_str(), std::strerror(errno)));
+  }
+  return WriteFileAtomically(state_file, EngagementsToBytes(engaged), 0600);
+}
+
 // Loads the boot ruleset into the kernel and exits. Fails closed: when the
 // file cannot be used, everything but loopback and link housekeeping is
 // blocked, and the error says so.
-int LoadBoot(const char* path) {
+int LoadBoot(const char* path, const char* state_file) {
   auto keeps = KernelKeepsOwnedTables();
   Ownership ownership = keeps.ok() && keeps.value() ? Ownership::kOwned : Ownership::kUnowned;
   auto writer = TableWriter::Open(ownership);
@@ -53,6 +64,15 @@ int LoadBoot(const char* path) {
     if (s.ok()) {
       std::fprintf(stderr, _("nm-killswitch: boot ruleset loaded from %s: %zu connection(s)\n"),
                    path, engaged.value().size());
+      // Saved as what is engaged, so the guard engages it even if another
+      // program flushed the ruleset before the guard started.
+      if (state_file != nullptr) {
+        Status saved = SaveEngagedAtBoot(state_file, engaged.value());
+        if (!saved.ok()) {
+          std::fprintf(stderr, _("nm-killswitch: cannot save the boot connections as engaged (%s)\n"),
+                       saved.message().c_str());
+        }
+      }
       return 0;
     }
     std::fprintf(stderr, _("nm-killswitch: cannot load the boot ruleset (%s)\n"),
@@ -199,6 +219,6 @@ int main(int argc, char** argv) {
     std::printf("nm-killswitch-guard %s\n", NMKS_VERSION);
     return 0;
   }
-  if (o.load_boot) return nmks::LoadBoot(o.load_boot);
+  if (o.load_boot) return nmks::LoadBoot(o.load_boot, o.state_file);
   return nmks::Run(o);
 }

@@ -21,8 +21,11 @@ constexpr uint32_t kOwned = kTableFlagOwner | kTableFlagPersist;
 
 class BootTest : public GuardTest {
  protected:
-  Outcome LoadBoot(const world::Netns& ns, const std::string& file) {
-    return Execute({.argv = {GuardBinary(), "--load-boot", file}, .netns_fd = ns.fd()});
+  Outcome LoadBoot(const world::Netns& ns, const std::string& file,
+                   const std::string& state_file = "") {
+    Spawn spawn{.argv = {GuardBinary(), "--load-boot", file}, .netns_fd = ns.fd()};
+    if (!state_file.empty()) spawn.argv.insert(spawn.argv.end(), {"--state-file", state_file});
+    return Execute(spawn);
   }
 };
 
@@ -97,6 +100,34 @@ TEST_F(BootTest, BootFileIsWrittenLoadedFirstAndAdopted) {
   EXPECT_TRUE(TableIn(fresh.client).exists);
   EXPECT_EQ(CliIn(fresh.client, {"verify"}).exit_code, 0);
   guard_.reset();  // before `fresh` goes
+}
+
+// nftables.service (or any program) flushes the ruleset between the boot
+// loader and the guard's start: the loader saved the boot connections as
+// engaged, so the guard engages them again instead of starting with nothing.
+TEST_F(BootTest, AFlushBeforeTheGuardStartsIsUndoneFromTheSavedState) {
+  StartGuard();
+  Outcome e = Cli({"engage", "--connection", "boot", "--tunnel", "tun0", "--endpoint",
+                   "203.0.113.1:51820", "--block-at-boot"});
+  ASSERT_EQ(e.exit_code, 0) << e.all();
+  ASSERT_EQ(Cli({"release", "--all"}).exit_code, 0);
+  guard_.reset();
+  ASSERT_FALSE(Table().exists);
+  ASSERT_EQ(Leaks(5420), 2u);
+
+  const std::string state = dir() / "boot-run/state";  // the loader makes the directory
+  Outcome load = LoadBoot(world().client, files().boot_file, state);
+  ASSERT_EQ(load.exit_code, 0) << load.all();
+  EXPECT_EQ(Leaks(5421), 0u);
+  world().client.Run({"nft", "flush", "ruleset"});
+  ASSERT_FALSE(Table().exists) << "the boot table is not owned: a flush removes it";
+
+  guard_ = std::make_unique<GuardProcess>(world().client, bus(), GuardFiles{state, files().boot_file},
+                                          "auto", guard_log());
+  EXPECT_TRUE(Table().exists) << "the guard must engage the boot connections from the state";
+  EXPECT_EQ(EngagedNow().count("boot"), 1u);
+  EXPECT_EQ(Leaks(5422), 0u);
+  EXPECT_EQ(Tunneled(5423), 2u);
 }
 
 TEST_F(BootTest, UnusableBootFileBlocksEverything) {

@@ -95,7 +95,8 @@ TEST_F(UnitsTest, GuardUnit) {
 TEST_F(UnitsTest, BootUnitRunsBeforeTheNetwork) {
   auto keys = UnitKeys(ReadFile(BuildPath("data/nm-killswitch-boot.service")));
   EXPECT_EQ(keys["DefaultDependencies"], "no");
-  EXPECT_THAT(Words(keys["After"]), testing::Contains("local-fs.target"));
+  EXPECT_THAT(Words(keys["After"]), testing::IsSupersetOf({"local-fs.target", "nftables.service"}))
+      << "nftables.service flushes the ruleset: the boot table must come after it";
   EXPECT_THAT(Words(keys["Before"]),
               testing::IsSupersetOf({"network-pre.target", "NetworkManager.service"}));
   EXPECT_THAT(Words(keys["Wants"]), testing::Contains("network-pre.target"));
@@ -105,10 +106,13 @@ TEST_F(UnitsTest, BootUnitRunsBeforeTheNetwork) {
   EXPECT_EQ(condition[0], '/');
   // It loads the file it checks for, which is the file the guard writes.
   std::vector<std::string> exec = Words(keys["ExecStart"]);
-  ASSERT_EQ(exec.size(), 3u) << keys["ExecStart"];
+  ASSERT_EQ(exec.size(), 5u) << keys["ExecStart"];
   EXPECT_THAT(exec[0], testing::EndsWith("/nm-killswitch-guard"));
   EXPECT_EQ(exec[1], "--load-boot");
   EXPECT_EQ(exec[2], condition);
+  // The boot connections are saved as engaged where the guard reads them.
+  EXPECT_EQ(exec[3], "--state-file");
+  EXPECT_EQ(exec[4], "/run/nm-killswitch/state");
   Outcome help = Execute({.argv = {GuardBinary(), "--help"}});
   EXPECT_THAT(help.out, HasSubstr("(default " + condition + ")"))
       << "the guard's default --boot-file is not the file the boot unit loads";
