@@ -240,7 +240,7 @@ Status Guard::Release(const std::string& connection) {
 
 Status Guard::ReleaseAll() { return Apply({}); }
 
-Status Guard::SetBlockAtBoot(const std::string& connection, bool enabled) {
+Result<Engagements> Guard::NextBoot(const std::string& connection, bool enabled) const {
   Engagements next = boot_;
   if (enabled) {
     if (connection.empty()) {
@@ -264,7 +264,27 @@ Status Guard::SetBlockAtBoot(const std::string& connection, bool enabled) {
   } else if (next.erase(connection) == 0) {
     return Status::Error(Format(_("connection \"%s\" is not blocked at boot"), connection.c_str()));
   }
-  return SaveBoot(next);
+  return next;
+}
+
+Status Guard::SetBlockAtBoot(const std::string& connection, bool enabled) {
+  auto next = NextBoot(connection, enabled);
+  if (!next.ok()) return next.status();
+  return SaveBoot(next.value());
+}
+
+bool Guard::BootLoosensLockdown(const std::string& connection, bool enabled) const {
+  auto next = NextBoot(connection, enabled);
+  if (!next.ok()) return false;  // refused anyway
+  for (const auto& [id, p] : boot_) {
+    auto it = next.value().find(id);
+    if (p.mode == Mode::kLockdown &&
+        (it == next.value().end() || it->second.mode != Mode::kLockdown)) {
+      return true;
+    }
+  }
+  return Merge(boot_).mode == Mode::kLockdown &&
+         LetsMoreThrough(Merge(next.value()), Merge(boot_));
 }
 
 bool Guard::IsLockdown(const std::string& connection) const {

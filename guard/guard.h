@@ -71,6 +71,10 @@ class Guard {
   // through now (a tunnel, an endpoint, the LAN, IPv6).
   bool LoosensLockdown(const std::string& connection, const Policy& policy,
                        bool block_at_boot) const;
+  // The same for SetBlockAtBoot: whether it would drop a lockdown from the
+  // boot file or let the boot table (while it holds a lockdown) let more
+  // through.
+  bool BootLoosensLockdown(const std::string& connection, bool enabled) const;
   Result<TableState> ReadKernel() { return writer_->Read(); }
   // The fd to watch for changes by others; -1 when nothing needs watching.
   int watch_fd() const { return watch_ ? watch_->fd() : -1; }
@@ -86,6 +90,8 @@ class Guard {
   Guard(GuardOptions options, Protection protection, std::unique_ptr<TableWriter> writer,
         std::unique_ptr<TableWatch> watch);
   Status Adopt();
+  // The boot file's engagements after SetBlockAtBoot(connection, enabled).
+  Result<Engagements> NextBoot(const std::string& connection, bool enabled) const;
   // Installs `next` (or removes the table if empty), then saves it as state.
   Status Apply(const Engagements& next);
   Status SaveState();

@@ -176,9 +176,17 @@ struct Service::Impl {
         ReturnError(inv, kErrorInvalidArgs, s.message());
         return;
       }
-      Status s = self->guard.SetBlockAtBoot(id, enabled);
-      if (s.ok()) self->Changed();
-      ReturnStatus(inv, s);
+      auto set = [self, inv, id, enabled]() {
+        Status s = self->guard.SetBlockAtBoot(id, enabled);
+        if (s.ok()) self->Changed();
+        ReturnStatus(inv, s);
+      };
+      // Taking a lockdown out of the boot file ends it at the next boot.
+      if (!self->guard.BootLoosensLockdown(id, enabled)) {
+        set();
+        return;
+      }
+      self->Authorized(inv, kActionReleaseLockdown, set);
     });
     return TRUE;
   }

@@ -150,13 +150,14 @@ TEST_F(PolkitTest, WithoutPolkitdNonRootIsRefused) {
   EXPECT_FALSE(Table().exists);
 }
 
-// A user allowed configure and release, but not release-lockdown, tries
-// every way around the lockdown: each is refused, and nothing gets out.
+// A user allowed configure, release and boot, but not release-lockdown,
+// tries every way around the lockdown: each is refused, and nothing gets out.
 constexpr char kConfigureRules[] = R"(polkit.addRule(function(action, subject) {
   if (action.id.indexOf("io.github.nmkillswitch.") == 0)
     polkit.log("nmks-test: " + action.id + " for " + subject.user);
   if ((action.id == "io.github.nmkillswitch.configure" ||
-       action.id == "io.github.nmkillswitch.release") && subject.user == "@USER@")
+       action.id == "io.github.nmkillswitch.release" ||
+       action.id == "io.github.nmkillswitch.boot") && subject.user == "@USER@")
     return polkit.Result.YES;
 });
 )";
@@ -204,6 +205,8 @@ TEST_F(LockdownTest, ConfigureAndReleaseCannotLoosenALockdown) {
         "--allow-lan"}},
       {"release", {"release", "--connection", "office"}},
       {"release all", {"release", "--all"}},
+      {"take it out of the boot file", {"boot", "off", "--connection", "office"}},
+      {"blocking at boot off", {"boot", "off"}},
   };
   for (const Attempt& a : attempts) {
     SCOPED_TRACE(a.what);
@@ -230,6 +233,9 @@ TEST_F(LockdownTest, ConfigureAndReleaseCannotLoosenALockdown) {
   EXPECT_EQ(narrow.exit_code, 0) << narrow.all();
   Outcome release = Cli({"release", "--connection", "home"}, user);
   EXPECT_EQ(release.exit_code, 0) << release.all();
+  Outcome boot_on = Cli({"boot", "on"}, user);
+  EXPECT_EQ(boot_on.exit_code, 0) << boot_on.all();
+  EXPECT_EQ(ReadFile(files().boot_file), boot_before);
   EXPECT_EQ(Leaks(5701), 0u);
   EXPECT_EQ(EngagedNow().at("office").mode, Mode::kLockdown);
 
