@@ -328,9 +328,20 @@ bool Guard::LoosensLockdown(const std::string& connection, const Policy& policy,
 
 Result<std::string> Guard::Repair() {
   if (engaged_.empty()) return std::string();
+  // No commit since the last good read-back (ours or anyone's, a dormant
+  // flag included, bumps the generation): the table is as it was found.
+  auto generation = writer_->Generation();
+  if (generation.ok() && verified_ && generation.value() == verified_generation_) {
+    return std::string();
+  }
+  verified_ = false;
   Ruleset meant = BuildRuleset(Merge(engaged_));
   Status diff = writer_->Check(meant);
-  if (diff.ok()) return std::string();
+  if (diff.ok()) {
+    verified_ = generation.ok();
+    if (verified_) verified_generation_ = generation.value();
+    return std::string();
+  }
   if (Status s = writer_->Install(meant); !s.ok()) return s;
   return diff.message();
 }

@@ -49,7 +49,8 @@ class Guard {
   Status SetBlockAtBoot(const std::string& connection, bool enabled);
 
   // Reads the table back; reinstalls it if it differs from the engaged
-  // policy. Returns what it did ("" if nothing was needed).
+  // policy. Returns what it did ("" if nothing was needed). Nothing is read
+  // back when the kernel's ruleset generation is the one last found right.
   Result<std::string> Repair();
 
   struct Report {
@@ -105,6 +106,10 @@ class Guard {
   Engagements boot_;
   std::vector<std::string> warnings_;
   bool took_over_socket_ = false;
+  // The ruleset generation at the last read-back that found the table
+  // exactly as engaged (0: none yet; any change since gives another).
+  uint32_t verified_generation_ = 0;
+  bool verified_ = false;
 };
 
 }  // namespace nmks

@@ -228,6 +228,21 @@ uint32_t TableWriter::flags() const {
 
 Result<TableState> TableWriter::Read() { return ReadWith(*socket_, kTableName); }
 
+Result<uint32_t> TableWriter::Generation() {
+  uint32_t id = 0;
+  bool got = false;
+  Status s = socket_->Request(NFT_MSG_GETGEN, NLM_F_ACK, nullptr, [&](const nlmsghdr* m) {
+    NftnlPtr<nftnl_gen> gen(nftnl_gen_alloc());
+    if (nftnl_gen_nlmsg_parse(m, gen.get()) < 0) return MNL_CB_ERROR;
+    id = nftnl_gen_get_u32(gen.get(), NFTNL_GEN_ID);
+    got = true;
+    return MNL_CB_OK;
+  });
+  if (!s.ok()) return s;
+  if (!got) return Status::Error(_("nftables did not say its ruleset generation"));
+  return id;
+}
+
 Result<TableState> TableWriter::ReadTwin() {
   if (ownership_ != Ownership::kOwnedWithTwin) return TableState{};
   return ReadWith(*socket_, kTwinTableName);

@@ -67,6 +67,9 @@ class TableWriter {
   // one, its twin, with the flags this writer gives them and owned by this
   // writer's socket; otherwise says what differs.
   Status Check(const Ruleset& meant);
+  // The kernel's ruleset generation in this network namespace: it changes
+  // with every committed change to any table, ours or another's.
+  Result<uint32_t> Generation();
 
  private:
   TableWriter(std::unique_ptr<NftSocket> socket, Ownership ownership)

@@ -62,6 +62,30 @@ TEST_F(RepairTest, NothingToRepairChangesNothing) {
   EXPECT_EQ(Leaks(5200), 0u);
 }
 
+// A Repair() with nothing changed since the last one reads nothing back
+// (the ruleset generation is the same); any change in between, even to a
+// flag only, is still found.
+TEST_F(RepairTest, AChangeAfterANothingToRepairIsStillFound) {
+  StartGuard("watch");
+  Engage();
+  EXPECT_EQ(Repair(), "");
+  EXPECT_EQ(Repair(), "");
+  // Stop the guard's watch from repairing first: change and ask at once.
+  world::CommandResult dormant =
+      world().client.Run({"nft", "add", "table", "inet", kTableName, "{ flags dormant; }"});
+  ASSERT_EQ(dormant.exit_code, 0) << dormant.output;
+  std::string said = Repair();
+  std::printf("Repair() said: \"%s\" (empty: the watch was first)\n", said.c_str());
+  EXPECT_EQ(Table().flags, 0u) << "the dormant flag must be gone";
+  EXPECT_EQ(Leaks(5201), 0u);
+  world::CommandResult rule = world().client.Run(
+      {"nft", "insert", "rule", "inet", kTableName, "output", "accept"});
+  ASSERT_EQ(rule.exit_code, 0) << rule.output;
+  Repair();
+  EXPECT_EQ(Repair(), "");
+  EXPECT_EQ(Leaks(5202), 0u) << "the inserted accept rule must be gone";
+}
+
 TEST_F(RepairTest, ATableThatWentMissingIsBackWhenRepairReturns) {
   // Only an unowned table (protection "watch") can be taken away. The
   // guard is stopped meanwhile; its watch and the Repair() call then race,
