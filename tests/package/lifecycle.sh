@@ -589,25 +589,9 @@ if [ $# -gt 0 ]; then
   lintian_input=("$WORK"/debs/v1/*.deb)
 else
   log "building the packages from a copy of $SRC (log: build.log)"
-  version=$(dpkg-parsechangelog -l "$SRC/debian/changelog" -S Version)
-  tree=$WORK/build/network-manager-killswitch-$version
-  mkdir -p "$tree"
-  if git -C "$SRC" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-    # Tracked files and new ones not ignored: what a commit of the tree holds.
-    git -C "$SRC" ls-files -z -co --exclude-standard |
-      (cd "$SRC" && tar --null -T - -cf -) | tar -xf - -C "$tree"
-  else
-    tar -C "$SRC" --exclude='./build*' --exclude=./.git -cf - . | tar -xf - -C "$tree"
-  fi
-  started_at=$SECONDS
-  if ! (cd "$tree" && dpkg-buildpackage -us -uc -b -j"$(nproc)") >"$WORK/build.log" 2>&1; then
-    tail -n 60 "$WORK/build.log" >&2
-    fail "dpkg-buildpackage failed"
-  fi
-  log "built in $((SECONDS - started_at)) s: $(cd "$WORK/build" && echo *.deb)"
-  cp "$WORK"/build/network-manager-killswitch_*.deb "$WORK/debs/v1/"
-  cp "$WORK"/build/network-manager-killswitch-gnome_*.deb "$WORK/debs/v1/" 2>/dev/null || true
+  "$SRC/tests/package/debs.sh" build "$WORK" "$WORK/debs/v1"
   lintian_input=("$WORK"/build/*.changes)
+  tree=$WORK/build/network-manager-killswitch-$(dpkg-parsechangelog -l "$SRC/debian/changelog" -S Version)
   BUILD_DIR=$tree/obj-$(dpkg-architecture -qDEB_HOST_GNU_TYPE)
 fi
 # The demo and its traffic source: built, not installed by meson, so not in
@@ -632,16 +616,7 @@ log "lintian: $(grep -c '^E:' "$WORK/lintian.log" || true) errors," \
   "$(grep -c '^W:' "$WORK/lintian.log" || true) warnings"
 
 # ---- the "new version": the same packages with a higher version.
-mkdir -p "$WORK/repack"
-for d in "$WORK"/debs/v1/*.deb; do
-  x=$WORK/repack/$(basename "$d" .deb)
-  dpkg-deb -R "$d" "$x"
-  old=$(sed -n 's/^Version: //p' "$x/DEBIAN/control")
-  new=$old+lifecycle1
-  sed -i -e "s/^Version: .*/Version: $new/" \
-    -e "s/(= $old)/(= $new)/" "$x/DEBIAN/control"
-  dpkg-deb --root-owner-group -b "$x" "$WORK/debs/v2/" >/dev/null
-done
+"$SRC/tests/package/debs.sh" bump "$WORK/debs/v1" "$WORK/debs/v2" lifecycle1
 log "upgrade packages: $(cd "$WORK/debs/v2" && echo *.deb)"
 
 # ---- the host, before
