@@ -1,0 +1,96 @@
+#!/bin/bash
+# A bootable Debian disk image for the VM suite, made once and cached:
+#
+#   image.sh SUITE        (bookworm or trixie)
+#
+# prints the directory that holds disk.img (raw ext4, the root file system),
+# vmlinuz and initrd.img (Debian's own kernel and initramfs, for qemu's
+# -kernel/-initrd). The root is made from Debian's archive with mmdebstrap:
+# Debian's kernel, systemd as PID 1, the real NetworkManager, nftables,
+# wireguard-tools, polkitd and the libraries network-manager-killswitch
+# links, so the package installs with dpkg -i and no network. An unprivileged
+# user "alice" sends the test traffic. A unit mounts the host's 9p share
+# (tag "host") at /mnt/host at boot and runs /mnt/host/agent.sh, which the
+# test supplies (tests/vm/guest/agent.sh): it is not part of the image.
+#
+# Cached under /var/cache/nm-killswitch-vm/SUITE-HASH, HASH over the package
+# list and RECIPE (below), so a change to either makes a new image and a
+# second run reuses it. As root.
+set -euo pipefail
+
+SUITE=${1:?usage: image.sh SUITE}
+CACHE=${NMKS_VM_CACHE:-/var/cache/nm-killswitch-vm}
+
+log() { printf '[vm-image] %s\n' "$*" >&2; }
+fail() {
+  printf '[vm-image] FAIL: %s\n' "$*" >&2
+  exit 1
+}
+
+common="linux-image-amd64 systemd-sysv udev kmod dbus procps iproute2 nftables
+  wireguard-tools network-manager polkitd libnftnl11 libmnl0 libnm0 e2fsprogs"
+case "$SUITE" in
+  bookworm) packages="$common libglib2.0-0" ;;
+  trixie) packages="$common libglib2.0-0t64" ;;
+  *) fail "unknown suite $SUITE (bookworm or trixie)" ;;
+esac
+packages=$(echo $packages | tr ' ' '\n' | LC_ALL=C sort | tr '\n' ',')
+packages=${packages%,}
+# Raise when the image is made differently (the hooks below), so that a
+# cached image of the old recipe is not used.
+RECIPE=1
+hash=$(echo "$SUITE $packages recipe $RECIPE" | sha256sum | cut -c1-12)
+DIR=$CACHE/$SUITE-$hash
+if [ -f "$DIR/ready" ]; then
+  echo "$DIR"
+  exit 0
+fi
+
+mkdir -p "$CACHE"
+TMP=$(mktemp -d "$CACHE/.build-$SUITE.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+started=$SECONDS
+log "$SUITE: mmdebstrap with $packages (log: $TMP/mmdebstrap.log)"
+mirror="deb http://deb.debian.org/debian $SUITE main"
+# The hook runs on the host with the root at $1.
+# shellcheck disable=SC2016
+if ! mmdebstrap --variant=minbase --include="$packages" \
+  --customize-hook='echo nmks-vm >"$1/etc/hostname"' \
+  --customize-hook='printf "/dev/vda / ext4 rw,errors=remount-ro 0 1\n" >"$1/etc/fstab"' \
+  --customize-hook='chroot "$1" useradd -m -u 1000 -s /bin/bash alice' \
+  --customize-hook='chroot "$1" passwd -d root' \
+  --customize-hook='mkdir -p "$1/mnt/host"' \
+  --customize-hook='cat >"$1/etc/systemd/system/nmks-vm-agent.service" <<EOF
+[Unit]
+Description=nm-killswitch VM test agent (commands from the host over 9p)
+After=local-fs.target dbus.service
+[Service]
+Type=simple
+ExecStartPre=/sbin/modprobe -a 9pnet_virtio 9p
+ExecStartPre=/bin/mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 host /mnt/host
+ExecStart=/bin/bash /mnt/host/agent.sh
+[Install]
+WantedBy=multi-user.target
+EOF' \
+  --customize-hook='chroot "$1" systemctl enable nmks-vm-agent.service' \
+  --customize-hook='for t in apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer fstrim.timer; do chroot "$1" systemctl mask $t; done' \
+  --customize-hook='mkdir -p "$1/etc/NetworkManager/conf.d" && printf "[main]\nno-auto-default=*\n\n[connectivity]\nenabled=false\n" >"$1/etc/NetworkManager/conf.d/90-nmks-vm.conf"' \
+  --customize-hook='rm -f "$1/etc/apt/sources.list" "$1"/etc/apt/sources.list.d/*' \
+  "$SUITE" "$TMP/root" "$mirror" >"$TMP/mmdebstrap.log" 2>&1; then
+  tail -n 40 "$TMP/mmdebstrap.log" >&2
+  fail "mmdebstrap $SUITE failed"
+fi
+log "$SUITE: root made in $((SECONDS - started)) s"
+cp -L "$TMP"/root/boot/vmlinuz-* "$TMP/vmlinuz"
+cp -L "$TMP"/root/boot/initrd.img-* "$TMP/initrd.img"
+ls "$TMP"/root/boot/vmlinuz-* | sed 's,.*/vmlinuz-,,' >"$TMP/kernel-version"
+chroot "$TMP/root" dpkg-query -W >"$TMP/packages"
+mke2fs -q -t ext4 -L nmks-vm -d "$TMP/root" "$TMP/disk.img" 4G >&2 ||
+  fail "mke2fs of the $SUITE root failed"
+rm -rf "$TMP/root"
+touch "$TMP/ready"
+rm -rf "$DIR"
+mv "$TMP" "$DIR"
+trap - EXIT
+log "$SUITE: image $DIR ($(cat "$DIR/kernel-version")) in $((SECONDS - started)) s"
+echo "$DIR"

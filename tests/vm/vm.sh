@@ -1,0 +1,617 @@
+#!/bin/bash
+# The VM suite: the Debian package on real booted Debian 12 (bookworm, kernel
+# 6.1) and Debian 13 (trixie, kernel 6.12) systems, with every packet the VM
+# sends counted.
+#
+#   vm.sh [SUITE...]            (default: bookworm trixie)
+#
+# Each suite's VM (tests/vm/image.sh: Debian's kernel, systemd as PID 1, the
+# real NetworkManager system service) boots under qemu TCG with one network
+# card whose far end is a tap device in a network namespace this test made:
+#
+#   VM (NetworkManager)          router (namespace)              internet (namespace)
+#   eth0 198.51.100.2 ------ tap lan 198.51.100.1
+#                                wan 203.0.113.254 ---------- wan 203.0.113.1 (wireguard-go :51820)
+#   VPN: 192.0.2.2 (kernel WireGuard)                          wgs 192.0.2.1
+#   destination: 203.0.113.80 (internet's lo)
+#
+# The router counts every packet the VM sends that is not the VPN's encrypted
+# flow to 203.0.113.1:51820 ("leaked"; link housekeeping apart); the VPN
+# server counts what comes out of the tunnel ("tunneled"). Nothing is bridged
+# to the host's interfaces; only documentation addresses are used.
+#
+# Commands go into the VM and results come out through a 9p share
+# (tests/vm/guest/agent.sh). The packages are built once from a copy of this
+# tree (tests/package/debs.sh) and installed in the VM with dpkg -i under
+# systemd. In each VM, in order, with an unprivileged user's UDP and TCP
+# traffic running:
+#   install   dpkg -i; the guard active under its hardened unit; status
+#             names the protection the kernel allows (6.1: watch, 6.12: owner)
+#   vpn       nmcli connection import type killswitch file wg0.conf; up with
+#             kernel WireGuard; traffic goes through the tunnel
+#   faults    0 packets outside the tunnel while: the server is gone, nft
+#             flush ruleset, NetworkManager restarts, the guard is SIGKILLed
+#             and the ruleset flushed at once (double fault), the VPN service
+#             is SIGKILLed; verify passes
+#   upgrade   dpkg -i of the same packages with a higher version, engaged and
+#             sending: 0 packets
+#   reboot    boot on, the VPN a secondary of the LAN, an application sending
+#             from early boot (DefaultDependencies=no): 0 packets while the
+#             units stop, 0 from the VM's first packet until the VPN is up
+#   down      nmcli connection down releases: traffic flows directly
+#   hook      NetworkManager's own WireGuard type (kernel module) opted in
+#             with nm-killswitch enable: the dispatcher hook engages it,
+#             0 packets through up, flush and a NetworkManager restart; down
+#             releases
+#   remove    dpkg -r releases and cleans up; traffic flows; purge
+# Every check is made and reported; the test fails if any failed. The time
+# of each step is printed.
+#
+# As root. Outside CI a missing tool skips the test (77); under CI=true it
+# fails. NMKS_VM_DEBS=DIR uses the packages in DIR instead of building them.
+set -euo pipefail
+
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+HERE=$SRC/tests/vm
+
+log() { printf '[vm %s] %s\n' "${SUITE:-}" "$*"; }
+fail() {
+  printf '[vm %s] FAIL: %s\n' "${SUITE:-}" "$*" >&2
+  exit 1
+}
+skip() {
+  if [ "${CI:-}" = true ]; then fail "$* (CI=true: not skipped)"; fi
+  printf '[vm] SKIP: %s\n' "$*"
+  exit 77
+}
+
+# ------------------------------------------------------------ one suite
+# Runs in a subshell of its own: its trap stops what it started.
+
+PROBLEMS=()
+problem() {
+  printf '[vm %s] PROBLEM: %s\n' "$SUITE" "$*" >&2
+  PROBLEMS+=("$*")
+}
+
+R= I= QEMU_PID= SERVER_PID= SHARE=
+suite_cleanup() {
+  local code=$?
+  if [ -n "$QEMU_PID" ]; then
+    kill "$QEMU_PID" 2>/dev/null || true
+    wait "$QEMU_PID" 2>/dev/null || true
+  fi
+  if [ -n "$SERVER_PID" ]; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  [ -z "$R" ] || ip netns del "$R" 2>/dev/null || true
+  [ -z "$I" ] || ip netns del "$I" 2>/dev/null || true
+  if [ "$code" != 0 ] && [ -f "$SW/console.log" ]; then
+    echo "---- $SUITE: the last lines of the VM's console" >&2
+    tail -n 40 "$SW/console.log" >&2
+  fi
+  exit "$code"
+}
+
+# The counters.
+counter() { # NS TABLE COUNTER
+  ip netns exec "$1" nft list counter inet nmks-vm "$2" |
+    awk '/packets/ { for (i = 1; i < NF; i++) if ($i == "packets") print $(i + 1) }'
+}
+leaked() { counter "$R" sent; }
+tunneled() { counter "$I" tunneled; }
+flows() {
+  ip netns exec "$R" nft list set inet nmks-vm flows4 2>/dev/null | tr -s ' \n' ' ' |
+    sed 's/.*elements = { //; s/ }.*//'
+}
+
+make_world() {
+  R=nmks-vmr-$SUITE-$$ I=nmks-vmi-$SUITE-$$
+  ip netns add "$R"
+  ip netns add "$I"
+  ip -n "$R" link set lo up
+  ip -n "$I" link set lo up
+  ip -n "$R" tuntap add dev lan mode tap
+  ip -n "$R" addr add 198.51.100.1/24 dev lan
+  ip -n "$R" link set lan up
+  ip link add wan netns "$R" type veth peer name wan netns "$I"
+  ip -n "$R" addr add 203.0.113.254/24 dev wan
+  ip -n "$R" link set wan up
+  ip -n "$I" addr add 203.0.113.1/24 dev wan
+  ip -n "$I" addr add 203.0.113.80/32 dev lo
+  ip -n "$I" link set wan up
+  ip -n "$I" route add 198.51.100.0/24 via 203.0.113.254
+  ip netns exec "$R" sysctl -qw net.ipv4.ip_forward=1
+  ip netns exec "$R" nft -f - <<'EOF'
+table inet nmks-vm {
+  counter sent {}
+  counter vpn {}
+  counter housekeeping {}
+  set flows4 { typeof ip saddr . ip daddr . meta l4proto . th dport; flags dynamic,timeout; timeout 1h; size 512; counter; }
+  chain pre {
+    type filter hook prerouting priority -300; policy accept;
+    iifname "lan" icmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert, mld-listener-report, mld2-listener-report } counter name housekeeping return
+    iifname "lan" udp sport 68 udp dport 67 counter name housekeeping return
+    iifname "lan" ip daddr 203.0.113.1 udp dport 51820 counter name vpn return
+    iifname "lan" meta nfproto { ipv4, ipv6 } counter name sent
+    iifname "lan" meta nfproto ipv4 meta l4proto { tcp, udp } add @flows4 { ip saddr . ip daddr . meta l4proto . th dport }
+  }
+}
+EOF
+  ip netns exec "$I" nft -f - <<'EOF'
+table inet nmks-vm {
+  counter tunneled {}
+  chain pre {
+    type filter hook prerouting priority -300; policy accept;
+    iifname "wgs" counter name tunneled
+  }
+}
+EOF
+  # The VPN server: wireguard-go with a /run of its own.
+  local ckey skey
+  ckey=$(wg genkey)
+  skey=$(wg genkey)
+  cat >"$SW/wgs.conf" <<EOF
+[Interface]
+PrivateKey = $skey
+ListenPort = 51820
+
+[Peer]
+PublicKey = $(wg pubkey <<<"$ckey")
+AllowedIPs = 192.0.2.2/32
+EOF
+  cat >"$SHARE/wg0.conf" <<EOF
+[Interface]
+PrivateKey = $ckey
+Address = 192.0.2.2/32
+
+[Peer]
+PublicKey = $(wg pubkey <<<"$skey")
+Endpoint = 203.0.113.1:51820
+AllowedIPs = 0.0.0.0/0
+PersistentKeepalive = 5
+EOF
+  # The same peer as NetworkManager's own WireGuard type (interface wgn).
+  cp "$SHARE/wg0.conf" "$SHARE/wgn.conf"
+  ip netns exec "$I" unshare -m --propagation private sh -c \
+    'mount -t tmpfs tmpfs /run && mkdir -p /run/wireguard && WG_PROCESS_FOREGROUND=1 exec wireguard-go -f wgs' \
+    >"$SW/server.log" 2>&1 &
+  SERVER_PID=$!
+  local i
+  for i in $(seq 200); do
+    if ip -n "$I" link show wgs >/dev/null 2>&1 &&
+      nsenter -t "$SERVER_PID" -m -n wg setconf wgs "$SW/wgs.conf" 2>/dev/null; then
+      ip -n "$I" addr add 192.0.2.1/24 dev wgs
+      ip -n "$I" link set wgs up
+      return 0
+    fi
+    sleep 0.05
+  done
+  cat "$SW/server.log" >&2
+  fail "the VPN server (wireguard-go) did not start"
+}
+
+# The VM: qemu in the router's namespace, its one card on the tap "lan".
+start_vm() {
+  [ -z "$QEMU_PID" ] || fail "start_vm: the VM runs already"
+  local boots
+  boots=$(find "$SHARE/boot" -maxdepth 1 -name '[0-9]*' ! -name '*.tmp' | wc -l)
+  ip netns exec "$R" qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 2 -m 3072 \
+    -display none -vga none -monitor none -serial "file:$SW/console.$((boots + 1)).log" -no-reboot \
+    -nic none -netdev tap,id=n0,ifname=lan,script=no,downscript=no \
+    -device virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56 \
+    -drive "file=$SW/disk.qcow2,format=qcow2,if=virtio,cache=unsafe" \
+    -virtfs "local,path=$SHARE,mount_tag=host,security_model=none,id=host" \
+    -kernel "$IMAGE/vmlinuz" -initrd "$IMAGE/initrd.img" \
+    -append "root=/dev/vda rw console=ttyS0 net.ifnames=0 systemd.show_status=0" \
+    </dev/null >"$SW/qemu.log" 2>&1 &
+  QEMU_PID=$!
+  ln -sf "console.$((boots + 1)).log" "$SW/console.log"
+  local started=$SECONDS
+  while [ ! -e "$SHARE/boot/$((boots + 1))" ]; do
+    kill -0 "$QEMU_PID" 2>/dev/null || {
+      cat "$SW/qemu.log" >&2
+      QEMU_PID=
+      fail "qemu exited while the VM booted"
+    }
+    [ $((SECONDS - started)) -lt 600 ] || fail "the VM did not boot in 600 s"
+    sleep 0.2
+  done
+  log "booted in $((SECONDS - started)) s (guest uptime $(cat "$SHARE/boot/$((boots + 1))") s at the agent's start)"
+}
+wait_vm_gone() { # SECONDS
+  local started=$SECONDS
+  while kill -0 "$QEMU_PID" 2>/dev/null; do
+    [ $((SECONDS - started)) -lt "$1" ] || fail "the VM did not stop in $1 s"
+    sleep 0.2
+  done
+  wait "$QEMU_PID" 2>/dev/null || true
+  QEMU_PID=
+}
+
+# A command in the VM, as root, through the agent: prints its output,
+# returns its exit status (124: no answer in VM_TIMEOUT seconds).
+# The last command's number is kept in a file: vm is mostly called in a
+# command substitution, a subshell.
+vm_send() {
+  local n
+  n=$(($(cat "$SHARE/cmd/.last" 2>/dev/null || echo 0) + 1))
+  echo "$n" >"$SHARE/cmd/.last"
+  printf '%s\n' "$1" >"$SHARE/cmd/.$n.tmp"
+  mv "$SHARE/cmd/.$n.tmp" "$SHARE/cmd/$n.sh"
+}
+vm() {
+  local timeout=${VM_TIMEOUT:-300} n started=$SECONDS
+  vm_send "$1"
+  n=$(cat "$SHARE/cmd/.last")
+  while [ ! -e "$SHARE/cmd/$n.rc" ]; do
+    if ! kill -0 "$QEMU_PID" 2>/dev/null || [ $((SECONDS - started)) -ge "$timeout" ]; then
+      cat "$SHARE/cmd/$n.out" 2>/dev/null || true
+      echo "(no answer from the VM in $((SECONDS - started)) s)"
+      return 124
+    fi
+    sleep 0.1
+  done
+  cat "$SHARE/cmd/$n.out"
+  return "$(cat "$SHARE/cmd/$n.rc")"
+}
+# The same, and a failure ends the suite.
+vm_must() {
+  local out rc=0
+  out=$(vm "$1") || rc=$?
+  if [ "$rc" != 0 ]; then
+    printf '%s\n' "$out" | sed 's/^/    | /' >&2
+    fail "in the VM (exit status $rc): $1"
+  fi
+  printf '%s' "$out"
+}
+
+# What happened to the counters over a step.
+MARK_LEAKED=0 MARK_TUNNELED=0 MARK_T=0
+mark() {
+  MARK_LEAKED=$(leaked)
+  MARK_TUNNELED=$(tunneled)
+  MARK_T=$SECONDS
+}
+# expect_no_leak WHAT: 0 leaked since mark; the tunnel carried traffic.
+expect_no_leak() {
+  local l t
+  l=$(($(leaked) - MARK_LEAKED))
+  t=$(($(tunneled) - MARK_TUNNELED))
+  log "$1: leaked $l, tunneled $t in $((SECONDS - MARK_T)) s"
+  RESULTS+=("$(printf '%-58s %4s s  leaked %5s  tunneled %6s' "$1" "$((SECONDS - MARK_T))" "$l" "$t")")
+  if [ "$l" != 0 ]; then
+    problem "$1: $l packets left the VM outside the tunnel (flows: $(flows))"
+  fi
+}
+RESULTS=()
+# The tunnel gone: the VPN's WireGuard link deleted under NetworkManager.
+TUNNEL_GONE='for l in $(ip -br link show type wireguard | cut -d" " -f1); do ip link del "$l"; done'
+
+vpn_active() {
+  [ "$(vm "nmcli -g GENERAL.STATE connection show wg0 2>/dev/null")" = activated ]
+}
+vpn_up() {
+  local out rc=0
+  out=$(vm "nmcli --wait 120 connection up wg0") || rc=$?
+  [ "$rc" = 0 ] || problem "nmcli connection up wg0 failed ($rc): $out
+$(vm "journalctl -b -o short-monotonic --no-pager | grep -E 'killswitch|nm-killswitch|vpn\[' | tail -n 15")"
+}
+# After a fault: the VPN up again with its tunnel. When its WireGuard link
+# is deleted, NetworkManager goes on calling the VPN activated (the VPN
+# service does not notice; blocking stays, so nothing leaks): after 10 s of
+# that the test notes it and switches the VPN off and on.
+vpn_restore() {
+  local i state
+  for i in $(seq 10); do
+    state=$(vm 'echo "$(nmcli -g GENERAL.STATE connection show wg0 2>/dev/null)|$(ip -br link show type wireguard | wc -l)"') || true
+    case "$state" in
+      "activated|"[1-9]*) return 0 ;;
+      activat*) sleep 1 ;;
+      *)
+        vpn_up
+        return 0
+        ;;
+    esac
+  done
+  NOTES+=("the VPN stayed $state (NetworkManager's state|WireGuard links) for 10 s after a fault")
+  log "note: ${NOTES[-1]}; nmcli connection down and up"
+  vm "nmcli --wait 60 connection down wg0" >/dev/null || true
+  vpn_up
+}
+NOTES=()
+# Traffic through the tunnel again after a fault (N seconds).
+expect_tunnel_flows() {
+  local t0 t1
+  t0=$(tunneled)
+  sleep "$1"
+  t1=$(tunneled)
+  [ "$t1" -gt "$t0" ] || problem "$2: no traffic came out of the tunnel in $1 s"
+}
+
+run_suite() {
+  SUITE=$1
+  SW=$WORK/$SUITE
+  SHARE=$SW/share
+  mkdir -p "$SHARE/cmd" "$SHARE/boot" "$SHARE/debs"
+  chmod 755 "$SW" "$SHARE"
+  trap suite_cleanup EXIT
+  trap 'exit 130' INT TERM
+  local t0=$SECONDS step
+  IMAGE=$("$HERE/image.sh" "$SUITE")
+  log "image $IMAGE: kernel $(cat "$IMAGE/kernel-version"), network-manager" \
+    "$(awk '$1 == "network-manager" { print $2 }' "$IMAGE/packages")," \
+    "nftables $(awk '$1 == "nftables" { print $2 }' "$IMAGE/packages") ($((SECONDS - t0)) s)"
+  qemu-img create -q -f qcow2 -b "$IMAGE/disk.img" -F raw "$SW/disk.qcow2"
+  cp "$HERE/guest/agent.sh" "$SHARE/agent.sh"
+  mkdir -p "$SHARE/guest"
+  cp "$HERE"/guest/* "$SHARE/guest/"
+  cp "$DEBS"/v1/network-manager-killswitch_*.deb "$SHARE/debs/"
+  mkdir -p "$SHARE/debs2"
+  cp "$DEBS"/v2/network-manager-killswitch_*.deb "$SHARE/debs2/"
+  make_world
+
+  step=$SECONDS
+  start_vm
+  vm_must "bash /mnt/host/guest/setup.sh" >/dev/null
+  local before
+  before=$(leaked)
+  sleep 2
+  [ "$(leaked)" -gt "$before" ] ||
+    fail "alice's traffic does not reach the router: the test world is broken"
+  log "boot and LAN: $((SECONDS - step)) s; alice's traffic reaches the router directly"
+  TIMES+=("boot+lan $((SECONDS - step))")
+
+  # ---- install
+  step=$SECONDS
+  local out
+  out=$(vm_must "dpkg -i /mnt/host/debs/network-manager-killswitch_*.deb 2>&1")
+  log "installed: $(vm "dpkg-query -W network-manager-killswitch")"
+  out=$(vm "systemctl show -p ActiveState -p SubState -p NoNewPrivileges -p ProtectSystem \
+    -p CapabilityBoundingSet nm-killswitch-guard.service")
+  grep -qx ActiveState=active <<<"$out" || problem "the guard is not active after install: $out"
+  grep -qx NoNewPrivileges=yes <<<"$out" || problem "the guard runs without NoNewPrivileges: $out"
+  grep -qx ProtectSystem=strict <<<"$out" || problem "the guard runs without ProtectSystem=strict: $out"
+  log "guard unit: $(tr '\n' ' ' <<<"$out")"
+  out=$(vm "nm-killswitch status") || problem "nm-killswitch status failed after install: $out"
+  TIMES+=("install $((SECONDS - step))")
+
+  # ---- the VPN: import, up with kernel WireGuard.
+  step=$SECONDS
+  vm_must "nmcli connection import type killswitch file /mnt/host/wg0.conf" >/dev/null
+  vpn_up
+  out=$(vm "ip -d link show type wireguard")
+  grep -q wireguard <<<"$out" || problem "no kernel WireGuard link with the VPN up: $out"
+  log "tunnel: $(head -n 1 <<<"$out")"
+  ! grep -q 'wireguard-go' <<<"$(vm "pgrep -a wireguard-go || true")" ||
+    problem "wireguard-go runs in the VM: the VPN is not using kernel WireGuard"
+  # The protection the kernel allows: the table owned by the guard from
+  # 6.12 (trixie), watched and repaired on 6.1 (bookworm).
+  local want=watch
+  [ "$SUITE" = bookworm ] || want=owner
+  out=$(vm "nm-killswitch status --json; nm-killswitch status") || problem "nm-killswitch status failed: $out"
+  grep -Eq "\"protection\": *\"$want\"" <<<"$out" ||
+    problem "status does not say protection $want on kernel $(cat "$IMAGE/kernel-version"): $out"
+  log "status: $(grep -i '^protection' <<<"$out" || true)"
+  mark
+  sleep 3
+  expect_no_leak "VPN up (kernel WireGuard)"
+  [ $(($(tunneled) - MARK_TUNNELED)) -gt 0 ] || problem "nothing came out of the tunnel with the VPN up"
+  TIMES+=("import+up $((SECONDS - step))")
+
+  # ---- the faults, each with the kill switch engaged and alice sending.
+  step=$SECONDS
+  mark
+  ip -n "$I" link set wan down
+  sleep 5
+  ip -n "$I" link set wan up
+  ip -n "$I" route replace 198.51.100.0/24 via 203.0.113.254
+  expect_no_leak "server gone for 5 s"
+  expect_tunnel_flows 8 "after the server came back"
+
+  # With the VPN up, the routes send everything into the tunnel whatever the
+  # firewall says: a flush is tested with the tunnel gone right after it.
+  mark
+  vm "nft flush ruleset; $TUNNEL_GONE" >/dev/null || problem "flush and tunnel removal failed in the VM"
+  sleep 5
+  expect_no_leak "nft flush ruleset, then the tunnel gone"
+  vpn_restore
+  expect_tunnel_flows 3 "after the VPN came back up"
+
+  mark
+  vm "systemctl restart NetworkManager" >/dev/null || problem "systemctl restart NetworkManager failed"
+  sleep 5
+  expect_no_leak "NetworkManager restarted"
+  vpn_restore
+  expect_tunnel_flows 3 "after NetworkManager restarted"
+
+  mark
+  vm "systemctl kill -s KILL nm-killswitch-guard.service; nft flush ruleset; $TUNNEL_GONE" >/dev/null ||
+    problem "killing the guard, flushing and removing the tunnel failed"
+  sleep 5
+  expect_no_leak "double fault: guard SIGKILLed, nft flush ruleset, tunnel gone"
+  vm "systemctl is-active nm-killswitch-guard.service" >/dev/null ||
+    problem "the guard did not come back after SIGKILL"
+  vpn_restore
+  expect_tunnel_flows 3 "after the VPN came back up"
+
+  mark
+  vm 'kill -KILL $(pidof nm-killswitch-service)' >/dev/null ||
+    problem "no nm-killswitch-service to kill in the VM"
+  sleep 5
+  expect_no_leak "VPN service SIGKILLed"
+  vpn_restore
+  expect_tunnel_flows 3 "after the VPN came back up"
+
+  out=$(vm "nm-killswitch verify") || problem "nm-killswitch verify failed: $out"
+  log "verify: $(tail -n 1 <<<"$out")"
+  TIMES+=("faults $((SECONDS - step))")
+
+  # ---- upgrade, engaged and sending.
+  step=$SECONDS
+  mark
+  out=$(vm "dpkg -i /mnt/host/debs2/network-manager-killswitch_*.deb 2>&1") ||
+    problem "dpkg -i of the new version failed: $out"
+  sleep 3
+  expect_no_leak "upgrade to $(vm "dpkg-query -W -f='\${Version}' network-manager-killswitch")"
+  vm "systemctl is-active nm-killswitch-guard.service" >/dev/null ||
+    problem "the guard is not active after the upgrade"
+  TIMES+=("upgrade $((SECONDS - step))")
+
+  # ---- reboot with block-at-boot and an application sending from early boot.
+  step=$SECONDS
+  vm_must "bash /mnt/host/guest/reboot-setup.sh" >/dev/null
+  vpn_active || vpn_up
+  mark
+  vm_send "systemctl reboot"
+  wait_vm_gone 300
+  expect_no_leak "shutdown with the VPN up"
+  # Count from the VM's first packet: the counters as the VM is off.
+  mark
+  start_vm
+  local waited=0
+  until vpn_active; do
+    waited=$((waited + 1))
+    [ "$waited" -lt 120 ] || { problem "the VPN did not come up after the reboot"; break; }
+    sleep 1
+  done
+  expect_no_leak "reboot: from the first packet until the VPN is up"
+  out=$(vm "systemctl show -p ActiveState -p ExecMainStatus nm-killswitch-boot.service;
+    journalctl -b -o short-monotonic -u nm-killswitch-boot -u nmks-early-sender -u NetworkManager | grep -m4 -e Started -e Finished -e starting")
+  log "boot: $(tr '\n' ' ' <<<"$out")"
+  mark
+  sleep 3
+  expect_no_leak "after the reboot, VPN up"
+  [ $(($(tunneled) - MARK_TUNNELED)) -gt 0 ] ||
+    problem "the early application's traffic does not come out of the tunnel after the reboot"
+  TIMES+=("reboot $((SECONDS - step))")
+
+  # ---- down: released, traffic flows directly.
+  step=$SECONDS
+  vm_must "nmcli connection down wg0" >/dev/null
+  vm "nm-killswitch boot off" >/dev/null || true
+  before=$(leaked)
+  sleep 3
+  [ "$(leaked)" -gt "$before" ] ||
+    problem "nmcli connection down: traffic does not flow directly again ($(vm "nft list tables"))"
+  TIMES+=("down $((SECONDS - step))")
+
+  # ---- the dispatcher hook with NetworkManager's own WireGuard (kernel module).
+  step=$SECONDS
+  vm_must "nmcli connection import type wireguard file /mnt/host/wgn.conf && nm-killswitch enable wgn" >/dev/null
+  out=$(vm "nmcli --wait 120 connection up wgn") ||
+    problem "nmcli connection up wgn (NetworkManager's WireGuard, opted in) failed: $out"
+  grep -Eq '"engaged": *true' <<<"$(vm "nm-killswitch status --json")" ||
+    problem "the dispatcher hook did not engage the kill switch for NetworkManager's WireGuard"
+  mark
+  sleep 3
+  expect_no_leak "NetworkManager's WireGuard opted in: up"
+  [ $(($(tunneled) - MARK_TUNNELED)) -gt 0 ] ||
+    problem "nothing came out of NetworkManager's WireGuard tunnel"
+  mark
+  vm "nft flush ruleset; ip link del wgn" >/dev/null || problem "flush and tunnel removal failed in the VM"
+  sleep 3
+  expect_no_leak "NetworkManager's WireGuard opted in: nft flush ruleset, tunnel gone"
+  vm "nmcli --wait 120 connection up wgn" >/dev/null || problem "nmcli connection up wgn failed again"
+  mark
+  vm "systemctl restart NetworkManager" >/dev/null || problem "systemctl restart NetworkManager failed"
+  sleep 5
+  expect_no_leak "NetworkManager's WireGuard opted in: NetworkManager restarted"
+  vm "nmcli connection down wgn" >/dev/null || true
+  before=$(leaked)
+  sleep 3
+  [ "$(leaked)" -gt "$before" ] ||
+    problem "NetworkManager's WireGuard down: traffic does not flow directly again ($(vm "nft list tables"))"
+  vm "nmcli connection delete wgn" >/dev/null || true
+  TIMES+=("dispatcher hook $((SECONDS - step))")
+
+  # ---- remove, purge: engaged for a tunnel that is not there, so that
+  # nothing gets out until the removal releases it.
+  step=$SECONDS
+  vm_must "nm-killswitch engage --tunnel wgx --endpoint 203.0.113.1:51820/udp" >/dev/null
+  mark
+  sleep 2
+  expect_no_leak "engaged with nm-killswitch engage (no tunnel)"
+  out=$(vm "dpkg -r network-manager-killswitch 2>&1") || problem "dpkg -r failed: $out"
+  printf '%s\n' "$out" | sed 's/^/    | /'
+  out=$(vm "nft list table inet nm-killswitch 2>&1; ls /var/lib/nm-killswitch /run/nm-killswitch 2>&1") || true
+  ! grep -q '^table inet nm-killswitch' <<<"$out" || problem "the table is still there after dpkg -r"
+  before=$(leaked)
+  sleep 3
+  [ "$(leaked)" -gt "$before" ] || problem "after dpkg -r, traffic does not flow"
+  out=$(vm "dpkg -P network-manager-killswitch 2>&1; ls -d /var/lib/nm-killswitch 2>&1") || true
+  grep -q 'No such file' <<<"$out" || problem "purge left /var/lib/nm-killswitch: $out"
+  TIMES+=("remove+purge $((SECONDS - step))")
+
+  vm_send "systemctl poweroff"
+  wait_vm_gone 300
+  log "all steps done in $((SECONDS - t0)) s"
+  local line
+  for line in "${RESULTS[@]}"; do log "$line"; done
+  for line in "${TIMES[@]}"; do log "time: $line s"; done
+  for line in "${NOTES[@]}"; do log "note: $line"; done
+  if [ "${#PROBLEMS[@]}" -gt 0 ]; then
+    for line in "${PROBLEMS[@]}"; do log "  problem: $line" >&2; done
+    fail "${#PROBLEMS[@]} check(s) failed (above)"
+  fi
+  log "PASS"
+}
+TIMES=()
+
+# ------------------------------------------------------------ main
+
+[ "$(id -u)" = 0 ] || skip "needs root (network namespaces, tap devices, mmdebstrap)"
+for tool in qemu-system-x86_64 qemu-img mmdebstrap mke2fs wireguard-go wg nft ip nsenter \
+  dpkg-buildpackage dpkg-deb; do
+  command -v "$tool" >/dev/null || skip "$tool is not installed (scripts/deps installs it)"
+done
+[ -e /dev/net/tun ] || skip "no /dev/net/tun"
+SUITES=("$@")
+[ ${#SUITES[@]} -gt 0 ] || SUITES=(bookworm trixie)
+
+WORK=$(mktemp -d /var/tmp/nmks-vm-test.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+trap 'exit 130' INT TERM
+started=$SECONDS
+if [ -n "${NMKS_VM_DEBS:-}" ]; then
+  DEBS=$NMKS_VM_DEBS
+else
+  DEBS=$WORK/debs
+  log "building the packages from a copy of $SRC"
+  "$SRC/tests/package/debs.sh" build "$WORK/pkg" "$DEBS/v1"
+  "$SRC/tests/package/debs.sh" bump "$DEBS/v1" "$DEBS/v2" vmtest1
+fi
+# The suites' VMs run one after the other: side by side (NMKS_VM_PARALLEL=1)
+# on this 2-core machine, each VM took twice as long to boot and
+# NetworkManager's call to start the VPN service timed out. Each suite's
+# output is printed when it ends.
+failed=()
+declare -A pid_of rc_of
+for SUITE in "${SUITES[@]}"; do
+  (
+    set -e
+    run_suite "$SUITE"
+  ) >"$WORK/$SUITE.log" 2>&1 &
+  pid_of[$SUITE]=$!
+  if [ "${NMKS_VM_PARALLEL:-}" != 1 ]; then
+    rc_of[$SUITE]=0
+    wait "${pid_of[$SUITE]}" || rc_of[$SUITE]=$?
+  fi
+done
+for SUITE in "${SUITES[@]}"; do
+  if [ -z "${rc_of[$SUITE]:-}" ]; then
+    rc_of[$SUITE]=0
+    wait "${pid_of[$SUITE]}" || rc_of[$SUITE]=$?
+  fi
+  cat "$WORK/$SUITE.log"
+  if [ "${rc_of[$SUITE]}" = 0 ]; then
+    log "$SUITE passed"
+  else
+    log "$SUITE FAILED"
+    failed+=("$SUITE")
+  fi
+done
+SUITE=
+log "wall time $((SECONDS - started)) s"
+[ ${#failed[@]} -eq 0 ] || fail "failed: ${failed[*]}"
