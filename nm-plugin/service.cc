@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "guard/client.h"
 #include "guard/policy_variant.h"
@@ -198,9 +199,9 @@ std::vector<Endpoint> Service::EngagedEndpoints() {
 }
 
 Result<std::vector<Endpoint>> Service::ResolveEndpoints(const Settings& settings,
-                                                        const std::vector<Endpoint>& previous,
                                                         std::vector<PeerEndpoint>* chosen) {
   std::vector<Endpoint> all;
+  std::optional<std::vector<Endpoint>> previous;  // asked of the guard at most once
   for (const Peer& peer : settings.config.peers) {
     if (!peer.endpoint) continue;
     const HostPort& hp = *peer.endpoint;
@@ -215,7 +216,12 @@ Result<std::vector<Endpoint>> Service::ResolveEndpoints(const Settings& settings
       addrinfo* res = nullptr;
       int rc = getaddrinfo(hp.host.c_str(), nullptr, &hints, &res);
       if (rc != 0) {
-        for (const Endpoint& e : previous) {
+        // With the kill switch off nothing is held, and the guard is not asked.
+        if (!previous) {
+          previous = options_.kill_switch == Options::KillSwitch::kOff ? std::vector<Endpoint>{}
+                                                                        : EngagedEndpoints();
+        }
+        for (const Endpoint& e : *previous) {
           if (e.port == hp.port) addresses.push_back(e.address);
         }
         if (addresses.empty()) {
@@ -288,7 +294,7 @@ Result<NmConfig> Service::Connect(NMConnection* connection) {
   }
 
   std::vector<PeerEndpoint> chosen;
-  auto endpoints = ResolveEndpoints(settings.value(), EngagedEndpoints(), &chosen);
+  auto endpoints = ResolveEndpoints(settings.value(), &chosen);
   if (!endpoints.ok()) return endpoints.status();
 
   if (options_.kill_switch != Options::KillSwitch::kOff) {

@@ -55,10 +55,11 @@ class Service {
   // Every address of every peer's endpoint; `chosen` gets the one per peer
   // the tunnel uses. A host name that does not resolve falls back to the
   // addresses of this connection's current engagement (DNS may well be
-  // blocked by the kill switch itself, e.g. after a boot with it engaged).
+  // blocked by the kill switch itself, e.g. after a boot with it engaged),
+  // asked of the guard only then.
   Result<std::vector<Endpoint>> ResolveEndpoints(const Settings& settings,
-                                                 const std::vector<Endpoint>& previous,
                                                  std::vector<PeerEndpoint>* chosen);
+  // The endpoints the guard holds for this connection (one Status call).
   std::vector<Endpoint> EngagedEndpoints();
   void OnNetworkChanged();
 
