@@ -2,6 +2,7 @@
 
 #include <glib.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string_view>
 
@@ -149,7 +150,6 @@ Result<Event> ReadEvent(int argc, const char* const* argv, const Environment& en
   };
   const Field fields[] = {
       {"CONNECTION_DBUS_PATH", &e.settings_path, false},
-      {"CONNECTION_FILENAME", &e.connection_filename, false},
       {"VPN_IP_IFACE", &e.vpn_ip_iface, true},
       {"DEVICE_IFACE", &e.device_iface, true},
       {"DEVICE_IP_IFACE", &e.device_ip_iface, true},
@@ -177,9 +177,17 @@ Result<Event> ReadEvent(int argc, const char* const* argv, const Environment& en
     damaged(Status::Error(
         _("CONNECTION_DBUS_PATH is not the path of a NetworkManager connection")));
   }
-  if (!e.connection_filename.empty() && e.connection_filename[0] != '/') {
-    e.connection_filename.clear();
-    damaged(Status::Error(_("CONNECTION_FILENAME is not an absolute path")));
+  // The profile's file: only where the hook falls back to when NetworkManager
+  // cannot be asked, so an odd one is dropped, not counted as damage. Its
+  // name may be the user's (UTF-8): any byte but control characters.
+  if (const char* file = env("CONNECTION_FILENAME"); file != nullptr) {
+    size_t n = strnlen(file, kMaxValueBytes + 1);
+    std::string_view v(file, n);
+    bool plain = n <= kMaxValueBytes && !v.empty() && v[0] == '/' &&
+                 std::none_of(v.begin(), v.end(), [](char c) {
+                   return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+                 });
+    if (plain) e.connection_filename = std::string(v);
   }
   auto external = Value(env, "CONNECTION_EXTERNAL");
   if (external.ok()) {

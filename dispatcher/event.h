@@ -4,9 +4,10 @@
 // a missing or unknown action, one that disagrees with NM_DISPATCHER_ACTION,
 // or a malformed CONNECTION_UUID is an error naming the variable (never
 // echoing the value), and the hook does nothing at all. Any other odd value
-// (a bad interface name, a malformed object path, file name or IPv6
-// address count, an oversized value) is left empty and named in `damaged`,
-// so that the hook can still fail closed for an opted-in connection.
+// (a bad interface name, a malformed object path or IPv6 address count, an
+// oversized value) is left empty and named in `damaged`, so that the hook
+// can still fail closed for an opted-in connection. An odd
+// CONNECTION_FILENAME is only dropped (it is merely a fallback).
 #pragma once
 
 #include <cstdint>

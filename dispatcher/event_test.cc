@@ -9,6 +9,8 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <utility>
+#include <vector>
 
 namespace nmks::dispatch {
 namespace {
@@ -145,9 +147,6 @@ TEST(Event, ValuesThatCannotBeReadAreNamedAndLeftEmpty) {
        [](Call& c) { c.env["CONNECTION_DBUS_PATH"] = "/org/freedesktop/NetworkManager/Settings//3"; },
        "CONNECTION_DBUS_PATH is not the path",
        [](const Event& e) { return e.settings_path.empty(); }},
-      {"relative file name", [](Call& c) { c.env["CONNECTION_FILENAME"] = "x/passwd"; },
-       "CONNECTION_FILENAME is not an absolute path",
-       [](const Event& e) { return e.connection_filename.empty(); }},
       {"tunnel name too long", [](Call& c) { c.env["VPN_IP_IFACE"] = "tun0123456789abcdef"; },
        "VPN_IP_IFACE is not an interface name",
        [](const Event& e) { return e.vpn_ip_iface.empty(); }},
@@ -187,6 +186,20 @@ TEST(Event, ValuesThatCannotBeReadAreNamedAndLeftEmpty) {
   EXPECT_TRUE(clean.value().damaged.empty());
   EXPECT_EQ(clean.value().connection_filename,
             "/etc/NetworkManager/system-connections/office.nmconnection");
+  // The profile's file name is the user's (UTF-8 allowed); an odd one is
+  // dropped, which damages nothing else.
+  for (const auto& [file, kept] : std::vector<std::pair<std::string, bool>>{
+           {"/etc/NetworkManager/system-connections/B\xc3\xbcro.nmconnection", true},
+           {"x/passwd", false},
+           {"/etc/NetworkManager/system-connections/a\nb", false},
+           {std::string(2000, '/'), false}}) {
+    Call call = VpnPreUp();
+    call.env["CONNECTION_FILENAME"] = file;
+    auto e = call.Read();
+    ASSERT_TRUE(e.ok());
+    EXPECT_TRUE(e.value().damaged.empty());
+    EXPECT_EQ(e.value().connection_filename, kept ? file : "");
+  }
 }
 
 TEST(Event, MissingConnectionDetailsAreNoticedWhereNeeded) {
