@@ -1,13 +1,14 @@
 #include "rules/nft_socket.h"
 
+#include <fcntl.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/common.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
-#include <fcntl.h>
+#include <poll.h>
 #include <sys/socket.h>
-#include <unistd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -23,6 +24,10 @@ constexpr int kReceiveBuffer = 8 * 1024 * 1024;
 // a walk of the set for every message, so bigger messages make reading a
 // big set back several times faster.
 constexpr size_t kReadBuffer = 256 * 1024;
+
+// How long to wait for the rest of an abandoned dump; the kernel sends it
+// as fast as it is read, so this only bounds a socket that went wrong.
+constexpr int kSkipWaitMs = 1000;
 
 std::string ErrnoText(int err) { return std::strerror(err); }
 
@@ -185,10 +190,37 @@ Status NftSocket::Request(uint16_t type, uint16_t flags,
     if (ret == MNL_CB_STOP) return Status::Ok();
     if (ret < 0) {
       int err = errno;
+      // A dump given up in the middle (a callback's error, or EINTR: the
+      // ruleset changed while it was dumped) still has messages coming;
+      // the next request must not read them as its own.
+      if (n > 0 && !EndsAnswer(buf.data(), static_cast<size_t>(n), seq)) SkipAnswer(seq);
       if (errno_out) *errno_out = err;
       return Status::Error(
           Format(_("cannot read the table from nftables: %s"), ErrnoText(err).c_str()));
     }
+  }
+}
+
+bool NftSocket::EndsAnswer(const char* data, size_t size, uint32_t seq) {
+  int len = static_cast<int>(size);
+  for (auto* nlh = reinterpret_cast<const nlmsghdr*>(data); mnl_nlmsg_ok(nlh, len);
+       nlh = mnl_nlmsg_next(nlh, &len)) {
+    if (nlh->nlmsg_seq == seq && (nlh->nlmsg_type == NLMSG_DONE || nlh->nlmsg_type == NLMSG_ERROR))
+      return true;
+  }
+  return false;
+}
+
+void NftSocket::SkipAnswer(uint32_t seq) {
+  std::vector<char>& buf = read_buffer_;
+  const int fd = mnl_socket_get_fd(nl_);
+  for (;;) {
+    pollfd pfd{fd, POLLIN, 0};
+    if (poll(&pfd, 1, kSkipWaitMs) <= 0) return;  // nothing more comes
+    ssize_t n = recv(fd, buf.data(), buf.size(), MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    if (EndsAnswer(buf.data(), static_cast<size_t>(n), seq)) return;
   }
 }
 

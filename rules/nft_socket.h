@@ -61,13 +61,19 @@ class NftSocket {
 
   // Sends a GET request (built by `build` into the header) and calls
   // `on_message` for each answer until the end of the dump or the ack.
-  // On failure, errno_out (if given) gets the errno (ENOENT: no such object).
+  // On failure, errno_out (if given) gets the errno (ENOENT: no such object;
+  // EINTR: the ruleset changed during a dump, whose answer is then
+  // inconsistent: ask again). The socket is ready for the next request.
   Status Request(uint16_t type, uint16_t flags, const std::function<void(nlmsghdr*)>& build,
                  const std::function<int(const nlmsghdr*)>& on_message, int* errno_out = nullptr);
 
  private:
   NftSocket(mnl_socket* nl, uint32_t portid, uint32_t seq);
   Status GrowSendBuffer(size_t bytes);
+  // True if the messages in data end the answer to request `seq`.
+  static bool EndsAnswer(const char* data, size_t size, uint32_t seq);
+  // Reads and drops the rest of the answer to request `seq`.
+  void SkipAnswer(uint32_t seq);
 
   mnl_socket* nl_;
   std::vector<char> read_buffer_;  // one per socket: big, and reused

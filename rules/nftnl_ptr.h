@@ -13,8 +13,8 @@
 namespace nmks {
 
 struct NftnlFree {
-  void operator()(nftnl_table* p) const { nftnl_table_free(p); }
   void operator()(nftnl_gen* p) const { nftnl_gen_free(p); }
+  void operator()(nftnl_table* p) const { nftnl_table_free(p); }
   void operator()(nftnl_chain* p) const { nftnl_chain_free(p); }
   void operator()(nftnl_set* p) const { nftnl_set_free(p); }
   void operator()(nftnl_set_elem* p) const { nftnl_set_elem_free(p); }

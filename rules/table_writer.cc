@@ -11,6 +11,8 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <functional>
+#include <optional>
 #include <thread>
 
 #include "rules/i18n.h"
@@ -22,6 +24,8 @@ namespace {
 
 constexpr char kProbeTable[] = "nm-killswitch-probe";
 constexpr int kReadBackAttempts = 3;
+// Reads interrupted by other programs' changes before giving up.
+constexpr int kInterruptedReads = 20;
 
 void ZeroCounters(std::vector<Insn>& insns) {
   for (Insn& insn : insns) {
@@ -65,95 +69,130 @@ Result<TableState> ReadTableOnly(NftSocket& socket, const char* name) {
   return state;
 }
 
-Result<TableState> ReadWith(NftSocket& socket, const char* name) {
+// One dump of the chains, sets, set elements or rules of table `name`:
+// `decode` sees only the messages about that table (a dump may answer for
+// every table of the family), and its first error ends the dump.
+// On failure *err is the errno, if the kernel gave one.
+Status Dump(NftSocket& socket, const char* name, uint16_t type,
+            const std::function<void(nlmsghdr*)>& build,
+            const std::function<Status(const nlmsghdr*)>& decode, int* err) {
+  Status failure = Status::Ok();
+  Status s = socket.Request(
+      type, NLM_F_DUMP, build,
+      [&](const nlmsghdr* m) {
+        if (!InTable(m, name)) return MNL_CB_OK;
+        failure = decode(m);
+        return failure.ok() ? MNL_CB_OK : MNL_CB_ERROR;
+      },
+      err);
+  return failure.ok() ? s : failure;
+}
+
+// One read of the table; *err is EINTR when another program changed the
+// ruleset during a dump (the answer is then inconsistent).
+Result<TableState> ReadOnce(NftSocket& socket, const char* name, int* err) {
   auto table = ReadTableOnly(socket, name);
   if (!table.ok() || !table.value().exists) return table;
   TableState state = std::move(table).value();
-  Status s = Status::Ok();
-  Status failure = Status::Ok();
-  auto keep_error = [&failure](const Status& st) {
-    if (!st.ok() && failure.ok()) failure = st;
-  };
+  Ruleset& r = state.ruleset;
 
-  s = socket.Request(
-      NFT_MSG_GETSET, NLM_F_DUMP,
+  Status s = Dump(
+      socket, name, NFT_MSG_GETSET,
       [name](nlmsghdr* m) {
         NftnlPtr<nftnl_set> set(nftnl_set_alloc());
         nftnl_set_set_str(set.get(), NFTNL_SET_TABLE, name);
         nftnl_set_nlmsg_build_payload(m, set.get());
       },
-      [&](const nlmsghdr* m) {
-        if (!InTable(m, name)) return MNL_CB_OK;
+      [&r](const nlmsghdr* m) {
         auto set = DecodeSet(m);
-        if (!set.ok()) {
-          keep_error(set.status());
-          return MNL_CB_ERROR;
-        }
-        state.ruleset.sets.push_back(std::move(set).value());
-        return MNL_CB_OK;
-      });
+        if (set.ok()) r.sets.push_back(std::move(set).value());
+        return set.status();
+      },
+      err);
   if (!s.ok()) return s;
-  if (!failure.ok()) return failure;
 
-  for (SetDef& set : state.ruleset.sets) {
-    s = socket.Request(
-        NFT_MSG_GETSETELEM, NLM_F_DUMP,
+  for (SetDef& set : r.sets) {
+    s = Dump(
+        socket, name, NFT_MSG_GETSETELEM,
         [&set, name](nlmsghdr* m) {
           NftnlPtr<nftnl_set> q(nftnl_set_alloc());
           nftnl_set_set_str(q.get(), NFTNL_SET_TABLE, name);
           nftnl_set_set_str(q.get(), NFTNL_SET_NAME, set.name.c_str());
           nftnl_set_elems_nlmsg_build_payload(m, q.get());
         },
-        [&](const nlmsghdr* m) {
-          if (!InTable(m, name)) return MNL_CB_OK;
-          Status d = DecodeSetElements(m, set);
-          keep_error(d);
-          return d.ok() ? MNL_CB_OK : MNL_CB_ERROR;
-        });
+        [&set](const nlmsghdr* m) { return DecodeSetElements(m, set); }, err);
     if (!s.ok()) return s;
-    if (!failure.ok()) return failure;
   }
 
-  s = socket.Request(
-      NFT_MSG_GETCHAIN, NLM_F_DUMP,
+  s = Dump(
+      socket, name, NFT_MSG_GETCHAIN,
       [name](nlmsghdr* m) {
         NftnlPtr<nftnl_chain> c(nftnl_chain_alloc());
         nftnl_chain_set_str(c.get(), NFTNL_CHAIN_TABLE, name);
         nftnl_chain_nlmsg_build_payload(m, c.get());
       },
-      [&](const nlmsghdr* m) {
-        if (!InTable(m, name)) return MNL_CB_OK;
+      [&r](const nlmsghdr* m) {
         auto chain = DecodeChain(m);
-        if (!chain.ok()) {
-          keep_error(chain.status());
-          return MNL_CB_ERROR;
-        }
-        state.ruleset.chains.push_back(std::move(chain).value());
-        return MNL_CB_OK;
-      });
-  if (!s.ok()) return s;
-  if (!failure.ok()) return failure;
-
-  s = socket.Request(
-      NFT_MSG_GETRULE, NLM_F_DUMP,
-      [name](nlmsghdr* m) {
-        NftnlPtr<nftnl_rule> r(nftnl_rule_alloc());
-        nftnl_rule_set_str(r.get(), NFTNL_RULE_TABLE, name);
-        nftnl_rule_nlmsg_build_payload(m, r.get());
+        if (chain.ok()) r.chains.push_back(std::move(chain).value());
+        return chain.status();
       },
-      [&](const nlmsghdr* m) {
-        if (!InTable(m, name)) return MNL_CB_OK;
-        auto rule = DecodeRule(m);
-        if (!rule.ok()) {
-          keep_error(rule.status());
-          return MNL_CB_ERROR;
-        }
-        state.ruleset.rules.push_back(std::move(rule).value());
-        return MNL_CB_OK;
-      });
+      err);
   if (!s.ok()) return s;
-  if (!failure.ok()) return failure;
+
+  s = Dump(
+      socket, name, NFT_MSG_GETRULE,
+      [name](nlmsghdr* m) {
+        NftnlPtr<nftnl_rule> rule(nftnl_rule_alloc());
+        nftnl_rule_set_str(rule.get(), NFTNL_RULE_TABLE, name);
+        nftnl_rule_nlmsg_build_payload(m, rule.get());
+      },
+      [&r](const nlmsghdr* m) {
+        auto rule = DecodeRule(m);
+        if (rule.ok()) r.rules.push_back(std::move(rule).value());
+        return rule.status();
+      },
+      err);
+  if (!s.ok()) return s;
   return state;
+}
+
+// The ruleset's generation: every committed change, ours or another
+// program's, moves it.
+Result<uint32_t> RulesetGeneration(NftSocket& socket) {
+  std::optional<uint32_t> id;
+  Status s = socket.Request(NFT_MSG_GETGEN, NLM_F_ACK, nullptr, [&id](const nlmsghdr* m) {
+    NftnlPtr<nftnl_gen> gen(nftnl_gen_alloc());
+    if (nftnl_gen_nlmsg_parse(m, gen.get()) < 0 || !nftnl_gen_is_set(gen.get(), NFTNL_GEN_ID)) {
+      return MNL_CB_ERROR;
+    }
+    id = nftnl_gen_get_u32(gen.get(), NFTNL_GEN_ID);
+    return MNL_CB_OK;
+  });
+  if (!s.ok()) return s;
+  if (!id) return Status::Error(_("the kernel did not say which ruleset generation it holds"));
+  return *id;
+}
+
+// Reads the table as one generation of the ruleset. A dump that overlaps
+// another program's change (a firewall reloading) can repeat or skip
+// entries without saying so (the kernel flags only some such dumps), so a
+// read during which the generation moved is read again.
+Result<TableState> ReadWith(NftSocket& socket, const char* name) {
+  for (int attempt = 1;; ++attempt) {
+    auto before = RulesetGeneration(socket);
+    if (!before.ok()) return before.status();
+    int err = 0;
+    auto state = ReadOnce(socket, name, &err);
+    auto after = RulesetGeneration(socket);
+    if (!after.ok()) return after.status();
+    const bool changed = after.value() != before.value() || (!state.ok() && err == EINTR);
+    if (!changed) return state;
+    if (attempt == kInterruptedReads) {
+      return Status::Error(
+          _("the ruleset kept changing while the kill-switch table was read (another program "
+            "is changing nftables without pause)"));
+    }
+  }
 }
 
 Status RefusedBecause(int err, const Status& s) {
@@ -228,20 +267,7 @@ uint32_t TableWriter::flags() const {
 
 Result<TableState> TableWriter::Read() { return ReadWith(*socket_, kTableName); }
 
-Result<uint32_t> TableWriter::Generation() {
-  uint32_t id = 0;
-  bool got = false;
-  Status s = socket_->Request(NFT_MSG_GETGEN, NLM_F_ACK, nullptr, [&](const nlmsghdr* m) {
-    NftnlPtr<nftnl_gen> gen(nftnl_gen_alloc());
-    if (nftnl_gen_nlmsg_parse(m, gen.get()) < 0) return MNL_CB_ERROR;
-    id = nftnl_gen_get_u32(gen.get(), NFTNL_GEN_ID);
-    got = true;
-    return MNL_CB_OK;
-  });
-  if (!s.ok()) return s;
-  if (!got) return Status::Error(_("nftables did not say its ruleset generation"));
-  return id;
-}
+Result<uint32_t> TableWriter::Generation() { return RulesetGeneration(*socket_); }
 
 Result<TableState> TableWriter::ReadTwin() {
   if (ownership_ != Ownership::kOwnedWithTwin) return TableState{};
