@@ -75,13 +75,22 @@ int StatusCommand(int argc, char** argv) {
     std::printf("%s\n", VariantToJson(status.get()).c_str());
     return 0;
   }
-  gboolean engaged = FALSE, matches = FALSE;
+  gboolean engaged = FALSE, matches = FALSE, in_kernel = FALSE;
   g_variant_lookup(status.get(), "engaged", "b", &engaged);
+  g_variant_lookup(status.get(), "table-in-kernel", "b", &in_kernel);
   g_variant_lookup(status.get(), "kernel-matches", "b", &matches);
   std::string protection = Lookup(status.get(), "protection");
   std::string problem = Lookup(status.get(), "problem");
 
-  if (!engaged) {
+  if (!engaged && in_kernel) {
+    // Never "not blocked" while a table of ours may be blocking.
+    std::printf(_("Kill switch: not engaged, but its table is in the kernel and may block "
+                  "traffic: %s\n"),
+                problem.c_str());
+    std::printf(
+        _("Engage the connection again, or remove the table with `nm-killswitch release "
+          "--all`.\n"));
+  } else if (!engaged) {
     std::printf(_("Kill switch: not engaged. Traffic is not blocked.\n"));
   } else {
     std::printf(_("Kill switch: engaged. Nothing leaves outside the tunnel.\n"));

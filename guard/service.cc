@@ -262,8 +262,14 @@ struct Service::Impl {
       for (const auto& [why, n] : stopped) g_variant_builder_add(&st, "{st}", why.c_str(), n);
       g_variant_builder_add(&b, "{sv}", "stopped", g_variant_builder_end(&st));
     } else if (kernel.value().exists) {
-      problem = _("a table named nm-killswitch exists but is not ours");
+      problem =
+          _("nothing is engaged in the guard; an engage that failed may have left the table, "
+            "or another program made it");
     }
+    // Whether any table of our name is in the kernel, ours or not: a table
+    // left by a failed install blocks traffic even when nothing is engaged.
+    g_variant_builder_add(&b, "{sv}", "table-in-kernel",
+                          g_variant_new_boolean(!kernel.ok() || kernel.value().exists));
     g_variant_builder_add(&b, "{sv}", "kernel-matches", g_variant_new_boolean(matches));
     g_variant_builder_add(&b, "{sv}", "problem", g_variant_new_string(problem.c_str()));
     nmks_dbus_guard1_complete_status(object, inv, g_variant_builder_end(&b));
