@@ -248,6 +248,12 @@ Result<TableInfo> DecodeTable(const nlmsghdr* message) {
   if (nftnl_table_is_set(t.get(), NFTNL_TABLE_OWNER)) {
     info.owner = nftnl_table_get_u32(t.get(), NFTNL_TABLE_OWNER);
   }
+  uint32_t len = 0;
+  const void* ud = nftnl_table_get_data(t.get(), NFTNL_TABLE_USERDATA, &len);
+  if (ud != nullptr) {
+    const auto* b = static_cast<const uint8_t*>(ud);
+    info.userdata.assign(b, b + len);
+  }
   return info;
 }
 

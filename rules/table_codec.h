@@ -22,9 +22,13 @@ void AppendDeleteTable(Batch& batch, const char* name);
 // which the batch must have created before.
 void AppendContents(Batch& batch, const Ruleset& ruleset, const char* table = kTableName);
 
+// Table flag DORMANT: the table's chains are unhooked; it filters nothing.
+inline constexpr uint32_t kTableFlagDormant = 0x1;
+
 struct TableInfo {
   uint32_t flags = 0;
   uint32_t owner = 0;  // netlink port id of the owner, if flags has OWNER
+  Bytes userdata;      // e.g. a comment; the kill switch writes none
 };
 Result<TableInfo> DecodeTable(const nlmsghdr* message);
 // True if a chain, set, set-element or rule message is about `table` of

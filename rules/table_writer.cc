@@ -59,6 +59,7 @@ Result<TableState> ReadTableOnly(NftSocket& socket, const char* name) {
         state.exists = true;
         state.flags = info.value().flags;
         state.owner = info.value().owner;
+        state.userdata = std::move(info.value().userdata);
         return MNL_CB_OK;
       },
       &err);
@@ -366,6 +367,20 @@ Ruleset WithoutCounts(Ruleset ruleset) {
 
 Status CompareTable(const Ruleset& meant, const TableState& kernel) {
   if (!kernel.exists) return Status::Error(_("the kill-switch table is not in the kernel"));
+  // Which ownership flags are right depends on the writer (TableWriter::Check);
+  // any other flag, or data the kill switch never writes, is a difference.
+  if (kernel.flags & kTableFlagDormant) {
+    return Status::Error(_("the kernel's table is dormant: its chains filter nothing"));
+  }
+  if ((kernel.flags & ~(kTableFlagOwner | kTableFlagPersist)) != 0) {
+    return Status::Error(Format(_("the kernel's table has flags 0x%x, which the kill switch never "
+                                  "sets"),
+                                kernel.flags));
+  }
+  if (!kernel.userdata.empty()) {
+    return Status::Error(
+        _("the kernel's table carries data (a comment) that the kill switch did not write"));
+  }
   const Ruleset& k = kernel.ruleset;
   if (k.sets.size() != meant.sets.size()) {
     return Status::Error(Format(_("the kernel's table has %zu sets instead of %zu"), k.sets.size(),

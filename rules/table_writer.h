@@ -30,6 +30,7 @@ struct TableState {
   bool exists = false;
   uint32_t flags = 0;
   uint32_t owner = 0;
+  Bytes userdata;   // the table's own data (a comment); ours has none
   Ruleset ruleset;  // decoded: no texts, counters as the kernel counts them
 };
 
@@ -82,8 +83,10 @@ class TableWriter {
 // Reads the table through a fresh socket (for `verify` from any process).
 Result<TableState> ReadTable(const char* name = kTableName);
 
-// Ok if the kernel's table is exactly `meant` (counter values aside);
-// otherwise says where it differs.
+// Ok if the kernel's table is exactly `meant` (counter values aside): its
+// sets, chains and rules, no table flag but the ownership ones (a dormant
+// table filters nothing), no table data. Otherwise says where it differs.
+// Which ownership flags are right is TableWriter::Check's business.
 Status CompareTable(const Ruleset& meant, const TableState& kernel);
 
 // The ruleset with every counter set to zero.

@@ -5,7 +5,9 @@
 // Packets are counted at the router, outside the tunnel.
 #include <gmock/gmock.h>
 
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "rules/table_codec.h"
 #include "tests/guard/guard_world.h"
@@ -152,6 +154,43 @@ TEST_F(TamperTest, WatchedTableIsRepairedAtOnce) {
   took = AwaitTable(adopted, 1000ms);
   EXPECT_TRUE(took.has_value()) << "the watch guard did not repair the adopted table";
   EXPECT_EQ(Leaks(5013), 0u);
+}
+
+// `nft add table inet nm-killswitch '{ flags dormant; }'` keeps every rule
+// but unhooks the chains: a watched table made dormant is a difference the
+// guard repairs at once, says so in its log, and status and verify are
+// whole again afterwards. How long it stayed dormant, and what got out
+// meanwhile, is printed (watch mode repairs after the fact).
+TEST_F(TamperTest, DormantWatchedTableIsWokenAtOnce) {
+  StartGuard("watch");
+  const TableState engaged = Engage();
+  ASSERT_TRUE(engaged.exists);
+  world::Tally leaked(world().router, std::string("ip daddr ") + kOutside + " udp dport 5020");
+  PacedUdp sender(world().client, kOutside, 5020);
+  std::vector<long long> windows;
+  for (int i = 0; i < 5; ++i) {
+    Outcome dormant = Nft({"add", "table", "inet", kTableName, "{ flags dormant; }"});
+    ASSERT_EQ(dormant.exit_code, 0) << dormant.all();
+    auto took = AwaitTable(engaged, 1000ms);
+    ASSERT_TRUE(took.has_value()) << "the table was still dormant 1 s later";
+    windows.push_back(took->count());
+    std::this_thread::sleep_for(50ms);
+  }
+  PacedUdp::Totals totals = sender.Finish();
+  const uint64_t leak = leaked.Await(0);
+  std::string list;
+  for (long long w : windows) list += (list.empty() ? "" : ", ") + std::to_string(w) + " ms";
+  std::printf("dormant 5 times: awake again after %s; %llu of %llu datagrams reached the router\n",
+              list.c_str(), static_cast<unsigned long long>(leak),
+              static_cast<unsigned long long>(totals.attempts));
+  EXPECT_THAT(guard().log(), HasSubstr("dormant"));
+  EXPECT_EQ(Table().flags, 0u);
+  EXPECT_EQ(Leaks(5021), 0u);
+  Outcome status = Cli({"status"});
+  EXPECT_THAT(status.out, HasSubstr("Kill switch: engaged"));
+  EXPECT_THAT(status.out, testing::Not(HasSubstr("WARNING")));
+  Outcome verify = Cli({"verify"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.all();
 }
 
 }  // namespace
