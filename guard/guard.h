@@ -77,6 +77,8 @@ class Guard {
   // through.
   bool BootLoosensLockdown(const std::string& connection, bool enabled) const;
   Result<TableState> ReadKernel() { return writer_->Read(); }
+  // The twin table (protection twin only; otherwise reads as absent).
+  Result<TableState> ReadTwin() { return writer_->ReadTwin(); }
   // The fd to watch for changes by others; -1 when nothing needs watching.
   int watch_fd() const { return watch_ ? watch_->fd() : -1; }
   // The socket that owns the table, for the service manager to keep.

@@ -251,12 +251,19 @@ struct Service::Impl {
       g_variant_builder_add(
           &b, "{sv}", "table",
           g_variant_new_string(TableWithCounts(meant, kernel.value(), matches).c_str()));
+      // A packet is stopped by whichever of the table and its twin sees it
+      // first (same hooks and priorities), so the stops are their sum.
       std::map<std::string, guint64> stopped;
-      for (const RuleDef& r : kernel.value().ruleset.rules) {
-        if (r.stop == Stop::kNone) continue;
-        for (const Insn& i : r.insns)
-          if (const auto* c = std::get_if<Counter>(&i)) stopped[StopComment(r.stop)] += c->packets;
-      }
+      auto count = [&stopped](const TableState& table) {
+        for (const RuleDef& r : table.ruleset.rules) {
+          if (r.stop == Stop::kNone) continue;
+          for (const Insn& i : r.insns)
+            if (const auto* c = std::get_if<Counter>(&i))
+              stopped[StopComment(r.stop)] += c->packets;
+        }
+      };
+      count(kernel.value());
+      if (auto twin = g.ReadTwin(); twin.ok() && twin.value().exists) count(twin.value());
       GVariantBuilder st;
       g_variant_builder_init(&st, G_VARIANT_TYPE("a{st}"));
       for (const auto& [why, n] : stopped) g_variant_builder_add(&st, "{st}", why.c_str(), n);

@@ -89,12 +89,15 @@ TEST_P(DoubleFaultTest, GuardKilledThenRulesetFlushedLeaksNothing) {
   EXPECT_EQ(status.exit_code, 0) << status.all();
   EXPECT_THAT(status.out, HasSubstr("Kill switch: engaged"));
   EXPECT_THAT(status.out, testing::Not(HasSubstr("WARNING")));
-  Outcome verify = Cli({"verify"});
-  EXPECT_EQ(verify.exit_code, 0) << verify.all();
   PacedUdp::Totals totals = traffic.Finish();
   EXPECT_GT(totals.attempts, 100u);
   EXPECT_EQ(outside.Await(0), 0u) << totals.attempts << " sends, of which " << totals.taken
                                   << " taken by the kernel";
+  // After the traffic: verify credits a probe to the kill switch only when
+  // its counters moved for that probe alone, which 1000 blocked datagrams a
+  // second make impossible to tell.
+  Outcome verify = Cli({"verify"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.all();
   if (protection() == "twin") {
     EXPECT_TRUE(Twin().exists) << "the new guard restores the twin";
   }
