@@ -26,11 +26,12 @@
 # systemd. In each VM, in order, with an unprivileged user's UDP and TCP
 # traffic running:
 #   install   dpkg -i; the guard active under its hardened unit; status
-#             names the protection the kernel allows (6.1: watch, 6.12: owner)
+#             names the protection the kernel allows (6.1: twin, 6.12: owner)
 #   vpn       nmcli connection import type killswitch file wg0.conf; up with
 #             kernel WireGuard; traffic goes through the tunnel
 #   faults    0 packets outside the tunnel while: the server is gone, nft
-#             flush ruleset, NetworkManager restarts, the guard is SIGKILLed
+#             flush ruleset, NetworkManager restarts, the cable is pulled, the
+#             LAN address changes, the guard is SIGKILLed
 #             and the ruleset flushed at once (double fault), the VPN service
 #             is SIGKILLed; verify passes
 #   upgrade   dpkg -i of the same packages with a higher version, engaged and
@@ -195,10 +196,12 @@ EOF
 # The VM: qemu in the router's namespace, its one card on the tap "lan".
 start_vm() {
   [ -z "$QEMU_PID" ] || fail "start_vm: the VM runs already"
+  # qemu's monitor: commands into monitor.in, its answers (unread) to monitor.out.
+  [ -p "$SW/monitor.in" ] || mkfifo "$SW/monitor.in" "$SW/monitor.out"
   local boots
   boots=$(find "$SHARE/boot" -maxdepth 1 -name '[0-9]*' ! -name '*.tmp' | wc -l)
   ip netns exec "$R" qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 2 -m 3072 \
-    -display none -vga none -monitor none -serial "file:$SW/console.$((boots + 1)).log" -no-reboot \
+    -display none -vga none -monitor "pipe:$SW/monitor" -serial "file:$SW/console.$((boots + 1)).log" -no-reboot \
     -nic none -netdev tap,id=n0,ifname=lan,script=no,downscript=no \
     -device virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56 \
     -drive "file=$SW/disk.qcow2,format=qcow2,if=virtio,cache=unsafe" \
@@ -220,6 +223,8 @@ start_vm() {
   done
   log "booted in $((SECONDS - started)) s (guest uptime $(cat "$SHARE/boot/$((boots + 1))") s at the agent's start)"
 }
+# A command to qemu's monitor (set_link n0 off: the cable pulled).
+monitor() { echo "$1" >"$SW/monitor.in"; }
 wait_vm_gone() { # SECONDS
   local started=$SECONDS
   while kill -0 "$QEMU_PID" 2>/dev/null; do
@@ -387,12 +392,13 @@ run_suite() {
   ! grep -q 'wireguard-go' <<<"$(vm "pgrep -a wireguard-go || true")" ||
     problem "wireguard-go runs in the VM: the VPN is not using kernel WireGuard"
   # The protection the kernel allows: the table owned by the guard from
-  # 6.12 (trixie), watched and repaired on 6.1 (bookworm).
-  local want=watch
+  # 6.12 (trixie, PERSIST); owned plus an unowned twin on 6.1 (bookworm).
+  local want=twin
   [ "$SUITE" = bookworm ] || want=owner
   out=$(vm "nm-killswitch status --json; nm-killswitch status") || problem "nm-killswitch status failed: $out"
   grep -Eq "\"protection\": *\"$want\"" <<<"$out" ||
-    problem "status does not say protection $want on kernel $(cat "$IMAGE/kernel-version"): $out"
+    problem "status does not say protection $want on kernel $(cat "$IMAGE/kernel-version"):" \
+      "$(grep -Eo '"protection": *"[^"]*"' <<<"$out" || echo "no protection in: $out")"
   log "status: $(grep -i '^protection' <<<"$out" || true)"
   mark
   sleep 3
@@ -425,6 +431,26 @@ run_suite() {
   expect_no_leak "NetworkManager restarted"
   vpn_restore
   expect_tunnel_flows 3 "after NetworkManager restarted"
+
+  mark
+  mark
+  monitor "set_link n0 off"
+  sleep 5
+  monitor "set_link n0 on"
+  sleep 8
+  expect_no_leak "cable pulled for 5 s and plugged back in"
+  vpn_restore
+  expect_tunnel_flows 3 "after the cable came back"
+
+  mark
+  vm "nmcli connection modify lan ipv4.addresses 198.51.100.3/24 && nmcli device reapply eth0" >/dev/null ||
+    problem "the LAN address could not be changed"
+  sleep 8
+  expect_no_leak "LAN address changed (198.51.100.2 -> .3)"
+  vm "nmcli connection modify lan ipv4.addresses 198.51.100.2/24 && nmcli device reapply eth0" >/dev/null ||
+    problem "the LAN address could not be changed back"
+  vpn_restore
+  expect_tunnel_flows 3 "after the address changed back"
 
   mark
   vm "systemctl kill -s KILL nm-killswitch-guard.service; nft flush ruleset; $TUNNEL_GONE" >/dev/null ||
@@ -489,8 +515,11 @@ run_suite() {
 
   # ---- down: released, traffic flows directly.
   step=$SECONDS
+  # The LAN no longer brings the VPN up (a NetworkManager restart below
+  # would), and nothing is blocked at boot.
+  vm_must "nmcli connection modify lan connection.secondaries ''" >/dev/null
+  out=$(vm "nm-killswitch boot off") || problem "nm-killswitch boot off failed: $out"
   vm_must "nmcli connection down wg0" >/dev/null
-  vm "nm-killswitch boot off" >/dev/null || true
   before=$(leaked)
   sleep 3
   [ "$(leaked)" -gt "$before" ] ||
@@ -560,58 +589,64 @@ run_suite() {
 TIMES=()
 
 # ------------------------------------------------------------ main
+# A function, read whole before it runs: bash reads a script as it goes, and
+# an edit of this file during a run would otherwise change the run.
 
-[ "$(id -u)" = 0 ] || skip "needs root (network namespaces, tap devices, mmdebstrap)"
-for tool in qemu-system-x86_64 qemu-img mmdebstrap mke2fs wireguard-go wg nft ip nsenter \
-  dpkg-buildpackage dpkg-deb; do
-  command -v "$tool" >/dev/null || skip "$tool is not installed (scripts/deps installs it)"
-done
-[ -e /dev/net/tun ] || skip "no /dev/net/tun"
-SUITES=("$@")
-[ ${#SUITES[@]} -gt 0 ] || SUITES=(bookworm trixie)
+main() {
+  [ "$(id -u)" = 0 ] || skip "needs root (network namespaces, tap devices, mmdebstrap)"
+  for tool in qemu-system-x86_64 qemu-img mmdebstrap mke2fs wireguard-go wg nft ip nsenter \
+    dpkg-buildpackage dpkg-deb; do
+    command -v "$tool" >/dev/null || skip "$tool is not installed (scripts/deps installs it)"
+  done
+  [ -e /dev/net/tun ] || skip "no /dev/net/tun"
+  SUITES=("$@")
+  [ ${#SUITES[@]} -gt 0 ] || SUITES=(bookworm trixie)
 
-WORK=$(mktemp -d /var/tmp/nmks-vm-test.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
-trap 'exit 130' INT TERM
-started=$SECONDS
-if [ -n "${NMKS_VM_DEBS:-}" ]; then
-  DEBS=$NMKS_VM_DEBS
-else
-  DEBS=$WORK/debs
-  log "building the packages from a copy of $SRC"
-  "$SRC/tests/package/debs.sh" build "$WORK/pkg" "$DEBS/v1"
-  "$SRC/tests/package/debs.sh" bump "$DEBS/v1" "$DEBS/v2" vmtest1
-fi
-# The suites' VMs run one after the other: side by side (NMKS_VM_PARALLEL=1)
-# on this 2-core machine, each VM took twice as long to boot and
-# NetworkManager's call to start the VPN service timed out. Each suite's
-# output is printed when it ends.
-failed=()
-declare -A pid_of rc_of
-for SUITE in "${SUITES[@]}"; do
-  (
-    set -e
-    run_suite "$SUITE"
-  ) >"$WORK/$SUITE.log" 2>&1 &
-  pid_of[$SUITE]=$!
-  if [ "${NMKS_VM_PARALLEL:-}" != 1 ]; then
-    rc_of[$SUITE]=0
-    wait "${pid_of[$SUITE]}" || rc_of[$SUITE]=$?
-  fi
-done
-for SUITE in "${SUITES[@]}"; do
-  if [ -z "${rc_of[$SUITE]:-}" ]; then
-    rc_of[$SUITE]=0
-    wait "${pid_of[$SUITE]}" || rc_of[$SUITE]=$?
-  fi
-  cat "$WORK/$SUITE.log"
-  if [ "${rc_of[$SUITE]}" = 0 ]; then
-    log "$SUITE passed"
+  WORK=$(mktemp -d /var/tmp/nmks-vm-test.XXXXXX)
+  trap 'rm -rf "$WORK"' EXIT
+  trap 'exit 130' INT TERM
+  started=$SECONDS
+  if [ -n "${NMKS_VM_DEBS:-}" ]; then
+    DEBS=$NMKS_VM_DEBS
   else
-    log "$SUITE FAILED"
-    failed+=("$SUITE")
+    DEBS=$WORK/debs
+    log "building the packages from a copy of $SRC"
+    "$SRC/tests/package/debs.sh" build "$WORK/pkg" "$DEBS/v1"
+    "$SRC/tests/package/debs.sh" bump "$DEBS/v1" "$DEBS/v2" vmtest1
   fi
-done
-SUITE=
-log "wall time $((SECONDS - started)) s"
-[ ${#failed[@]} -eq 0 ] || fail "failed: ${failed[*]}"
+  # The suites' VMs run one after the other: side by side (NMKS_VM_PARALLEL=1)
+  # on this 2-core machine, each VM took twice as long to boot and
+  # NetworkManager's call to start the VPN service timed out. Each suite's
+  # output is printed when it ends.
+  failed=()
+  declare -A pid_of rc_of
+  for SUITE in "${SUITES[@]}"; do
+    (
+      set -e
+      run_suite "$SUITE"
+    ) >"$WORK/$SUITE.log" 2>&1 &
+    pid_of[$SUITE]=$!
+    if [ "${NMKS_VM_PARALLEL:-}" != 1 ]; then
+      rc_of[$SUITE]=0
+      wait "${pid_of[$SUITE]}" || rc_of[$SUITE]=$?
+    fi
+  done
+  for SUITE in "${SUITES[@]}"; do
+    if [ -z "${rc_of[$SUITE]:-}" ]; then
+      rc_of[$SUITE]=0
+      wait "${pid_of[$SUITE]}" || rc_of[$SUITE]=$?
+    fi
+    cat "$WORK/$SUITE.log"
+    if [ "${rc_of[$SUITE]}" = 0 ]; then
+      log "$SUITE passed"
+    else
+      log "$SUITE FAILED"
+      failed+=("$SUITE")
+    fi
+  done
+  SUITE=
+  log "wall time $((SECONDS - started)) s"
+  [ ${#failed[@]} -eq 0 ] || fail "failed: ${failed[*]}"
+}
+main "$@"
+exit
