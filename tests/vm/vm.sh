@@ -433,7 +433,6 @@ run_suite() {
   expect_tunnel_flows 3 "after NetworkManager restarted"
 
   mark
-  mark
   monitor "set_link n0 off"
   sleep 5
   monitor "set_link n0 on"
