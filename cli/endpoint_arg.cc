@@ -3,6 +3,7 @@
 #include <netdb.h>
 #include <sys/socket.h>
 
+#include <cstdio>
 #include <fstream>
 
 #include "rules/i18n.h"

@@ -1,4 +1,5 @@
 #include <cstdio>
+#include <string>
 
 #include "cli/common.h"
 #include "cli/verbs.h"

@@ -1,4 +1,6 @@
 #include <cstdio>
+#include <string>
+#include <utility>
 
 #include "cli/common.h"
 #include "cli/json.h"

@@ -9,10 +9,14 @@
 #include <net/if.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "cli/common.h"
 #include "cli/probe.h"

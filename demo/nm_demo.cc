@@ -11,6 +11,7 @@
 //   nm-killswitch-demo --build-dir DIR [--install-root DESTDIR]   (as root)
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <functional>

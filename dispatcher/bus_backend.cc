@@ -1,5 +1,7 @@
 #include "dispatcher/bus_backend.h"
 
+#include <utility>
+
 #include "dispatcher/connection_file.h"
 #include "rules/i18n.h"
 

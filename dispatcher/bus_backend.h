@@ -5,7 +5,11 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "dispatcher/hook.h"
 #include "guard/client.h"

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <utility>
 
 #include "dispatcher/opt_in.h"
 #include "dispatcher/remotes.h"

@@ -23,6 +23,7 @@
 // opted in are left alone. Nothing is opened on any error.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>

@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 
 #include "dispatcher/bus_backend.h"
 #include "dispatcher/event.h"

@@ -12,6 +12,7 @@
 // dispatcher hook reads them when NetworkManager starts the VPN.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 

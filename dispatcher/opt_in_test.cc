@@ -4,6 +4,8 @@
 // type is refused with a message saying its kill switch is built in.
 #include "dispatcher/opt_in.h"
 
+#include <map>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 

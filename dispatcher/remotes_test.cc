@@ -4,6 +4,8 @@
 // plugins skip.
 #include "dispatcher/remotes.h"
 
+#include <map>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 

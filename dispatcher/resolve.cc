@@ -3,6 +3,7 @@
 #include <gio/gio.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <map>
 

@@ -1,6 +1,7 @@
 #include "guard/authority.h"
 
 #include <memory>
+#include <utility>
 
 #include "rules/i18n.h"
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <utility>
 
 #include "guard/boot_file.h"
 #include "guard/files.h"

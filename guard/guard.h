@@ -7,6 +7,7 @@
 // puts this behind the system bus.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>

@@ -1,6 +1,7 @@
 #include "guard/policy_variant.h"
 
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #include "rules/i18n.h"

@@ -2,9 +2,13 @@
 
 #include <glib-unix.h>
 
+#include <functional>
 #include <map>
 #include <memory>
+#include <string>
 #include <utility>
+#include <variant>
+#include <vector>
 
 #include "guard-dbus.h"
 #include "rules/i18n.h"

@@ -12,6 +12,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <utility>
 
 #include "nm-plugin/glib_ptr.h"
 #include "nm-plugin/gnome_editor.h"

@@ -1,5 +1,7 @@
 #include "nm-plugin/endings.h"
 
+#include <utility>
+
 #include "nm-plugin/libnm.h"
 
 namespace nmks::wg {

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <utility>
 #include <vector>
 
 #include "rules/i18n.h"

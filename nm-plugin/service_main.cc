@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <string>
 
 #include "nm-plugin/service.h"
 #include "nm-plugin/wg_connection.h"

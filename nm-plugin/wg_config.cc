@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <charconv>
 #include <map>
+#include <system_error>
 
 #include "nm-plugin/printable.h"
 #include "rules/i18n.h"

@@ -24,6 +24,8 @@
 // Keys never go into vpn.data and never into a message.
 #pragma once
 
+#include <string>
+
 #include "nm-plugin/libnm.h"
 
 #include "nm-plugin/wg_config.h"

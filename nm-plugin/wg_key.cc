@@ -1,5 +1,9 @@
 // WireGuard keys: standard base64 (RFC 4648, with padding) of 32 bytes,
 // checked strictly so that one key has exactly one spelling.
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <string_view>
 #include <vector>
 
 #include "nm-plugin/wg_config.h"

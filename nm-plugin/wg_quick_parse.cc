@@ -1,7 +1,12 @@
 // ParseWgQuick: reads a wg-quick file line by line, as wg-quick(8) and
 // wg(8) do, but refuses what they would silently accept or run.
 #include <algorithm>
+#include <cstdint>
 #include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "nm-plugin/printable.h"
 #include "nm-plugin/wg_config.h"

@@ -1,4 +1,7 @@
 // WriteWgQuick: the canonical wg-quick form of a Config.
+#include <string>
+#include <vector>
+
 #include "nm-plugin/wg_config.h"
 
 namespace nmks::wg {

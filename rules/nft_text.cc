@@ -1,6 +1,7 @@
 #include "rules/nft_text.h"
 
 #include <cctype>
+#include <variant>
 
 namespace nmks {
 namespace {

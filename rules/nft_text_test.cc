@@ -5,9 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <variant>
 
 #include "rules/policy.h"
 #include "rules/ruleset.h"

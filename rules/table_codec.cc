@@ -5,7 +5,11 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 
+#include <algorithm>
 #include <cstring>
+#include <string>
+#include <utility>
+#include <variant>
 
 #include "rules/i18n.h"
 #include "rules/nftnl_ptr.h"

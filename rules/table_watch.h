@@ -3,6 +3,7 @@
 // our table back and repair it at once.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 
 #include "rules/status.h"

@@ -14,6 +14,8 @@
 #include <functional>
 #include <optional>
 #include <thread>
+#include <variant>
+#include <vector>
 
 #include "rules/i18n.h"
 #include "rules/nftnl_ptr.h"

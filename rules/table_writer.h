@@ -7,8 +7,10 @@
 // table stays owned while no guard runs.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "rules/nft_socket.h"
 #include "rules/ruleset.h"

@@ -3,6 +3,7 @@
 #include "nm-plugin/gtk/editor_form.h"
 
 #include <string_view>
+#include <utility>
 
 #include "nm-plugin/glib_ptr.h"
 #include "rules/i18n.h"

@@ -8,8 +8,10 @@ extern "C" {
 #include <nma-ui-utils.h>
 }
 
+#include <functional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "rules/i18n.h"
 

@@ -17,8 +17,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdint>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <string>
 
 #include "tests/e2e/e2e.h"
 

@@ -5,6 +5,8 @@
 // user switching it off too (NetworkManager reports USER_DISCONNECTED, the
 // deactivation reason CONNECTION_REMOVED tells it apart): released in mode
 // on, still blocking in lockdown, where only an administrator releases it.
+#include <string>
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 

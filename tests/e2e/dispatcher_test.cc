@@ -11,7 +11,12 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "tests/nmworld/openvpn_world.h"
 #include "tests/world/packets.h"

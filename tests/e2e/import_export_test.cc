@@ -13,6 +13,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <string>
 
 #include "nm-plugin/wg_config.h"
 #include "nm-plugin/wg_test_files.h"

@@ -5,6 +5,8 @@
 // and the same plugin process, blocked all along; when the cable is back
 // the LAN comes up again and traffic goes through the tunnel, nothing
 // having leaked.
+#include <string>
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 

@@ -3,6 +3,9 @@
 // the router every packet the client sends outside the VPN's encrypted
 // flow (must stay 0), and check that traffic goes through the tunnel again
 // afterwards.
+#include <cstdint>
+#include <string>
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 

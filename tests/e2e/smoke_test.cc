@@ -1,6 +1,8 @@
 // The first end-to-end test: a real NetworkManager imports a wg-quick file
 // through our editor plugin, connects through our VPN service, and traffic
 // flows through the tunnel with nothing leaking.
+#include <string>
+
 #include <gtest/gtest.h>
 
 #include "tests/nmworld/nm_world.h"

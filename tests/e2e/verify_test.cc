@@ -2,6 +2,9 @@
 // thing: it passes (exit 0, "nothing got out") while the VPN is connected,
 // while the tunnel is up but its server is gone, and after a lockdown
 // disconnect; and its probes themselves never reach the router.
+#include <cstdint>
+#include <string>
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 

@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <cstdint>
+#include <string>
 
 #include "rules/nft_text.h"
 #include "rules/table_codec.h"

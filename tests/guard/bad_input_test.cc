@@ -4,8 +4,12 @@
 #include <gmock/gmock.h>
 
 #include <chrono>
+#include <cstdint>
+#include <cstdio>
 #include <initializer_list>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "guard/service.h"
 #include "tests/guard/guard_world.h"

@@ -7,6 +7,11 @@
 #include <gmock/gmock.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
 #include <thread>
 
 #include "rules/table_codec.h"

@@ -11,7 +11,9 @@
 #include <gmock/gmock.h>
 
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
+#include <string>
 #include <thread>
 #include <tuple>
 

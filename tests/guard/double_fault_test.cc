@@ -9,7 +9,11 @@
 // packet that leaves outside the tunnel is counted at the router.
 #include <gmock/gmock.h>
 
+#include <chrono>
+#include <cstdint>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "rules/table_codec.h"
 #include "tests/guard/guard_world.h"

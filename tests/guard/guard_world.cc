@@ -17,13 +17,16 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <system_error>
 #include <thread>
+#include <utility>
 
 #include "guard/service.h"
 #include "tests/guard/signal_cleanup.h"

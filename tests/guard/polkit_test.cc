@@ -5,6 +5,11 @@
 // rules file grants io.github.nmkillswitch.release may release a connection
 // in mode "on" but not one in "lockdown". With polkitd gone, non-root
 // callers are refused (fail closed). A refused call changes nothing.
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
 #include <gmock/gmock.h>
 #include <sys/stat.h>
 

@@ -6,7 +6,11 @@
 #include <gmock/gmock.h>
 #include <signal.h>
 
+#include <chrono>
+#include <cstdio>
 #include <future>
+#include <memory>
+#include <string>
 #include <thread>
 
 #include "rules/ruleset.h"

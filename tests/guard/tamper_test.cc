@@ -5,6 +5,10 @@
 // Packets are counted at the router, outside the tunnel.
 #include <gmock/gmock.h>
 
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>

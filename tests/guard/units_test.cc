@@ -3,8 +3,11 @@
 // ordered so the boot table is in before any network is configured.
 #include <gmock/gmock.h>
 
+#include <cstdio>
 #include <map>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "tests/guard/guard_world.h"
 

@@ -8,7 +8,9 @@
 #include <linux/netfilter/nf_tables.h>
 
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
+#include <string>
 
 #include "tests/world/world.h"
 

@@ -6,7 +6,9 @@
 // over and over, and on removal leaves the firewall's tables alone.
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
+#include <string>
 #include <thread>
 
 #include "tests/world/firewalls.h"

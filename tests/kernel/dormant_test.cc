@@ -2,6 +2,9 @@
 // table: `nft add table inet nm-killswitch '{ flags dormant; }'` unhooks
 // every chain and lets everything out, so the read-back must call it a
 // difference (issue 8 item 2), and installing again must wake it.
+#include <cstdint>
+#include <string>
+
 #include "rules/table_codec.h"
 #include "tests/world/world.h"
 

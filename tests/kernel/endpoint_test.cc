@@ -3,6 +3,9 @@
 // endpoint (our own WireGuard) only by packets carrying our fwmark, so no
 // other program can reach the server directly; replies from the endpoints
 // come in, nothing else from outside does.
+#include <chrono>
+#include <cstdint>
+#include <string>
 #include <thread>
 
 #include "tests/world/world.h"

@@ -1,6 +1,10 @@
 // Contract line 6: traffic routed through this host (containers, VMs
 // behind it) only goes into and comes out of the tunnel; forwarded out of
 // the physical link it is dropped and counted.
+#include <chrono>
+#include <cstdint>
+#include <string>
+
 #include "tests/world/world.h"
 
 namespace nmks::world {

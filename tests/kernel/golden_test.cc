@@ -4,9 +4,11 @@
 // same, bytecode included, and both equal RenderNft of the policy.
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <set>
 #include <sstream>
+#include <string>
 
 #include "rules/nft_text.h"
 #include "tests/golden_policies.h"

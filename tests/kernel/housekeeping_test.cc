@@ -1,6 +1,8 @@
 // Contract line 4 (and its input half in line 7): DHCPv4, DHCPv6 and IPv6
 // neighbour discovery work on the physical link while everything else is
 // blocked, so a network change can complete. Only the exact exchanges pass.
+#include <string>
+
 #include "tests/world/world.h"
 
 namespace nmks::world {

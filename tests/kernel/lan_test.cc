@@ -2,6 +2,9 @@
 // ranges are reachable outside the tunnel; with it off they are not.
 // CGNAT (100.64.0.0/10) only with allow_cgnat too; IPv6 LAN only when the
 // tunnel carries IPv6 (with ipv6=block all IPv6 beyond link housekeeping stays blocked).
+#include <cstdint>
+#include <string>
+
 #include "tests/world/world.h"
 
 namespace nmks::world {

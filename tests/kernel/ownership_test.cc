@@ -3,6 +3,9 @@
 // or delete the table; when the socket closes the table stays and keeps
 // blocking until a new writer adopts it. Unowned (the fallback on older
 // kernels): anyone root can delete it, which the guard's watcher repairs.
+#include <cstdint>
+#include <string>
+
 #include "rules/table_codec.h"
 #include "tests/world/world.h"
 

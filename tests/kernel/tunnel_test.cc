@@ -1,6 +1,8 @@
 // Contract line 2: everything out of the tunnel interfaces passes, and the
 // same destination routed around the tunnel does not. The set holds names,
 // so a tunnel torn down and made again is allowed without a table change.
+#include <string>
+
 #include "tests/world/world.h"
 
 namespace nmks::world {

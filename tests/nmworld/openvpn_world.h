@@ -17,6 +17,7 @@
 // made; every process it starts is stopped by PID.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>

@@ -1,6 +1,9 @@
 #include "tests/world/world.h"
 
+#include <cstdio>
 #include <cstdlib>
+#include <utility>
+#include <variant>
 
 #include <unistd.h>
 
