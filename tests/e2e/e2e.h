@@ -65,4 +65,20 @@ class ConnectedTest : public testing::Test {
 inline constexpr char kEngaged[] = "Kill switch: engaged.";
 inline constexpr char kNotEngaged[] = "Kill switch: not engaged.";
 
+// `nm-killswitch status` once its output holds `expected`, or its last
+// answer after `seconds`: what a user would wait for. The product promises
+// where the kill switch ends up, not when that is relative to what
+// NetworkManager reports: the plugin releases in its Disconnect, after
+// NetworkManager already shows the VPN off, and nm-dispatcher's vpn-down
+// hooks run after nmcli has returned.
+inline world::CommandResult StatusOnceItSays(NmWorld& w, const std::string& expected,
+                                             int seconds) {
+  world::CommandResult status = w.Killswitch({"status"});
+  for (int i = 0; i < seconds * 10 && !Contains(status.output, expected); ++i) {
+    usleep(100000);
+    status = w.Killswitch({"status"});
+  }
+  return status;
+}
+
 }  // namespace nmks::nmworld
