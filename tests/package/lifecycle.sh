@@ -14,7 +14,8 @@
 # dpkg-buildpackage: obj-<triplet> in the source copy): meson does not
 # install the demo (demo/nm-killswitch-demo) or its traffic source
 # (demo/nmks-traffic), so they are not in the package and are taken from
-# there; everything the demo runs of nm-killswitch (guard, command, VPN
+# there (and built there first: the package build leaves the demo out,
+# -Ddemo=false); everything the demo runs of nm-killswitch (guard, command, VPN
 # service, editor plugin, .name file) is what the package installed.
 # Lintian runs on what is tested and fails the test on any error.
 #
@@ -594,12 +595,21 @@ else
   tree=$WORK/build/network-manager-killswitch-$(dpkg-parsechangelog -l "$SRC/debian/changelog" -S Version)
   BUILD_DIR=$tree/obj-$(dpkg-architecture -qDEB_HOST_GNU_TYPE)
 fi
-# The demo and its traffic source: built, not installed by meson, so not in
-# the package.
+# The demo and its traffic source: not installed by meson, so not in the
+# package, and not even built by the package build (-Ddemo=false: the demo
+# shares its world with the tests, and no test code goes into a package
+# build). Built here, in the package's own build directory.
+if [ ! -x "$BUILD_DIR/demo/nm-killswitch-demo" ]; then
+  log "building the demo in $BUILD_DIR (the package build leaves it out)"
+  if ! { meson configure "$BUILD_DIR" -Ddemo=true && meson compile -C "$BUILD_DIR"; } \
+    >"$WORK/demo-build.log" 2>&1; then
+    tail -n 40 "$WORK/demo-build.log" >&2
+    fail "could not build the demo in $BUILD_DIR"
+  fi
+fi
 mkdir -p "$WORK/demo"
 for f in nm-killswitch-demo nmks-traffic; do
-  [ -x "$BUILD_DIR/demo/$f" ] ||
-    fail "no demo/$f in the build directory $BUILD_DIR (meson builds it but does not install it)"
+  [ -x "$BUILD_DIR/demo/$f" ] || fail "no demo/$f in the build directory $BUILD_DIR"
   cp "$BUILD_DIR/demo/$f" "$WORK/demo/"
 done
 ls "$WORK"/debs/v1/network-manager-killswitch_*.deb >/dev/null 2>&1 ||
