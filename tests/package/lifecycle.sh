@@ -143,8 +143,8 @@ inside() {
       /usr/share/dbus-1/system.d/nm-killswitch-service.conf
       /usr/share/dbus-1/system-services/io.github.nmkillswitch.Guard1.service
       /usr/share/polkit-1/actions/io.github.nmkillswitch.policy
-      /lib/systemd/system/nm-killswitch-guard.service
-      /lib/systemd/system/nm-killswitch-boot.service
+      $UNIT_DIR/nm-killswitch-guard.service
+      $UNIT_DIR/nm-killswitch-boot.service
       /usr/lib/NetworkManager/VPN/nm-killswitch-service.name"
     # The manual pages and translations of this source tree.
     local mans="" mos=""
@@ -395,7 +395,7 @@ EOF
     /usr/lib/NetworkManager/dispatcher.d/90-nm-killswitch \
     /usr/lib/NetworkManager/dispatcher.d/pre-up.d/90-nm-killswitch \
     /usr/lib/NetworkManager/dispatcher.d/pre-down.d/90-nm-killswitch \
-    /lib/systemd/system/nm-killswitch-guard.service /lib/systemd/system/nm-killswitch-boot.service \
+    "$UNIT_DIR/nm-killswitch-guard.service" "$UNIT_DIR/nm-killswitch-boot.service" \
     /usr/share/dbus-1/system.d/io.github.nmkillswitch.Guard1.conf \
     /usr/share/dbus-1/system-services/io.github.nmkillswitch.Guard1.service \
     /usr/share/polkit-1/actions/io.github.nmkillswitch.policy; do
@@ -614,6 +614,16 @@ for f in nm-killswitch-demo nmks-traffic; do
 done
 ls "$WORK"/debs/v1/network-manager-killswitch_*.deb >/dev/null 2>&1 ||
   fail "no network-manager-killswitch_*.deb among the packages"
+# Where the package has its systemd units: /lib/systemd/system when built
+# on Debian 12, /usr/lib/systemd/system on Debian 13 (debian/rules).
+UNIT_DIR=$(dpkg-deb -c "$WORK"/debs/v1/network-manager-killswitch_*.deb | awk '{ print $NF }' |
+  sed -n 's|^\.\(.*\)/nm-killswitch-guard\.service$|\1|p')
+case $UNIT_DIR in
+  /lib/systemd/system | /usr/lib/systemd/system) ;;
+  *) fail "the package has nm-killswitch-guard.service in \"$UNIT_DIR\", not in /lib/systemd/system" \
+    "or /usr/lib/systemd/system" ;;
+esac
+export UNIT_DIR
 
 # ---- lintian: errors fail the test; warnings need an override in debian/.
 log "lintian ${lintian_input[*]##*/}"
@@ -635,7 +645,7 @@ snapshot() {
 }
 snapshot >"$WORK/host.before"
 # Outside /usr, /etc and /var/lib/dpkg: what the package and its scripts make.
-watched="/lib/systemd/system/nm-killswitch-guard.service /lib/systemd/system/nm-killswitch-boot.service
+watched="$UNIT_DIR/nm-killswitch-guard.service $UNIT_DIR/nm-killswitch-boot.service
   /var/lib/nm-killswitch /run/nm-killswitch"
 for f in $watched; do
   if [ -e "$f" ] || [ -L "$f" ]; then echo "$f"; fi
