@@ -173,9 +173,11 @@ Status Guard::Adopt() {
 }
 
 Status Guard::Apply(const Engagements& next) {
-  Status s = next.empty() ? writer_->Remove() : writer_->Install(BuildRuleset(Merge(next)));
+  Ruleset meant = next.empty() ? Ruleset{} : BuildRuleset(Merge(next));
+  Status s = next.empty() ? writer_->Remove() : writer_->Install(meant);
   if (!s.ok()) return s;
   engaged_ = next;
+  meant_ = std::move(meant);
   return SaveState();
 }
 
@@ -284,8 +286,7 @@ bool Guard::BootLoosensLockdown(const std::string& connection, bool enabled) con
       return true;
     }
   }
-  return Merge(boot_).mode == Mode::kLockdown &&
-         LetsMoreThrough(Merge(next.value()), Merge(boot_));
+  return Merge(boot_).mode == Mode::kLockdown && LetsMoreThrough(Merge(next.value()), Merge(boot_));
 }
 
 bool Guard::IsLockdown(const std::string& connection) const {
@@ -327,24 +328,50 @@ bool Guard::LoosensLockdown(const std::string& connection, const Policy& policy,
   return LetsMoreThrough(Merge(next), Merge(engaged_));
 }
 
+bool Guard::UnchangedSinceVerified() {
+  auto generation = writer_->Generation();
+  return generation.ok() && verified_ && generation.value() == verified_generation_;
+}
+
+Status Guard::CheckAndRemember(const Ruleset& meant, TableState* read) {
+  verified_ = false;
+  uint32_t generation = 0;
+  Status same = writer_->Check(meant, &generation, read);
+  if (same.ok()) {
+    verified_ = true;
+    verified_generation_ = generation;
+  }
+  return same;
+}
+
 Result<std::string> Guard::Repair() {
   if (engaged_.empty()) return std::string();
   // No commit since the last good read-back (ours or anyone's, a dormant
-  // flag included, bumps the generation): the table is as it was found.
-  auto generation = writer_->Generation();
-  if (generation.ok() && verified_ && generation.value() == verified_generation_) {
-    return std::string();
-  }
-  verified_ = false;
-  Ruleset meant = BuildRuleset(Merge(engaged_));
-  Status diff = writer_->Check(meant);
-  if (diff.ok()) {
-    verified_ = generation.ok();
-    if (verified_) verified_generation_ = generation.value();
-    return std::string();
-  }
+  // flag included, moves the generation): the table is as it was found.
+  if (UnchangedSinceVerified()) return std::string();
+  const Ruleset& meant = meant_;
+  Status diff = CheckAndRemember(meant, nullptr);
+  if (diff.ok()) return std::string();
   if (Status s = writer_->Install(meant); !s.ok()) return s;
   return diff.message();
+}
+
+Result<TableState> Guard::KernelTable(Status* same) {
+  *same = Status::Ok();
+  if (engaged_.empty()) return writer_->Read();
+  const Ruleset& meant = meant_;
+  if (!UnchangedSinceVerified()) {
+    TableState read;
+    *same = CheckAndRemember(meant, &read);
+    if (!same->ok()) return read.exists ? Result<TableState>(read) : writer_->Read();
+  }
+  // As verified: the engaged sets and chains, the kernel's rules (counters).
+  auto rules = writer_->ReadRules();
+  if (!rules.ok()) return rules;
+  TableState state = std::move(rules).value();
+  state.ruleset.sets = meant.sets;
+  state.ruleset.chains = meant.chains;
+  return state;
 }
 
 Guard::Report Guard::Verify() {
@@ -362,7 +389,7 @@ Guard::Report Guard::Verify() {
     if (k.exists) r.lines.push_back(_("a table named nm-killswitch exists but is not ours"));
     return r;
   }
-  Ruleset meant = BuildRuleset(Merge(engaged_));
+  const Ruleset& meant = meant_;
   Status same = CompareTable(meant, k);
   if (same.ok()) {
     r.lines.push_back(_("the table in the kernel is exactly the engaged policy"));

@@ -62,6 +62,8 @@ class Guard {
 
   Protection protection() const { return protection_; }
   const Engagements& engaged() const { return engaged_; }
+  // The table the engaged connections make (empty when none is engaged).
+  const Ruleset& meant() const { return meant_; }
   const Engagements& boot() const { return boot_; }
   bool IsLockdown(const std::string& connection) const;
   bool AnyLockdown() const;
@@ -78,8 +80,17 @@ class Guard {
   // through.
   bool BootLoosensLockdown(const std::string& connection, bool enabled) const;
   Result<TableState> ReadKernel() { return writer_->Read(); }
-  // The twin table (protection twin only; otherwise reads as absent).
-  Result<TableState> ReadTwin() { return writer_->ReadTwin(); }
+  // The twin table's rules and counters, without its sets (protection twin
+  // only; otherwise reads as absent).
+  Result<TableState> ReadTwinRules() {
+    return protection_ == Protection::kTwin ? writer_->ReadRules(kTwinTableName) : TableState{};
+  }
+  // The kernel's table as Status shows it: read whole only if the ruleset
+  // changed since the last read-back that found it as engaged; otherwise
+  // the engaged sets with the kernel's rules and counters (cheap at any
+  // number of endpoints). `same` says whether the kernel holds exactly the
+  // engaged table (rules, flags, owner, twin); Ok when nothing is engaged.
+  Result<TableState> KernelTable(Status* same);
   // The fd to watch for changes by others; -1 when nothing needs watching.
   int watch_fd() const { return watch_ ? watch_->fd() : -1; }
   // The socket that owns the table, for the service manager to keep.
@@ -100,12 +111,17 @@ class Guard {
   Status Apply(const Engagements& next);
   Status SaveState();
   Status SaveBoot(const Engagements& next);
+  // True if the ruleset generation is the one of the last good read-back.
+  bool UnchangedSinceVerified();
+  // writer_->Check, remembering the generation when the table is right.
+  Status CheckAndRemember(const Ruleset& meant, TableState* read);
 
   GuardOptions options_;
   Protection protection_;
   std::unique_ptr<TableWriter> writer_;
   std::unique_ptr<TableWatch> watch_;
   Engagements engaged_;
+  Ruleset meant_;  // BuildRuleset(Merge(engaged_)), built once per change
   Engagements boot_;
   std::vector<std::string> warnings_;
   bool took_over_socket_ = false;

@@ -242,14 +242,14 @@ struct Service::Impl {
     for (const auto& w : g.warnings()) g_variant_builder_add(&warnings, "s", w.c_str());
     g_variant_builder_add(&b, "{sv}", "warnings", g_variant_builder_end(&warnings));
 
-    auto kernel = g.ReadKernel();
+    Status same = Status::Ok();
+    auto kernel = g.KernelTable(&same);
     bool matches = false;
     std::string problem;
     if (!kernel.ok()) {
       problem = kernel.message();
     } else if (!g.engaged().empty()) {
-      Ruleset meant = BuildRuleset(Merge(g.engaged()));
-      Status same = CompareTable(meant, kernel.value());
+      const Ruleset& meant = g.meant();
       matches = same.ok();
       problem = same.message();
       g_variant_builder_add(
@@ -267,7 +267,7 @@ struct Service::Impl {
         }
       };
       count(kernel.value());
-      if (auto twin = g.ReadTwin(); twin.ok() && twin.value().exists) count(twin.value());
+      if (auto twin = g.ReadTwinRules(); twin.ok() && twin.value().exists) count(twin.value());
       GVariantBuilder st;
       g_variant_builder_init(&st, G_VARIANT_TYPE("a{st}"));
       for (const auto& [why, n] : stopped) g_variant_builder_add(&st, "{st}", why.c_str(), n);

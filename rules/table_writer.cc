@@ -93,28 +93,31 @@ Status Dump(NftSocket& socket, const char* name, uint16_t type,
 
 // One read of the table; *err is EINTR when another program changed the
 // ruleset during a dump (the answer is then inconsistent).
-Result<TableState> ReadOnce(NftSocket& socket, const char* name, int* err) {
+Result<TableState> ReadOnce(NftSocket& socket, const char* name, bool whole, int* err) {
   auto table = ReadTableOnly(socket, name);
   if (!table.ok() || !table.value().exists) return table;
   TableState state = std::move(table).value();
   Ruleset& r = state.ruleset;
 
-  Status s = Dump(
-      socket, name, NFT_MSG_GETSET,
-      [name](nlmsghdr* m) {
-        NftnlPtr<nftnl_set> set(nftnl_set_alloc());
-        nftnl_set_set_str(set.get(), NFTNL_SET_TABLE, name);
-        nftnl_set_nlmsg_build_payload(m, set.get());
-      },
-      [&r](const nlmsghdr* m) {
-        auto set = DecodeSet(m);
-        if (set.ok()) r.sets.push_back(std::move(set).value());
-        return set.status();
-      },
-      err);
+  Status s = Status::Ok();
+  if (whole) {
+    s = Dump(
+        socket, name, NFT_MSG_GETSET,
+        [name](nlmsghdr* m) {
+          NftnlPtr<nftnl_set> set(nftnl_set_alloc());
+          nftnl_set_set_str(set.get(), NFTNL_SET_TABLE, name);
+          nftnl_set_nlmsg_build_payload(m, set.get());
+        },
+        [&r](const nlmsghdr* m) {
+          auto set = DecodeSet(m);
+          if (set.ok()) r.sets.push_back(std::move(set).value());
+          return set.status();
+        },
+        err);
+  }
   if (!s.ok()) return s;
 
-  for (SetDef& set : r.sets) {
+  for (SetDef& set : r.sets) {  // none unless whole
     s = Dump(
         socket, name, NFT_MSG_GETSETELEM,
         [&set, name](nlmsghdr* m) {
@@ -127,19 +130,21 @@ Result<TableState> ReadOnce(NftSocket& socket, const char* name, int* err) {
     if (!s.ok()) return s;
   }
 
-  s = Dump(
-      socket, name, NFT_MSG_GETCHAIN,
-      [name](nlmsghdr* m) {
-        NftnlPtr<nftnl_chain> c(nftnl_chain_alloc());
-        nftnl_chain_set_str(c.get(), NFTNL_CHAIN_TABLE, name);
-        nftnl_chain_nlmsg_build_payload(m, c.get());
-      },
-      [&r](const nlmsghdr* m) {
-        auto chain = DecodeChain(m);
-        if (chain.ok()) r.chains.push_back(std::move(chain).value());
-        return chain.status();
-      },
-      err);
+  if (whole) {
+    s = Dump(
+        socket, name, NFT_MSG_GETCHAIN,
+        [name](nlmsghdr* m) {
+          NftnlPtr<nftnl_chain> c(nftnl_chain_alloc());
+          nftnl_chain_set_str(c.get(), NFTNL_CHAIN_TABLE, name);
+          nftnl_chain_nlmsg_build_payload(m, c.get());
+        },
+        [&r](const nlmsghdr* m) {
+          auto chain = DecodeChain(m);
+          if (chain.ok()) r.chains.push_back(std::move(chain).value());
+          return chain.status();
+        },
+        err);
+  }
   if (!s.ok()) return s;
 
   s = Dump(
@@ -180,16 +185,20 @@ Result<uint32_t> RulesetGeneration(NftSocket& socket) {
 // another program's change (a firewall reloading) can repeat or skip
 // entries without saying so (the kernel flags only some such dumps), so a
 // read during which the generation moved is read again.
-Result<TableState> ReadWith(NftSocket& socket, const char* name) {
+Result<TableState> ReadWith(NftSocket& socket, const char* name, uint32_t* generation = nullptr,
+                            bool whole = true) {
   for (int attempt = 1;; ++attempt) {
     auto before = RulesetGeneration(socket);
     if (!before.ok()) return before.status();
     int err = 0;
-    auto state = ReadOnce(socket, name, &err);
+    auto state = ReadOnce(socket, name, whole, &err);
     auto after = RulesetGeneration(socket);
     if (!after.ok()) return after.status();
     const bool changed = after.value() != before.value() || (!state.ok() && err == EINTR);
-    if (!changed) return state;
+    if (!changed) {
+      if (generation != nullptr) *generation = before.value();
+      return state;
+    }
     if (attempt == kInterruptedReads) {
       return Status::Error(
           _("the ruleset kept changing while the kill-switch table was read (another program "
@@ -272,14 +281,19 @@ Result<TableState> TableWriter::Read() { return ReadWith(*socket_, kTableName); 
 
 Result<uint32_t> TableWriter::Generation() { return RulesetGeneration(*socket_); }
 
+Result<TableState> TableWriter::ReadRules(const char* name) {
+  return ReadWith(*socket_, name, nullptr, /*whole=*/false);
+}
+
 Result<TableState> TableWriter::ReadTwin() {
   if (ownership_ != Ownership::kOwnedWithTwin) return TableState{};
   return ReadWith(*socket_, kTwinTableName);
 }
 
-Status TableWriter::Check(const Ruleset& meant) {
-  auto table = Read();
+Status TableWriter::Check(const Ruleset& meant, uint32_t* generation, TableState* read) {
+  auto table = ReadWith(*socket_, kTableName, generation);
   if (!table.ok()) return table.status();
+  if (read != nullptr) *read = table.value();
   if (Status s = CompareTable(meant, table.value()); !s.ok()) return s;
   if (table.value().flags != flags()) {
     return Status::Error(Format(_("the kernel holds the table with flags 0x%x instead of 0x%x"),

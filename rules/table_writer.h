@@ -68,8 +68,12 @@ class TableWriter {
   Result<TableState> ReadTwin();
   // Ok if the kernel holds exactly `meant` in the table and, where there is
   // one, its twin, with the flags this writer gives them and owned by this
-  // writer's socket; otherwise says what differs.
-  Status Check(const Ruleset& meant);
+  // writer's socket; otherwise says what differs. `generation` gets the
+  // ruleset generation the table was read at, `read` the table as read.
+  Status Check(const Ruleset& meant, uint32_t* generation = nullptr, TableState* read = nullptr);
+  // The table and its rules with their counters, without sets or chains
+  // (cheap however many endpoints the sets hold).
+  Result<TableState> ReadRules(const char* name = kTableName);
   // The kernel's ruleset generation in this network namespace: it changes
   // with every committed change to any table, ours or another's.
   Result<uint32_t> Generation();
