@@ -33,6 +33,21 @@ build() {
   else
     tar -C "$SRC" --exclude='./build*' --exclude=./.git -cf - . | tar -xf - -C "$tree"
   fi
+  # The same tree builds the same packages: with NMKS_DEB_CACHE (set by
+  # meson for the package and VM suites) a build is kept there under a hash
+  # of the tree, and NMKS_DEB_REUSE=1 (the VM suite, which needs no build
+  # tree) takes it instead of building again.
+  local key="" cache=""
+  if [ -n "${NMKS_DEB_CACHE:-}" ]; then
+    key=$(cd "$tree" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum |
+      sha256sum | cut -c1-32)
+    cache=$NMKS_DEB_CACHE/$key
+    if [ "${NMKS_DEB_REUSE:-}" = 1 ] && ls "$cache"/network-manager-killswitch_*.deb >/dev/null 2>&1; then
+      cp "$cache"/*.deb "$debs/"
+      printf '[debs] the same tree was built before: %s\n' "$(cd "$debs" && echo *.deb)"
+      return
+    fi
+  fi
   if ! (cd "$tree" && dpkg-buildpackage -us -uc -b -j"$(nproc)") >"$out/build.log" 2>&1; then
     tail -n 60 "$out/build.log" >&2
     fail "dpkg-buildpackage failed"
@@ -40,6 +55,9 @@ build() {
   cp "$out"/build/network-manager-killswitch_*.deb "$debs/"
   cp "$out"/build/network-manager-killswitch-gnome_*.deb "$debs/" 2>/dev/null || true
   printf '[debs] built in %s s: %s\n' "$((SECONDS - started_at))" "$(cd "$debs" && echo *.deb)"
+  if [ -n "$cache" ]; then
+    rm -rf "$NMKS_DEB_CACHE" && mkdir -p "$cache" && cp "$debs"/*.deb "$cache/"
+  fi
 }
 
 bump() {
