@@ -25,12 +25,6 @@ using testing::HasSubstr;
 
 class DoubleFaultTest : public GuardTest, public testing::WithParamInterface<const char*> {
  protected:
-  Outcome Nft(const std::vector<std::string>& args) {
-    std::vector<std::string> argv = {"nft"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    world::CommandResult r = world().client.Run(argv);
-    return {r.exit_code, r.output, ""};
-  }
 
   void Engage() {
     Outcome e = Cli({"engage", "--connection", "fault", "--tunnel", "tun0", "--endpoint",
@@ -139,16 +133,11 @@ TEST_F(GuardTest, TwinModeBlocksThroughFlushesAndAStoppedGuard) {
   ASSERT_EQ(e.exit_code, 0) << e.all();
   world::Tally outside(world().router, std::string("ip daddr ") + kOutside + " udp dport 5620");
   PacedUdp traffic(world().client, kOutside, 5620);
-  auto nft = [this](const std::vector<std::string>& args) {
-    std::vector<std::string> argv = {"nft"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return world().client.Run(argv);
-  };
   for (int i = 0; i < 20; ++i) {
-    nft({"flush", "ruleset"});
-    nft({"add", "table", "inet", kTwinTableName, "{ flags dormant; }"});
-    nft({"add", "table", "inet", kTableName, "{ flags dormant; }"});
-    nft({"delete", "table", "inet", kTwinTableName});
+    Nft({"flush", "ruleset"});
+    Nft({"add", "table", "inet", kTwinTableName, "{ flags dormant; }"});
+    Nft({"add", "table", "inet", kTableName, "{ flags dormant; }"});
+    Nft({"delete", "table", "inet", kTwinTableName});
     std::this_thread::sleep_for(10ms);
   }
   std::this_thread::sleep_for(200ms);

@@ -676,6 +676,13 @@ void GuardTest::StartGuard(const std::string& protection, FdStore* store) {
                                           store);
 }
 
+Outcome GuardTest::Nft(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {"nft"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  world::CommandResult r = world().client.Run(argv);
+  return {r.exit_code, r.output, ""};
+}
+
 Outcome GuardTest::Cli(const std::vector<std::string>& args, const Caller& caller) {
   return CliIn(world().client, args, caller);
 }

@@ -264,6 +264,8 @@ class GuardTest : public testing::Test {
   // Starts (or restarts) the guard with the test's state and boot files;
   // with `store`, under that stand-in for systemd's descriptor store.
   void StartGuard(const std::string& protection = "auto", FdStore* store = nullptr);
+  // Runs nft with `args` in the client namespace (another root program).
+  Outcome Nft(const std::vector<std::string>& args);
   // Runs nm-killswitch of this build in the client namespace on the private bus.
   Outcome Cli(const std::vector<std::string>& args, const Caller& caller = Caller::Root());
   Outcome CliIn(const world::Netns& ns, const std::vector<std::string>& args,

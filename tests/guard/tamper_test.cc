@@ -25,12 +25,6 @@ constexpr uint32_t kOwned = kTableFlagOwner | kTableFlagPersist;
 
 class TamperTest : public GuardTest {
  protected:
-  Outcome Nft(const std::vector<std::string>& args) {
-    std::vector<std::string> argv = {"nft"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    world::CommandResult r = world().client.Run(argv);
-    return {r.exit_code, r.output, ""};
-  }
   Outcome DeleteTable() { return Nft({"delete", "table", "inet", kTableName}); }
   Outcome FlushRuleset() { return Nft({"flush", "ruleset"}); }
 
