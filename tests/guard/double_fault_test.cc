@@ -25,10 +25,9 @@ using testing::HasSubstr;
 
 class DoubleFaultTest : public GuardTest, public testing::WithParamInterface<const char*> {
  protected:
-
   void Engage() {
-    Outcome e = Cli({"engage", "--connection", "fault", "--tunnel", "tun0", "--endpoint",
-                     "203.0.113.1:51820"});
+    Outcome e = Cli(
+        {"engage", "--connection", "fault", "--tunnel", "tun0", "--endpoint", "203.0.113.1:51820"});
     ASSERT_EQ(e.exit_code, 0) << e.all();
   }
 
@@ -113,8 +112,8 @@ INSTANTIATE_TEST_SUITE_P(Kernels, DoubleFaultTest, testing::Values("owner", "twi
 // guard leaves an orphaned table that any root program can flush.
 TEST_F(GuardTest, WithoutTheDescriptorStoreAFlushAfterTheGuardDiedRemovesTheTable) {
   StartGuard("owner");
-  Outcome e = Cli({"engage", "--connection", "fault", "--tunnel", "tun0", "--endpoint",
-                   "203.0.113.1:51820"});
+  Outcome e = Cli(
+      {"engage", "--connection", "fault", "--tunnel", "tun0", "--endpoint", "203.0.113.1:51820"});
   ASSERT_EQ(e.exit_code, 0) << e.all();
   EXPECT_THAT(guard().log(), HasSubstr("does not keep the table's socket"));
   EXPECT_EQ(guard().Kill(), 128 + SIGKILL);
@@ -128,8 +127,8 @@ TEST_F(GuardTest, WithoutTheDescriptorStoreAFlushAfterTheGuardDiedRemovesTheTabl
 // twin comes back, and a guard stopped on purpose leaves the twin blocking.
 TEST_F(GuardTest, TwinModeBlocksThroughFlushesAndAStoppedGuard) {
   StartGuard("twin");
-  Outcome e = Cli({"engage", "--connection", "twin", "--tunnel", "tun0", "--endpoint",
-                   "203.0.113.1:51820"});
+  Outcome e = Cli(
+      {"engage", "--connection", "twin", "--tunnel", "tun0", "--endpoint", "203.0.113.1:51820"});
   ASSERT_EQ(e.exit_code, 0) << e.all();
   world::Tally outside(world().router, std::string("ip daddr ") + kOutside + " udp dport 5620");
   PacedUdp traffic(world().client, kOutside, 5620);
