@@ -45,6 +45,26 @@ void PrintConnection(const std::string& id, const Policy& p, bool at_boot) {
               at_boot ? _("blocked") : _("not blocked"));
 }
 
+// The status with each connection's endpoints in the text form
+// (address, protocol, port, mark) instead of the packed bytes of D-Bus.
+VariantPtr ForPeople(GVariant* status) {
+  GVariantBuilder b;
+  g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
+  GVariantIter it;
+  g_variant_iter_init(&it, status);
+  const gchar* key = nullptr;
+  GVariant* value = nullptr;
+  while (g_variant_iter_next(&it, "{&sv}", &key, &value)) {
+    VariantPtr owned(value);
+    Result<Engagements> engaged = Status::Error("");
+    if (std::string(key) == "connections") engaged = EngagementsFromVariant(value);
+    g_variant_builder_add(
+        &b, "{sv}", key,
+        engaged.ok() ? EngagementsToVariant(engaged.value(), EndpointForm::kText) : value);
+  }
+  return TakeVariant(g_variant_builder_end(&b));
+}
+
 }  // namespace
 
 int StatusCommand(int argc, char** argv) {
@@ -74,7 +94,7 @@ int StatusCommand(int argc, char** argv) {
   }
   VariantPtr status = std::move(raw_status).value();
   if (json) {
-    std::printf("%s\n", VariantToJson(status.get()).c_str());
+    std::printf("%s\n", VariantToJson(ForPeople(status.get()).get()).c_str());
     return 0;
   }
   gboolean engaged = FALSE, matches = FALSE, in_kernel = FALSE;
@@ -100,8 +120,9 @@ int StatusCommand(int argc, char** argv) {
     if (protection == "owner") {
       how = _("the table is owned by the guard; no other process can remove it");
     } else if (protection == "twin") {
-      how = _("the table is owned by the guard; no other process can remove it; a twin table "
-              "keeps blocking if the guard stops");
+      how =
+          _("the table is owned by the guard; no other process can remove it; a twin table "
+            "keeps blocking if the guard stops");
     }
     std::printf(_("Protection: %s\n"), how);
   }

@@ -1,6 +1,8 @@
 #include "guard/policy_variant.h"
 
+#include <algorithm>
 #include <cstring>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -19,26 +21,134 @@ Status WrongType(const char* key, const char* expected) {
 
 }  // namespace
 
-GVariant* PolicyToVariant(const Policy& p) {
+namespace {
+
+constexpr size_t kRecord4 = 4 + 2 + 1 + 4;
+constexpr size_t kRecord6 = 16 + 2 + 1 + 4;
+
+GVariant* BytesVariant(const std::string& bytes) {
+  return g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, bytes.data(), bytes.size(), 1);
+}
+
+// The endpoints in the text form a(ssqu): address, protocol, port, mark.
+GVariant* EndpointsAsText(const std::vector<Endpoint>& list) {
+  // Built child by child: GVariantBuilder parses its format string for every
+  // element, which is most of the time of a large policy.
+  std::vector<GVariant*> endpoints;
+  endpoints.reserve(list.size());
+  for (const auto& e : list) {
+    GVariant* fields[] = {g_variant_new_string(e.address.ToString().c_str()),
+                          g_variant_new_string(ProtocolName(e.protocol)),
+                          g_variant_new_uint16(e.port), g_variant_new_uint32(e.mark.value_or(0))};
+    endpoints.push_back(g_variant_new_tuple(fields, 4));
+  }
+  return g_variant_new_array(G_VARIANT_TYPE("(ssqu)"), endpoints.data(), endpoints.size());
+}
+
+Status EndpointsFromText(GVariant* raw, std::vector<Endpoint>* out) {
+  size_t n = g_variant_n_children(raw);
+  if (n > kMaxEndpoints - std::min(kMaxEndpoints, out->size())) {
+    return Status::Error(Format(_("the policy has %zu endpoints; the limit is %zu"),
+                                n + out->size(), kMaxEndpoints));
+  }
+  out->reserve(out->size() + n);
+  GVariantIter eit;
+  g_variant_iter_init(&eit, raw);
+  const gchar *address = nullptr, *protocol = nullptr;
+  guint16 port = 0;
+  guint32 mark = 0;
+  while (g_variant_iter_next(&eit, "(&s&squ)", &address, &protocol, &port, &mark)) {
+    Endpoint e;
+    auto a = Address::Parse(address);
+    if (!a.ok()) return Status::Error(Format(_("endpoint: %s"), a.message().c_str()));
+    e.address = a.value();
+    if (std::strcmp(protocol, "udp") == 0) {
+      e.protocol = Protocol::kUdp;
+    } else if (std::strcmp(protocol, "tcp") == 0) {
+      e.protocol = Protocol::kTcp;
+    } else {
+      return Status::Error(Format(_("endpoint %s: the protocol must be udp or tcp"), address));
+    }
+    e.port = port;
+    if (mark != 0) e.mark = mark;
+    out->push_back(e);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string PackEndpoints(const std::vector<Endpoint>& endpoints, bool ipv6) {
+  const Address::Family family = ipv6 ? Address::Family::kIpv6 : Address::Family::kIpv4;
+  const size_t address_size = ipv6 ? 16 : 4;
+  std::string out;
+  out.reserve(endpoints.size() * (ipv6 ? kRecord6 : kRecord4));
+  for (const Endpoint& e : endpoints) {
+    if (e.address.family != family) continue;
+    out.append(reinterpret_cast<const char*>(e.address.bytes.data()), address_size);
+    const uint32_t mark = e.mark.value_or(0);
+    const char tail[] = {static_cast<char>(e.port >> 8), static_cast<char>(e.port & 0xff),
+                         static_cast<char>(e.protocol),  static_cast<char>(mark >> 24),
+                         static_cast<char>(mark >> 16),  static_cast<char>(mark >> 8),
+                         static_cast<char>(mark & 0xff)};
+    out.append(tail, sizeof tail);
+  }
+  return out;
+}
+
+Status UnpackEndpoints(const uint8_t* bytes, size_t size, bool ipv6, size_t limit,
+                       std::vector<Endpoint>* out) {
+  const char* key = ipv6 ? "endpoints-ipv6" : "endpoints-ipv4";
+  const size_t record = ipv6 ? kRecord6 : kRecord4;
+  const size_t address_size = ipv6 ? 16 : 4;
+  if (size % record != 0) {
+    return Status::Error(Format(_("policy key \"%s\" must hold records of %zu bytes; it has %zu "
+                                  "bytes"),
+                                key, record, size));
+  }
+  const size_t n = size / record;
+  if (out->size() > limit || n > limit - out->size()) {
+    return Status::Error(
+        Format(_("the policy has %zu endpoints; the limit is %zu"), n + out->size(), limit));
+  }
+  std::vector<Endpoint> decoded(n);
+  for (size_t i = 0; i < n; ++i) {
+    const uint8_t* r = bytes + i * record;
+    Endpoint& e = decoded[i];
+    e.address.family = ipv6 ? Address::Family::kIpv6 : Address::Family::kIpv4;
+    std::memcpy(e.address.bytes.data(), r, address_size);
+    r += address_size;
+    e.port = static_cast<uint16_t>(r[0] << 8 | r[1]);
+    if (r[2] != static_cast<uint8_t>(Protocol::kTcp) &&
+        r[2] != static_cast<uint8_t>(Protocol::kUdp)) {
+      return Status::Error(Format(_("policy key \"%s\": endpoint %zu has protocol %u; it must be "
+                                    "6 (tcp) or 17 (udp)"),
+                                  key, i + 1, static_cast<unsigned>(r[2])));
+    }
+    e.protocol = static_cast<Protocol>(r[2]);
+    const uint32_t mark = static_cast<uint32_t>(r[3]) << 24 | static_cast<uint32_t>(r[4]) << 16 |
+                          static_cast<uint32_t>(r[5]) << 8 | r[6];
+    if (mark != 0) e.mark = mark;
+  }
+  out->insert(out->end(), decoded.begin(), decoded.end());
+  return Status::Ok();
+}
+
+GVariant* PolicyToVariant(const Policy& p, EndpointForm form) {
   GVariantBuilder b;
   g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
   GVariantBuilder tunnels;
   g_variant_builder_init(&tunnels, G_VARIANT_TYPE_STRING_ARRAY);
   for (const auto& t : p.tunnels) g_variant_builder_add(&tunnels, "s", t.c_str());
   g_variant_builder_add(&b, "{sv}", "tunnels", g_variant_builder_end(&tunnels));
-  // Built child by child: GVariantBuilder parses its format string for every
-  // element, which is most of the time of a large policy.
-  std::vector<GVariant*> endpoints;
-  endpoints.reserve(p.endpoints.size());
-  for (const auto& e : p.endpoints) {
-    GVariant* fields[] = {g_variant_new_string(e.address.ToString().c_str()),
-                          g_variant_new_string(ProtocolName(e.protocol)),
-                          g_variant_new_uint16(e.port), g_variant_new_uint32(e.mark.value_or(0))};
-    endpoints.push_back(g_variant_new_tuple(fields, 4));
+  if (form == EndpointForm::kText) {
+    g_variant_builder_add(&b, "{sv}", "endpoints", EndpointsAsText(p.endpoints));
+  } else {
+    g_variant_builder_add(&b, "{sv}", "endpoints-ipv4",
+                          BytesVariant(PackEndpoints(p.endpoints, false)));
+    g_variant_builder_add(&b, "{sv}", "endpoints-ipv6",
+                          BytesVariant(PackEndpoints(p.endpoints, true)));
   }
-  g_variant_builder_add(
-      &b, "{sv}", "endpoints",
-      g_variant_new_array(G_VARIANT_TYPE("(ssqu)"), endpoints.data(), endpoints.size()));
   g_variant_builder_add(&b, "{sv}", "allow-lan", g_variant_new_boolean(p.allow_lan));
   g_variant_builder_add(&b, "{sv}", "allow-cgnat", g_variant_new_boolean(p.allow_cgnat));
   g_variant_builder_add(&b, "{sv}", "ipv6", g_variant_new_string(Ipv6ModeName(p.ipv6)));
@@ -74,32 +184,15 @@ Result<EngageRequest> PolicyFromVariant(GVariant* dict) {
       }
     } else if (std::strcmp(key, "endpoints") == 0) {
       if (!g_variant_is_of_type(raw, G_VARIANT_TYPE("a(ssqu)"))) return WrongType(key, "a(ssqu)");
-      size_t n = g_variant_n_children(raw);
-      if (n > kMaxEndpoints) {
-        return Status::Error(
-            Format(_("the policy has %zu endpoints; the limit is %zu"), n, kMaxEndpoints));
-      }
-      p.endpoints.reserve(n);
-      GVariantIter eit;
-      g_variant_iter_init(&eit, raw);
-      const gchar *address = nullptr, *protocol = nullptr;
-      guint16 port = 0;
-      guint32 mark = 0;
-      while (g_variant_iter_next(&eit, "(&s&squ)", &address, &protocol, &port, &mark)) {
-        Endpoint e;
-        auto a = Address::Parse(address);
-        if (!a.ok()) return Status::Error(Format(_("endpoint: %s"), a.message().c_str()));
-        e.address = a.value();
-        if (std::strcmp(protocol, "udp") == 0) {
-          e.protocol = Protocol::kUdp;
-        } else if (std::strcmp(protocol, "tcp") == 0) {
-          e.protocol = Protocol::kTcp;
-        } else {
-          return Status::Error(Format(_("endpoint %s: the protocol must be udp or tcp"), address));
-        }
-        e.port = port;
-        if (mark != 0) e.mark = mark;
-        p.endpoints.push_back(e);
+      if (Status s = EndpointsFromText(raw, &p.endpoints); !s.ok()) return s;
+    } else if (std::strcmp(key, "endpoints-ipv4") == 0 || std::strcmp(key, "endpoints-ipv6") == 0) {
+      if (!g_variant_is_of_type(raw, G_VARIANT_TYPE_BYTESTRING)) return WrongType(key, "ay");
+      gsize size = 0;
+      const void* bytes = g_variant_get_fixed_array(raw, &size, 1);
+      if (Status s = UnpackEndpoints(static_cast<const uint8_t*>(bytes), size,
+                                     key[std::strlen(key) - 1] == '6', kMaxEndpoints, &p.endpoints);
+          !s.ok()) {
+        return s;
       }
     } else if (std::strcmp(key, "allow-lan") == 0 || std::strcmp(key, "allow-cgnat") == 0 ||
                std::strcmp(key, "block-at-boot") == 0 || std::strcmp(key, "no-tunnel") == 0) {
@@ -135,11 +228,11 @@ Result<EngageRequest> PolicyFromVariant(GVariant* dict) {
   return req;
 }
 
-GVariant* EngagementsToVariant(const Engagements& engaged) {
+GVariant* EngagementsToVariant(const Engagements& engaged, EndpointForm form) {
   GVariantBuilder b;
   g_variant_builder_init(&b, G_VARIANT_TYPE("a{sa{sv}}"));
   for (const auto& [id, policy] : engaged) {
-    g_variant_builder_add(&b, "{s@a{sv}}", id.c_str(), PolicyToVariant(policy));
+    g_variant_builder_add(&b, "{s@a{sv}}", id.c_str(), PolicyToVariant(policy, form));
   }
   return g_variant_builder_end(&b);
 }
@@ -204,7 +297,7 @@ Result<Engagements> EngagementsFromBytes(const std::string& bytes) {
 }
 
 std::string EngagementsToText(const Engagements& engaged) {
-  VariantPtr v = TakeVariant(EngagementsToVariant(engaged));
+  VariantPtr v = TakeVariant(EngagementsToVariant(engaged, EndpointForm::kText));
   std::unique_ptr<gchar, GFreeString> text(g_variant_print(v.get(), TRUE));
   return text.get();
 }

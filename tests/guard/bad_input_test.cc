@@ -175,6 +175,24 @@ TEST_F(BadInputTest, BadPolicyValues) {
                 "the protocol must be udp or tcp");
   ExpectRefused("Engage", with_tunnel("endpoints", Endpoints({{"127.0.0.1", "udp", 9, 0}})),
                 "loopback", kErrorFailed);
+  // The packed form: whole records of a known protocol, or nothing.
+  auto packed = [](const std::string& bytes) {
+    return g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, bytes.data(), bytes.size(), 1);
+  };
+  const std::string record("\xcb\x00\x71\x01\xca\x6c\x11\x00\x00\x00\x00", 11);
+  ExpectRefused("Engage", with_tunnel("endpoints-ipv4", packed(record + "junk")),
+                "must hold records of 11 bytes");
+  ExpectRefused("Engage", with_tunnel("endpoints-ipv6", packed(record)),
+                "must hold records of 23 bytes");
+  std::string icmp = record;
+  icmp[6] = 1;
+  ExpectRefused("Engage", with_tunnel("endpoints-ipv4", packed(record + icmp)), "protocol 1");
+  ExpectRefused("Engage", with_tunnel("endpoints-ipv4", g_variant_new_string("203.0.113.1")),
+                "policy key \"endpoints-ipv4\" must have D-Bus type ay");
+  std::string loopback = record;
+  loopback[0] = 127;
+  ExpectRefused("Engage", with_tunnel("endpoints-ipv4", packed(loopback)), "loopback",
+                kErrorFailed);
 }
 
 TEST_F(BadInputTest, BadTunnels) {
