@@ -172,10 +172,18 @@ Status Guard::Adopt() {
   return Status::Ok();
 }
 
-Status Guard::Apply(const Engagements& next) {
-  Ruleset meant = next.empty() ? Ruleset{} : BuildRuleset(Merge(next));
-  Status s = next.empty() ? writer_->Remove() : writer_->Install(meant);
+Status Guard::Apply(const Engagements& next, const Policy* merged) {
+  Ruleset meant = next.empty()      ? Ruleset{}
+                  : merged != nullptr ? BuildRuleset(*merged)
+                                      : BuildRuleset(Merge(next));
+  verified_ = false;
+  uint32_t generation = 0;
+  Status s = next.empty() ? writer_->Remove() : writer_->Install(meant, &generation);
   if (!s.ok()) return s;
+  // Install read the table back and found it as meant: until the ruleset
+  // changes again, Status and Repair need not read it.
+  verified_ = !next.empty();
+  verified_generation_ = generation;
   engaged_ = next;
   meant_ = std::move(meant);
   return SaveState();
@@ -211,10 +219,11 @@ Status Guard::Engage(const std::string& connection, Policy policy, bool block_at
     return Status::Error(
         Format(_("%zu connections are engaged; the limit is %zu"), next.size(), kMaxConnections));
   }
-  if (Status s = Validate(Merge(next)); !s.ok()) {
+  const Policy merged = Merge(next);
+  if (Status s = Validate(merged); !s.ok()) {
     return Status::Error(Format(_("%s; nothing was changed"), s.message().c_str()));
   }
-  if (Status s = Apply(next); !s.ok()) return s;
+  if (Status s = Apply(next, &merged); !s.ok()) return s;
 
   Engagements boot_next = boot_;
   if (block_at_boot) {

@@ -108,7 +108,8 @@ class Guard {
   // The boot file's engagements after SetBlockAtBoot(connection, enabled).
   Result<Engagements> NextBoot(const std::string& connection, bool enabled) const;
   // Installs `next` (or removes the table if empty), then saves it as state.
-  Status Apply(const Engagements& next);
+  // `merged`: Merge(next) when the caller has it already.
+  Status Apply(const Engagements& next, const Policy* merged = nullptr);
   Status SaveState();
   Status SaveBoot(const Engagements& next);
   // True if the ruleset generation is the one of the last good read-back.

@@ -1,6 +1,7 @@
 #include "rules/nft_text.h"
 
 #include <cctype>
+#include <string>
 #include <variant>
 
 namespace nmks {
@@ -10,6 +11,9 @@ void RenderSet(const SetDef& set, std::string& out) {
   out += "\tset " + set.name + " {\n";
   out += "\t\ttype " + set.type_text + "\n";
   if (!set.elements.empty()) {
+    // The engine gives the kernel the number of elements (table_codec.cc),
+    // which nft lists as the set's size.
+    out += "\t\tsize " + std::to_string(set.elements.size()) + "\n";
     out += "\t\telements = { ";
     for (size_t i = 0; i < set.elements.size(); ++i) {
       if (i > 0) out += ",\n\t\t\t     ";

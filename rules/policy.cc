@@ -14,7 +14,8 @@ namespace {
 
 template <typename T>
 void SortUnique(std::vector<T>& v) {
-  std::sort(v.begin(), v.end());
+  // Policies mostly arrive sorted (clients normalize before they send).
+  if (!std::is_sorted(v.begin(), v.end())) std::sort(v.begin(), v.end());
   v.erase(std::unique(v.begin(), v.end()), v.end());
 }
 
@@ -208,35 +209,40 @@ Status Validate(const Policy& policy) {
                                 policy.endpoints.size(), kMaxEndpoints));
   }
   for (const auto& e : policy.endpoints) {
-    std::string where = e.ToString();
+    // Named only when something is wrong: formatting 100,000 endpoints
+    // would cost more than checking them.
+    auto where_text = [&e] { return e.ToString(); };
     if (IsUnspecified(e.address)) {
-      return Status::Error(
-          Format(_("endpoint %s: the unspecified address cannot be a VPN server"), where.c_str()));
+      return Status::Error(Format(_("endpoint %s: the unspecified address cannot be a VPN server"),
+                                  where_text().c_str()));
     }
     if (IsLoopback(e.address)) {
-      return Status::Error(Format(
-          _("endpoint %s: loopback is always allowed and cannot be an endpoint"), where.c_str()));
+      return Status::Error(
+          Format(_("endpoint %s: loopback is always allowed and cannot be an endpoint"),
+                 where_text().c_str()));
     }
     if (IsMulticast(e.address)) {
       return Status::Error(
           Format(_("endpoint %s: a multicast or broadcast address cannot be a VPN server"),
-                 where.c_str()));
+                 where_text().c_str()));
     }
     if (e.address.family == Address::Family::kIpv6 && e.address.bytes[10] == 0xff &&
         e.address.bytes[11] == 0xff &&
         std::all_of(e.address.bytes.begin(), e.address.bytes.begin() + 10,
                     [](uint8_t b) { return b == 0; })) {
-      return Status::Error(Format(
-          _("endpoint %s: write IPv4-mapped addresses as plain IPv4 addresses"), where.c_str()));
+      return Status::Error(
+          Format(_("endpoint %s: write IPv4-mapped addresses as plain IPv4 addresses"),
+                 where_text().c_str()));
     }
     if (e.port == 0) {
-      return Status::Error(Format(_("endpoint %s: port 0 is not valid"), where.c_str()));
+      return Status::Error(Format(_("endpoint %s: port 0 is not valid"), where_text().c_str()));
     }
     if (e.protocol != Protocol::kTcp && e.protocol != Protocol::kUdp) {
       return Status::Error(_("an endpoint's protocol must be udp or tcp"));
     }
     if (e.mark && *e.mark == 0) {
-      return Status::Error(Format(_("endpoint %s: the fwmark must not be 0"), where.c_str()));
+      return Status::Error(
+          Format(_("endpoint %s: the fwmark must not be 0"), where_text().c_str()));
     }
   }
   if (policy.allow_cgnat && !policy.allow_lan) {

@@ -35,6 +35,24 @@ void ZeroCounters(std::vector<Insn>& insns) {
   }
 }
 
+// Whether two lists hold the same keys, in any order. Compared through
+// pointers: a set of 100,000 keys is not copied.
+bool SameElements(const std::vector<Bytes>& a, const std::vector<Bytes>& b) {
+  if (a.size() != b.size()) return false;
+  auto sorted = [](const std::vector<Bytes>& v) {
+    std::vector<const Bytes*> out;
+    out.reserve(v.size());
+    for (const Bytes& k : v) out.push_back(&k);
+    auto less = [](const Bytes* x, const Bytes* y) { return *x < *y; };
+    if (!std::is_sorted(out.begin(), out.end(), less)) std::sort(out.begin(), out.end(), less);
+    return out;
+  };
+  std::vector<const Bytes*> x = sorted(a), y = sorted(b);
+  for (size_t i = 0; i < x.size(); ++i)
+    if (*x[i] != *y[i]) return false;
+  return true;
+}
+
 std::string DescribeRule(const RuleDef& rule) {
   std::string out;
   for (const Insn& i : rule.insns) {
@@ -316,7 +334,7 @@ Status TableWriter::Check(const Ruleset& meant, uint32_t* generation, TableState
   return Status::Ok();
 }
 
-Status TableWriter::Install(const Ruleset& ruleset) {
+Status TableWriter::Install(const Ruleset& ruleset, uint32_t* generation) {
   const bool twin = ownership_ == Ownership::kOwnedWithTwin;
   auto before = ReadTableOnly(*socket_, kTableName);
   if (!before.ok()) return before.status();
@@ -342,7 +360,7 @@ Status TableWriter::Install(const Ruleset& ruleset) {
   Status same = Status::Ok();
   for (int attempt = 0; attempt < kReadBackAttempts; ++attempt) {
     if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(20 * attempt));
-    same = Check(ruleset);
+    same = Check(ruleset, generation);
     if (same.ok()) break;
   }
   return same;
@@ -414,12 +432,9 @@ Status CompareTable(const Ruleset& meant, const TableState& kernel) {
       return Status::Error(
           Format(_("set %s has another type in the kernel's table"), want.name.c_str()));
     }
-    std::vector<Bytes> a = it->elements, b = want.elements;
-    std::sort(a.begin(), a.end());
-    std::sort(b.begin(), b.end());
-    if (a != b) {
+    if (!SameElements(it->elements, want.elements)) {
       return Status::Error(Format(_("set %s holds %zu elements in the kernel, %zu meant"),
-                                  want.name.c_str(), a.size(), b.size()));
+                                  want.name.c_str(), it->elements.size(), want.elements.size()));
     }
   }
   if (k.chains.size() != meant.chains.size()) {

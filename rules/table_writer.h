@@ -59,7 +59,8 @@ class TableWriter {
 
   // Replaces whatever table is there (and its twin) with `ruleset` in one
   // batch, then reads both back. On any error the kernel keeps what it had.
-  Status Install(const Ruleset& ruleset);
+  // `generation` gets the ruleset generation the read-back found it at.
+  Status Install(const Ruleset& ruleset, uint32_t* generation = nullptr);
   // Removes the table (and its twin) in one batch. Traffic is no longer
   // blocked after this.
   Status Remove();
