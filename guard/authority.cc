@@ -55,6 +55,10 @@ void OnUnixUser(GObject* source, GAsyncResult* res, gpointer data) {
     p->done(Status::Ok());
     return;
   }
+  if (p->action.empty()) {
+    p->done(Status::Error(_("not authorized: only root may relay calls to the guard")));
+    return;
+  }
   GVariantBuilder subject_details;
   g_variant_builder_init(&subject_details, G_VARIANT_TYPE_VARDICT);
   g_variant_builder_add(&subject_details, "{sv}", "name", g_variant_new_string(p->sender.c_str()));

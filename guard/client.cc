@@ -1,5 +1,7 @@
 #include "guard/client.h"
 
+#include <unistd.h>
+
 #include "guard/names.h"
 #include "rules/i18n.h"
 
@@ -31,9 +33,12 @@ Result<std::unique_ptr<GuardClient>> GuardClient::Connect(const Options& options
   GError* error = nullptr;
   int flags = G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES | G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS;
   if (!options.auto_start) flags |= G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START;
+  // Only root may call the guard itself; everyone else reaches it through
+  // nm-killswitch-front, which serves the same interface.
+  const char* name = geteuid() == 0 ? kGuardBusName : kFrontBusName;
   NmksDBusGuard1* proxy = nmks_dbus_guard1_proxy_new_for_bus_sync(
-      G_BUS_TYPE_SYSTEM, static_cast<GDBusProxyFlags>(flags), kGuardBusName, kGuardObjectPath,
-      nullptr, &error);
+      G_BUS_TYPE_SYSTEM, static_cast<GDBusProxyFlags>(flags), name, kGuardObjectPath, nullptr,
+      &error);
   if (proxy == nullptr) {
     std::string msg = GuardCallError(error);
     g_clear_error(&error);

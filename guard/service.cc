@@ -55,21 +55,26 @@ struct Service::Impl {
   GDBusConnection* bus;
   Authority authority;
   NmksDBusGuard1* skeleton = nullptr;
+  NmksDBusRelay1* relay = nullptr;
   guint watch_source = 0;
 
   Impl(Guard& g, GDBusConnection* b) : guard(g), bus(b), authority(b) {}
 
   void Changed() { nmks_dbus_guard1_emit_changed(skeleton); }
 
-  // Runs `action_fn` after the caller is authorized for `action`.
-  void Authorized(GDBusMethodInvocation* invocation, const char* action,
-                  std::function<void()> action_fn) {
-    const char* sender = g_dbus_method_invocation_get_sender(invocation);
+  // The bus name polkit is asked about for a direct call: the caller's.
+  static const char* DirectSubject(GDBusMethodInvocation* inv) {
+    const char* sender = g_dbus_method_invocation_get_sender(inv);
     if (sender == nullptr) {  // a peer-to-peer connection: no bus to ask
-      ReturnError(invocation, kErrorNotAuthorized, _("callers must come through the system bus"));
-      return;
+      ReturnError(inv, kErrorNotAuthorized, _("callers must come through the system bus"));
     }
-    authority.Check(sender, action, [invocation, fn = std::move(action_fn)](Status s) {
+    return sender;
+  }
+
+  // Runs `action_fn` after `subject` (a bus name) is authorized for `action`.
+  void Authorized(GDBusMethodInvocation* invocation, const std::string& subject, const char* action,
+                  std::function<void()> action_fn) {
+    authority.Check(subject, action, [invocation, fn = std::move(action_fn)](Status s) {
       if (!s.ok()) {
         ReturnError(invocation, kErrorNotAuthorized, s.message());
         return;
@@ -78,12 +83,24 @@ struct Service::Impl {
     });
   }
 
-  static gboolean OnEngage(NmksDBusGuard1*, GDBusMethodInvocation* inv, const gchar* connection,
-                           GVariant* policy, gpointer data) {
-    auto* self = static_cast<Impl*>(data);
-    std::string id = connection;
+  // Runs `fn` if the direct caller of a Relay1 method is root (the front)
+  // and names a caller that can be asked about.
+  void Relayed(GDBusMethodInvocation* inv, const std::string& caller, std::function<void()> fn) {
+    const char* sender = DirectSubject(inv);
+    if (sender == nullptr) return;
+    if (!g_dbus_is_unique_name(caller.c_str())) {
+      ReturnError(inv, kErrorInvalidArgs, _("the relayed caller is not a bus name"));
+      return;
+    }
+    Authorized(inv, sender, "", std::move(fn));
+  }
+
+  // Engage for `subject`; `configure_checked`: a relay asked polkit for
+  // io.github.nmkillswitch.configure already.
+  void Engage(GDBusMethodInvocation* inv, const std::string& subject, bool configure_checked,
+              const std::string& id, GVariant* policy) {
     std::shared_ptr<GVariant> args(g_variant_ref(policy), g_variant_unref);
-    self->Authorized(inv, kActionConfigure, [self, inv, id, args]() {
+    auto checked = [this, inv, subject, id, args]() {
       // A bad name is neither echoed nor logged: it may be 1 MB or hold newlines.
       if (Status s = ValidateConnectionId(id); !s.ok()) {
         ReturnError(inv, kErrorInvalidArgs, s.message());
@@ -95,11 +112,11 @@ struct Service::Impl {
         return;
       }
       auto req = std::make_shared<EngageRequest>(std::move(parsed).value());
-      auto engage = [self, inv, id, req]() {
-        Status s = self->guard.Engage(id, req->policy, req->block_at_boot);
+      auto engage = [this, inv, id, req]() {
+        Status s = guard.Engage(id, req->policy, req->block_at_boot);
         if (s.ok()) {
           g_message("engaged %s", id.c_str());
-          self->Changed();
+          Changed();
         } else {
           g_warning("engage %s refused: %s", id.c_str(), s.message().c_str());
         }
@@ -107,98 +124,90 @@ struct Service::Impl {
       };
       // Loosening a lockdown (another mode, more let through while a
       // lockdown holds) needs the right to end a lockdown as well.
-      if (!self->guard.LoosensLockdown(id, req->policy, req->block_at_boot)) {
+      if (!guard.LoosensLockdown(id, req->policy, req->block_at_boot)) {
         engage();
         return;
       }
-      self->Authorized(inv, kActionReleaseLockdown, [id, engage]() {
+      Authorized(inv, subject, kActionReleaseLockdown, [id, engage]() {
         g_message("engage %s loosens a lockdown; allowed", id.c_str());
         engage();
       });
-    });
-    return TRUE;
+    };
+    if (configure_checked) {
+      checked();
+    } else {
+      Authorized(inv, subject, kActionConfigure, checked);
+    }
   }
 
-  static gboolean OnRelease(NmksDBusGuard1*, GDBusMethodInvocation* inv, const gchar* connection,
-                            gpointer data) {
-    auto* self = static_cast<Impl*>(data);
-    std::string id = connection;
+  void Release(GDBusMethodInvocation* inv, const std::string& subject, const std::string& id) {
     if (Status s = ValidateConnectionId(id); !s.ok()) {
       ReturnError(inv, kErrorInvalidArgs, s.message());
-      return TRUE;
+      return;
     }
-    if (self->guard.engaged().count(id) == 0) {
+    if (guard.engaged().count(id) == 0) {
       ReturnError(inv, kErrorFailed, Format(_("connection \"%s\" is not engaged"), id.c_str()));
-      return TRUE;
+      return;
     }
-    bool lockdown = self->guard.IsLockdown(id);
-    self->Authorized(inv, lockdown ? kActionReleaseLockdown : kActionRelease,
-                     [self, inv, id, lockdown]() {
-                       if (!lockdown && self->guard.IsLockdown(id)) {
-                         ReturnError(inv, kErrorFailed,
-                                     _("the connection was switched to lockdown meanwhile; "
-                                       "ask again"));
-                         return;
-                       }
-                       Status s = self->guard.Release(id);
-                       if (s.ok()) {
-                         g_message("released %s", id.c_str());
-                         self->Changed();
-                       }
-                       ReturnStatus(inv, s);
-                     });
-    return TRUE;
+    bool lockdown = guard.IsLockdown(id);
+    Authorized(inv, subject, lockdown ? kActionReleaseLockdown : kActionRelease,
+               [this, inv, id, lockdown]() {
+                 if (!lockdown && guard.IsLockdown(id)) {
+                   ReturnError(inv, kErrorFailed,
+                               _("the connection was switched to lockdown meanwhile; ask again"));
+                   return;
+                 }
+                 Status s = guard.Release(id);
+                 if (s.ok()) {
+                   g_message("released %s", id.c_str());
+                   Changed();
+                 }
+                 ReturnStatus(inv, s);
+               });
   }
 
-  static gboolean OnReleaseAll(NmksDBusGuard1*, GDBusMethodInvocation* inv, gpointer data) {
-    auto* self = static_cast<Impl*>(data);
-    bool lockdown = self->guard.AnyLockdown();
-    self->Authorized(inv, lockdown ? kActionReleaseLockdown : kActionRelease,
-                     [self, inv, lockdown]() {
-                       if (!lockdown && self->guard.AnyLockdown()) {
-                         ReturnError(inv, kErrorFailed,
-                                     _("a connection was switched to lockdown meanwhile; ask "
-                                       "again"));
-                         return;
-                       }
-                       Status s = self->guard.ReleaseAll();
-                       if (s.ok()) {
-                         g_message("released all connections");
-                         self->Changed();
-                       }
-                       ReturnStatus(inv, s);
-                     });
-    return TRUE;
+  void ReleaseAll(GDBusMethodInvocation* inv, const std::string& subject) {
+    bool lockdown = guard.AnyLockdown();
+    Authorized(inv, subject, lockdown ? kActionReleaseLockdown : kActionRelease,
+               [this, inv, lockdown]() {
+                 if (!lockdown && guard.AnyLockdown()) {
+                   ReturnError(inv, kErrorFailed,
+                               _("a connection was switched to lockdown meanwhile; ask again"));
+                   return;
+                 }
+                 Status s = guard.ReleaseAll();
+                 if (s.ok()) {
+                   g_message("released all connections");
+                   Changed();
+                 }
+                 ReturnStatus(inv, s);
+               });
   }
 
-  static gboolean OnSetBlockAtBoot(NmksDBusGuard1*, GDBusMethodInvocation* inv,
-                                   const gchar* connection, gboolean enabled, gpointer data) {
-    auto* self = static_cast<Impl*>(data);
-    std::string id = connection;
-    self->Authorized(inv, kActionBoot, [self, inv, id, enabled]() {
+  void SetBlockAtBoot(GDBusMethodInvocation* inv, const std::string& subject, const std::string& id,
+                      bool enabled) {
+    Authorized(inv, subject, kActionBoot, [this, inv, subject, id, enabled]() {
       if (Status s = ValidateConnectionId(id); !id.empty() && !s.ok()) {  // "" means all
         ReturnError(inv, kErrorInvalidArgs, s.message());
         return;
       }
-      auto set = [self, inv, id, enabled]() {
-        Status s = self->guard.SetBlockAtBoot(id, enabled);
-        if (s.ok()) self->Changed();
+      auto set = [this, inv, id, enabled]() {
+        Status s = guard.SetBlockAtBoot(id, enabled);
+        if (s.ok()) Changed();
         ReturnStatus(inv, s);
       };
       // Taking a lockdown out of the boot file ends it at the next boot.
-      if (!self->guard.BootLoosensLockdown(id, enabled)) {
+      if (!guard.BootLoosensLockdown(id, enabled)) {
         set();
         return;
       }
-      self->Authorized(inv, kActionReleaseLockdown, set);
+      Authorized(inv, subject, kActionReleaseLockdown, set);
     });
-    return TRUE;
   }
 
-  static gboolean OnRepair(NmksDBusGuard1* object, GDBusMethodInvocation* inv, gpointer data) {
-    auto* self = static_cast<Impl*>(data);
-    self->Authorized(inv, kActionConfigure, [self, object, inv]() {
-      auto repaired = self->guard.Repair();
+  void Repair(GDBusMethodInvocation* inv, const std::string& subject) {
+    Authorized(inv, subject, kActionConfigure, [this, inv]() {
+      auto repaired = guard.Repair();
       if (!repaired.ok()) {
         g_critical("the kill-switch table could not be repaired: %s", repaired.message().c_str());
         ReturnError(inv, kErrorFailed, repaired.message());
@@ -208,8 +217,82 @@ struct Service::Impl {
         g_warning("the kill-switch table differed from the engaged policy (%s); repaired",
                   repaired.value().c_str());
       }
-      nmks_dbus_guard1_complete_repair(object, inv, repaired.value().c_str());
+      g_dbus_method_invocation_return_value(inv, g_variant_new("(s)", repaired.value().c_str()));
     });
+  }
+
+  // Guard1, called directly (by root: the bus lets nobody else through).
+  static gboolean OnEngage(NmksDBusGuard1*, GDBusMethodInvocation* inv, const gchar* connection,
+                           GVariant* policy, gpointer data) {
+    if (const char* subject = DirectSubject(inv)) {
+      static_cast<Impl*>(data)->Engage(inv, subject, false, connection, policy);
+    }
+    return TRUE;
+  }
+  static gboolean OnRelease(NmksDBusGuard1*, GDBusMethodInvocation* inv, const gchar* connection,
+                            gpointer data) {
+    if (const char* subject = DirectSubject(inv)) {
+      static_cast<Impl*>(data)->Release(inv, subject, connection);
+    }
+    return TRUE;
+  }
+  static gboolean OnReleaseAll(NmksDBusGuard1*, GDBusMethodInvocation* inv, gpointer data) {
+    if (const char* subject = DirectSubject(inv))
+      static_cast<Impl*>(data)->ReleaseAll(inv, subject);
+    return TRUE;
+  }
+  static gboolean OnSetBlockAtBoot(NmksDBusGuard1*, GDBusMethodInvocation* inv,
+                                   const gchar* connection, gboolean enabled, gpointer data) {
+    if (const char* subject = DirectSubject(inv)) {
+      static_cast<Impl*>(data)->SetBlockAtBoot(inv, subject, connection, enabled);
+    }
+    return TRUE;
+  }
+  static gboolean OnRepair(NmksDBusGuard1*, GDBusMethodInvocation* inv, gpointer data) {
+    if (const char* subject = DirectSubject(inv)) static_cast<Impl*>(data)->Repair(inv, subject);
+    return TRUE;
+  }
+
+  // Relay1: the same calls made by the front on behalf of `caller`.
+  static gboolean OnRelayEngage(NmksDBusRelay1*, GDBusMethodInvocation* inv, const gchar* caller,
+                                const gchar* connection, GVariant* policy, gpointer data) {
+    auto* self = static_cast<Impl*>(data);
+    std::string subject = caller, id = connection;
+    std::shared_ptr<GVariant> args(g_variant_ref(policy), g_variant_unref);
+    self->Relayed(inv, subject, [self, inv, subject, id, args]() {
+      self->Engage(inv, subject, true, id, args.get());
+    });
+    return TRUE;
+  }
+  static gboolean OnRelayRelease(NmksDBusRelay1*, GDBusMethodInvocation* inv, const gchar* caller,
+                                 const gchar* connection, gpointer data) {
+    auto* self = static_cast<Impl*>(data);
+    std::string subject = caller, id = connection;
+    self->Relayed(inv, subject, [self, inv, subject, id]() { self->Release(inv, subject, id); });
+    return TRUE;
+  }
+  static gboolean OnRelayReleaseAll(NmksDBusRelay1*, GDBusMethodInvocation* inv,
+                                    const gchar* caller, gpointer data) {
+    auto* self = static_cast<Impl*>(data);
+    std::string subject = caller;
+    self->Relayed(inv, subject, [self, inv, subject]() { self->ReleaseAll(inv, subject); });
+    return TRUE;
+  }
+  static gboolean OnRelaySetBlockAtBoot(NmksDBusRelay1*, GDBusMethodInvocation* inv,
+                                        const gchar* caller, const gchar* connection,
+                                        gboolean enabled, gpointer data) {
+    auto* self = static_cast<Impl*>(data);
+    std::string subject = caller, id = connection;
+    bool on = enabled;
+    self->Relayed(inv, subject,
+                  [self, inv, subject, id, on]() { self->SetBlockAtBoot(inv, subject, id, on); });
+    return TRUE;
+  }
+  static gboolean OnRelayRepair(NmksDBusRelay1*, GDBusMethodInvocation* inv, const gchar* caller,
+                                gpointer data) {
+    auto* self = static_cast<Impl*>(data);
+    std::string subject = caller;
+    self->Relayed(inv, subject, [self, inv, subject]() { self->Repair(inv, subject); });
     return TRUE;
   }
 
@@ -308,9 +391,11 @@ Service::Service(Guard& guard, GDBusConnection* bus) : impl_(new Impl(guard, bus
 
 Service::~Service() {
   if (impl_->watch_source) g_source_remove(impl_->watch_source);
-  if (impl_->skeleton) {
-    g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(impl_->skeleton));
-    g_object_unref(impl_->skeleton);
+  for (GDBusInterfaceSkeleton* s :
+       {G_DBUS_INTERFACE_SKELETON(impl_->skeleton), G_DBUS_INTERFACE_SKELETON(impl_->relay)}) {
+    if (s == nullptr) continue;
+    g_dbus_interface_skeleton_unexport(s);
+    g_object_unref(s);
   }
 }
 
@@ -324,12 +409,21 @@ Status Service::Export() {
   g_signal_connect(i->skeleton, "handle-verify", G_CALLBACK(Impl::OnVerify), i);
   g_signal_connect(i->skeleton, "handle-repair", G_CALLBACK(Impl::OnRepair), i);
   g_signal_connect(i->skeleton, "handle-status", G_CALLBACK(Impl::OnStatus), i);
-  GError* error = nullptr;
-  if (!g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(i->skeleton), i->bus,
-                                        kGuardObjectPath, &error)) {
-    std::string msg = error ? error->message : "";
-    g_clear_error(&error);
-    return Status::Error(Format(_("cannot export the guard on D-Bus: %s"), msg.c_str()));
+  i->relay = nmks_dbus_relay1_skeleton_new();
+  g_signal_connect(i->relay, "handle-engage", G_CALLBACK(Impl::OnRelayEngage), i);
+  g_signal_connect(i->relay, "handle-release", G_CALLBACK(Impl::OnRelayRelease), i);
+  g_signal_connect(i->relay, "handle-release-all", G_CALLBACK(Impl::OnRelayReleaseAll), i);
+  g_signal_connect(i->relay, "handle-set-block-at-boot", G_CALLBACK(Impl::OnRelaySetBlockAtBoot),
+                   i);
+  g_signal_connect(i->relay, "handle-repair", G_CALLBACK(Impl::OnRelayRepair), i);
+  for (GDBusInterfaceSkeleton* s :
+       {G_DBUS_INTERFACE_SKELETON(i->skeleton), G_DBUS_INTERFACE_SKELETON(i->relay)}) {
+    GError* error = nullptr;
+    if (!g_dbus_interface_skeleton_export(s, i->bus, kGuardObjectPath, &error)) {
+      std::string msg = error ? error->message : "";
+      g_clear_error(&error);
+      return Status::Error(Format(_("cannot export the guard on D-Bus: %s"), msg.c_str()));
+    }
   }
   if (i->guard.watch_fd() >= 0) {
     i->watch_source = g_unix_fd_add(i->guard.watch_fd(), G_IO_IN, Impl::OnWatch, i);

@@ -28,6 +28,7 @@
 #include <thread>
 #include <utility>
 
+#include "guard/names.h"
 #include "guard/service.h"
 #include "tests/guard/signal_cleanup.h"
 
@@ -97,6 +98,7 @@ std::string SourcePath(const std::string& relative) {
 }
 std::string GuardBinary() { return BuildPath("guard/nm-killswitch-guard"); }
 std::string CliBinary() { return BuildPath("cli/nm-killswitch"); }
+std::string FrontBinary() { return BuildPath("guard/nm-killswitch-front"); }
 
 bool InCi() {
   const char* ci = std::getenv("CI");
@@ -580,6 +582,14 @@ GuardProcess::GuardProcess(const world::Netns& ns, const PrivateBus& bus, GuardF
   if (store != nullptr) store->Receive();
 }
 
+FrontProcess::FrontProcess(const PrivateBus& bus, std::string log, std::vector<std::string> args)
+    : log_(std::move(log)) {
+  std::vector<std::string> argv = {FrontBinary()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  process_.Start(argv, ChildEnvironment("/root", {bus.env()}), log_, -1);
+  AwaitName(bus, process_, kFrontBusName, log_);
+}
+
 Reply CallGuard(GDBusConnection* bus, const char* method, GVariant* params,
                 std::chrono::milliseconds timeout) {
   Reply reply;
@@ -657,15 +667,18 @@ void GuardTest::SetUp() {
   world_ = std::make_unique<world::World>();
   world_->RouteViaTunnel(kInTunnel);
   bus_ = std::make_unique<PrivateBus>(*dir_);
+  StartFront();
 }
 
 void GuardTest::TearDown() {
+  front_.reset();
   guard_.reset();
   polkit_.reset();
   bus_.reset();
   world_.reset();
   if (HasFailure() && dir_) {
     std::printf("---- guard log\n%s---- end of guard log\n", ReadFile(guard_log()).c_str());
+    std::printf("---- front log\n%s---- end of front log\n", ReadFile(front_log()).c_str());
   }
   dir_.reset();
 }
@@ -674,6 +687,11 @@ void GuardTest::StartGuard(const std::string& protection, FdStore* store) {
   guard_.reset();
   guard_ = std::make_unique<GuardProcess>(world().client, bus(), files(), protection, guard_log(),
                                           store);
+}
+
+void GuardTest::StartFront(const std::vector<std::string>& args) {
+  front_.reset();
+  front_ = std::make_unique<FrontProcess>(bus(), front_log(), args);
 }
 
 Outcome GuardTest::Nft(const std::vector<std::string>& args) {

@@ -29,6 +29,7 @@ using namespace std::chrono_literals;
 
 // Where this build put what the tests run.
 std::string GuardBinary();  // BUILD/guard/nm-killswitch-guard
+std::string FrontBinary();  // BUILD/guard/nm-killswitch-front
 std::string CliBinary();    // BUILD/cli/nm-killswitch
 std::string BuildPath(const std::string& relative);
 std::string SourcePath(const std::string& relative);
@@ -233,6 +234,24 @@ class GuardProcess {
   std::string log_;
 };
 
+// nm-killswitch-front of this build on `bus`, as D-Bus activation starts it
+// for callers that are not root. Ready once its own PID owns
+// io.github.nmkillswitch.Front1.
+class FrontProcess {
+ public:
+  FrontProcess(const PrivateBus& bus, std::string log, std::vector<std::string> args = {});
+  FrontProcess(const FrontProcess&) = delete;
+  FrontProcess& operator=(const FrontProcess&) = delete;
+  pid_t pid() const { return process_.pid(); }
+  bool running() { return process_.running(); }
+  int Kill() { return process_.Kill(); }
+  std::string log() const { return ReadFile(log_); }
+
+ private:
+  OwnedProcess process_;
+  std::string log_;
+};
+
 // A D-Bus call to the guard: the reply, or the error's D-Bus name and message.
 struct Reply {
   VariantPtr value;  // null on error
@@ -264,6 +283,9 @@ class GuardTest : public testing::Test {
   // Starts (or restarts) the guard with the test's state and boot files;
   // with `store`, under that stand-in for systemd's descriptor store.
   void StartGuard(const std::string& protection = "auto", FdStore* store = nullptr);
+  // (Re)starts the front that serves callers who are not root (SetUp starts one).
+  void StartFront(const std::vector<std::string>& args = {});
+  std::string front_log() const { return (*dir_) / "front.log"; }
   // Runs nft with `args` in the client namespace (another root program).
   Outcome Nft(const std::vector<std::string>& args);
   // Runs nm-killswitch of this build in the client namespace on the private bus.
@@ -286,6 +308,7 @@ class GuardTest : public testing::Test {
   std::unique_ptr<PrivateBus> bus_;
   std::unique_ptr<Polkit> polkit_;
   std::unique_ptr<GuardProcess> guard_;
+  std::unique_ptr<FrontProcess> front_;
 };
 
 // UDP datagrams from an unprivileged program in `ns` to to:port, one a

@@ -38,8 +38,12 @@ class RepairTest : public GuardTest {
     return said;
   }
   // Repair() called by `caller` with gdbus, from the client namespace.
-  Outcome RepairAs(const Caller& caller) {
-    Spawn s{.argv = {"gdbus", "call", "--system", "--dest", "io.github.nmkillswitch.Guard1",
+  // Repair() as the dispatcher hook calls it, over the bus: users who are
+  // not root call the front (the bus lets only root call the guard).
+  Outcome RepairAs(const Caller& caller, bool through_front = true) {
+    const char* dest = caller.uid != 0 && through_front ? "io.github.nmkillswitch.Front1"
+                                                        : "io.github.nmkillswitch.Guard1";
+    Spawn s{.argv = {"gdbus", "call", "--system", "--dest", dest,
                      "--object-path", "/io/github/nmkillswitch/Guard1", "--method",
                      "io.github.nmkillswitch.Guard1.Repair"},
             .netns_fd = world().client.fd(),
@@ -130,6 +134,10 @@ TEST_F(RepairTest, OthersNeedTheConfigurePermission) {
   EXPECT_NE(nobody.exit_code, 0) << nobody.all();
   EXPECT_THAT(nobody.all(), HasSubstr("io.github.nmkillswitch.Error.NotAuthorized"));
   EXPECT_THAT(nobody.all(), HasSubstr("io.github.nmkillswitch.configure"));
+  Outcome direct = RepairAs(user.caller(), false);
+  EXPECT_NE(direct.exit_code, 0) << direct.all();
+  EXPECT_THAT(direct.all(), HasSubstr("org.freedesktop.DBus.Error.AccessDenied"))
+      << "the bus lets only root call the guard itself";
   Outcome granted = RepairAs(user.caller());
   EXPECT_EQ(granted.exit_code, 0) << granted.all();
   EXPECT_THAT(granted.out, HasSubstr("('',)"));

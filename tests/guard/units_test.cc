@@ -65,7 +65,8 @@ class UnitsTest : public testing::Test {
 TEST_F(UnitsTest, VerifyWithTheBuiltGuard) {
   TempDir dir;
   std::vector<std::string> argv = {"systemd-analyze", "verify", "--man=no"};
-  for (const char* unit : {"nm-killswitch-guard.service", "nm-killswitch-boot.service"}) {
+  for (const char* unit : {"nm-killswitch-guard.service", "nm-killswitch-boot.service",
+                           "nm-killswitch-front.service"}) {
     std::string text = ReadFile(BuildPath(std::string("data/") + unit));
     ASSERT_FALSE(text.empty()) << "meson did not configure data/" << unit;
     EXPECT_THAT(text, testing::Not(HasSubstr("@"))) << unit << " has an unsubstituted @var@";
@@ -92,6 +93,25 @@ TEST_F(UnitsTest, GuardUnit) {
   auto activation = UnitKeys(ReadFile(BuildPath("data/io.github.nmkillswitch.Guard1.service")));
   EXPECT_EQ(activation["Name"], "io.github.nmkillswitch.Guard1");
   EXPECT_EQ(activation["SystemdService"], "nm-killswitch-guard.service");
+  EXPECT_EQ(activation["Exec"], keys["ExecStart"]);
+}
+
+// The front, which serves users who are not root, is held to a memory
+// limit and has no privilege but being root for polkit.
+TEST_F(UnitsTest, FrontUnit) {
+  auto keys = UnitKeys(ReadFile(BuildPath("data/nm-killswitch-front.service")));
+  EXPECT_EQ(keys["Type"], "dbus");
+  EXPECT_EQ(keys["BusName"], "io.github.nmkillswitch.Front1");
+  EXPECT_THAT(keys["ExecStart"], HasSubstr("/nm-killswitch-front --idle-exit "));
+  EXPECT_FALSE(keys["MemoryMax"].empty());
+  EXPECT_EQ(keys["MemorySwapMax"], "0");
+  EXPECT_TRUE(keys.count("CapabilityBoundingSet") == 1 && keys["CapabilityBoundingSet"].empty())
+      << "the front needs no capability";
+  EXPECT_EQ(keys["PrivateNetwork"], "yes");
+  EXPECT_EQ(keys["RestrictAddressFamilies"], "AF_UNIX");
+  auto activation = UnitKeys(ReadFile(BuildPath("data/io.github.nmkillswitch.Front1.service")));
+  EXPECT_EQ(activation["Name"], "io.github.nmkillswitch.Front1");
+  EXPECT_EQ(activation["SystemdService"], "nm-killswitch-front.service");
   EXPECT_EQ(activation["Exec"], keys["ExecStart"]);
 }
 

@@ -108,6 +108,7 @@ void NmWorld::Shutdown() {
   Stop(server_);
   Stop(dns_);
   Stop(holder_, true);
+  Stop(front_);
   Stop(bus_);
   if (dir_.empty()) return;
   if (std::getenv("NMKS_KEEP_WORLD") == nullptr) {
@@ -444,6 +445,14 @@ void NmWorld::StartGuard() {
                  InHolder({GuardProgram(), "--state-file", Path("state/state"), "--boot-file",
                            Path("state/boot.nft")}),
                  nullptr);
+  // What D-Bus activation starts for callers that are not root.
+  if (front_.pid <= 0) {
+    front_ =
+        Spawn("front",
+              {options_.install_root.empty() ? options_.build_dir + "/guard/nm-killswitch-front"
+                                             : "/usr/libexec/nm-killswitch-front"},
+              nullptr);
+  }
   for (int i = 0; i < 200; ++i) {
     if (Killswitch({"status"}).ok()) return;
     usleep(20000);
@@ -688,7 +697,7 @@ std::string NmWorld::NmLog() const { return ReadFile(Path("NetworkManager.log"))
 
 std::string NmWorld::Logs() const {
   std::string out;
-  for (const Process* p : {&nm_, &guard_, &dispatcher_, &server_, &traffic_}) {
+  for (const Process* p : {&nm_, &guard_, &front_, &dispatcher_, &server_, &traffic_}) {
     std::string text = ReadFile(p->log);
     if (text.size() > 6000) text = "...\n" + text.substr(text.size() - 6000);
     out += "--- " + p->name + " ---\n" + text + "\n";

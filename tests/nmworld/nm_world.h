@@ -189,7 +189,7 @@ class NmWorld {
   std::string dir_;
   std::string bus_address_;
   std::string client_public_key_;
-  Process bus_, holder_, dispatcher_, nm_, guard_, server_, dns_, traffic_;
+  Process bus_, holder_, dispatcher_, nm_, guard_, front_, server_, dns_, traffic_;
   std::unique_ptr<world::Tally> from_client_;
   std::unique_ptr<world::Tally> vpn_flow_;
   std::unique_ptr<world::Tally> tunneled_;

@@ -391,6 +391,8 @@ EOF
     network-manager-killswitch network-manager-killswitch-gnome)"
   for f in /usr/sbin/nm-killswitch-guard /usr/bin/nm-killswitch \
     /usr/libexec/nm-killswitch-dispatcher /usr/libexec/nm-killswitch-service \
+    /usr/libexec/nm-killswitch-front "$UNIT_DIR/nm-killswitch-front.service" \
+    /usr/share/dbus-1/system-services/io.github.nmkillswitch.Front1.service \
     /usr/lib/NetworkManager/VPN/nm-killswitch-service.name \
     /usr/lib/NetworkManager/dispatcher.d/90-nm-killswitch \
     /usr/lib/NetworkManager/dispatcher.d/pre-up.d/90-nm-killswitch \
