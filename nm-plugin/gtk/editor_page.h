@@ -12,6 +12,7 @@
 #include <gtk/gtk.h>
 
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "nm-plugin/glib_ptr.h"
@@ -36,8 +37,25 @@ class EditorPage {
   // the field at fault. False and `error` set when something is not valid.
   bool Save(NMConnection* connection, GError** error);
 
+  // What the page's "Fill in from a WireGuard file…" button does with the
+  // file the user chose (GTK 4 page only): the WireGuard fields show the
+  // wg-quick file's interface and first peer, and its further peers are
+  // what Save keeps; the kill-switch choices stay as they are. A file that
+  // cannot be read changes nothing and is named in the page's problem line.
+  // GNOME Settings 46 and later hand "Import from file…" to
+  // NetworkManager's own WireGuard importer, which makes a connection
+  // without the kill switch: this is how a provider's file gets into ours.
+  void FillFromFile(const char* path);
+
  private:
   static void OnEdit(EditorPage* page);
+  void BuildFileButton(GtkWidget* box);
+  void OpenFileChooser();
+  // The file chooser's answer: GtkFileDialog's (GTK 4.10 and later) or
+  // GtkFileChooserNative's.
+  static void OnFileChosen(GObject* dialog, GAsyncResult* result, gpointer chooser);
+  static void OnChooserResponse(GtkNativeDialog* dialog, int response, gpointer data);
+  void ShowProblem(const std::string& message);
   GtkWidget* AddRow(GtkGrid* grid, int row, const char* label, GtkWidget* widget);
   GtkWidget* AddField(GtkGrid* grid, int row, size_t field);
   void BuildInterface(GtkWidget* box);
@@ -56,6 +74,9 @@ class EditorPage {
   // Says what is wrong while the page cannot be saved: programs such as
   // GNOME Settings only grey out their Add/Apply button.
   GtkWidget* problem_ = nullptr;
+  // The file chooser while it is open (GTK 4): closed with the page.
+  GObjectPtr<GObject> chooser_;
+  GtkWidget* file_button_ = nullptr;
   GObjectPtr<GtkSizeGroup> labels_;  // one width for the labels of every section
   GObjectPtr<GtkWidget> root_;
   std::function<void()> changed_;

@@ -13,6 +13,7 @@ extern "C" {
 #include <utility>
 #include <vector>
 
+#include "nm-plugin/import_export.h"
 #include "rules/i18n.h"
 
 namespace nmks::wg {
@@ -133,16 +134,29 @@ EditorPage::EditorPage(NMConnection* connection, std::function<void()> changed)
   gtk_widget_add_css_class(problem_, "error");
   gtk_widget_set_visible(problem_, FALSE);
   gtk_box_append(GTK_BOX(box), problem_);
+  BuildFileButton(box);
   BuildInterface(box);
   BuildPeer(box);
   BuildOtherPeers(box);
   BuildKillSwitch(box);
 }
 
+// The page an open file chooser reports to; cleared when the page goes
+// first, so a late answer finds nothing.
+constexpr char kChooserPage[] = "nmks-editor-page";
+
 EditorPage::~EditorPage() {
+  if (chooser_) {
+    g_object_set_data(chooser_.get(), kChooserPage, nullptr);
+#if GTK_CHECK_VERSION(4, 10, 0)
+    g_cancellable_cancel(G_CANCELLABLE(chooser_.get()));
+#else
+    gtk_native_dialog_destroy(GTK_NATIVE_DIALOG(chooser_.get()));
+#endif
+  }
   // The widgets may outlive the page (the program holds the top one).
   for (GtkWidget* w : entries_) g_signal_handlers_disconnect_by_data(w, this);
-  for (GtkWidget* w : {kill_switch_, allow_lan_, block_at_boot_, ipv6_}) {
+  for (GtkWidget* w : {kill_switch_, allow_lan_, block_at_boot_, ipv6_, file_button_}) {
     g_signal_handlers_disconnect_by_data(w, this);
   }
 }
@@ -179,6 +193,119 @@ GtkWidget* EditorPage::AddField(GtkGrid* grid, int row, size_t index) {
   g_signal_connect_swapped(entry, "changed", G_CALLBACK(OnEdit), this);
   entries_[index] = entry;
   return AddRow(grid, row, field.label.c_str(), entry);
+}
+
+namespace {
+
+// "WireGuard files" (*.conf) and "All files".
+GListStore* FileFilters() {
+  GListStore* filters = g_list_store_new(GTK_TYPE_FILE_FILTER);
+  GObjectPtr<GtkFileFilter> conf(gtk_file_filter_new());
+  gtk_file_filter_set_name(conf.get(), _("WireGuard files (*.conf)"));
+  gtk_file_filter_add_pattern(conf.get(), "*.conf");
+  g_list_store_append(filters, conf.get());
+  GObjectPtr<GtkFileFilter> all(gtk_file_filter_new());
+  gtk_file_filter_set_name(all.get(), _("All files"));
+  gtk_file_filter_add_pattern(all.get(), "*");
+  g_list_store_append(filters, all.get());
+  return filters;
+}
+
+}  // namespace
+
+void EditorPage::BuildFileButton(GtkWidget* box) {
+  GtkWidget* button = gtk_button_new_with_mnemonic(_("_Fill in from a WireGuard file…"));
+  gtk_widget_set_name(button, "fill-from-file");
+  gtk_widget_set_halign(button, GTK_ALIGN_START);
+  gtk_widget_set_tooltip_text(
+      button, _("Read the interface and peer from a wg-quick file (.conf) your VPN provider gave "
+                "you. The kill-switch choices below stay as they are."));
+  g_signal_connect_swapped(button, "clicked",
+                           G_CALLBACK(+[](EditorPage* page) { page->OpenFileChooser(); }), this);
+  file_button_ = button;
+  gtk_box_append(GTK_BOX(box), button);
+}
+
+void EditorPage::OpenFileChooser() {
+  if (chooser_) return;  // one at a time
+  GtkRoot* root = gtk_widget_get_root(root_.get());
+  GtkWindow* parent = root && GTK_IS_WINDOW(root) ? GTK_WINDOW(root) : nullptr;
+  GObjectPtr<GListStore> filters(FileFilters());
+#if GTK_CHECK_VERSION(4, 10, 0)
+  GObjectPtr<GtkFileDialog> dialog(gtk_file_dialog_new());
+  gtk_file_dialog_set_title(dialog.get(), _("Choose a WireGuard file"));
+  gtk_file_dialog_set_filters(dialog.get(), G_LIST_MODEL(filters.get()));
+  chooser_.reset(G_OBJECT(g_cancellable_new()));
+  g_object_set_data(chooser_.get(), kChooserPage, this);
+  // The answer comes after this returns; chooser_ is cleared there, or by
+  // the destructor.
+  gtk_file_dialog_open(dialog.get(), parent, G_CANCELLABLE(chooser_.get()),
+                       &EditorPage::OnFileChosen, g_object_ref(chooser_.get()));
+#else
+  GtkFileChooserNative* native = gtk_file_chooser_native_new(
+      _("Choose a WireGuard file"), parent, GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), _("_Cancel"));
+  for (guint i = 0; i < g_list_model_get_n_items(G_LIST_MODEL(filters.get())); ++i) {
+    GObjectPtr<GtkFileFilter> filter(
+        GTK_FILE_FILTER(g_list_model_get_item(G_LIST_MODEL(filters.get()), i)));
+    gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(native), filter.get());
+  }
+  gtk_native_dialog_set_modal(GTK_NATIVE_DIALOG(native), TRUE);
+  chooser_.reset(G_OBJECT(native));
+  g_object_set_data(chooser_.get(), kChooserPage, this);
+  g_signal_connect(native, "response", G_CALLBACK(&EditorPage::OnChooserResponse), nullptr);
+  gtk_native_dialog_show(GTK_NATIVE_DIALOG(native));
+#endif
+}
+
+#if GTK_CHECK_VERSION(4, 10, 0)
+// `chooser` is the page's GCancellable, with a reference for this call.
+void EditorPage::OnFileChosen(GObject* dialog, GAsyncResult* result, gpointer chooser) {
+  GObjectPtr<GObject> held(G_OBJECT(chooser));
+  GError* error = nullptr;
+  GObjectPtr<GFile> file(gtk_file_dialog_open_finish(GTK_FILE_DIALOG(dialog), result, &error));
+  if (error) g_error_free(error);  // dismissed or cancelled: nothing to read
+  auto* page = static_cast<EditorPage*>(g_object_get_data(held.get(), kChooserPage));
+  if (!page) return;  // the page went first
+  g_object_set_data(held.get(), kChooserPage, nullptr);
+  page->chooser_.reset();
+  GFreePtr<char> path(file ? g_file_get_path(file.get()) : nullptr);
+  if (path) page->FillFromFile(path.get());
+}
+#else
+void EditorPage::OnChooserResponse(GtkNativeDialog* dialog, int response, gpointer /*data*/) {
+  auto* page = static_cast<EditorPage*>(g_object_get_data(G_OBJECT(dialog), kChooserPage));
+  if (!page) return;
+  GObjectPtr<GFile> file(response == GTK_RESPONSE_ACCEPT
+                             ? gtk_file_chooser_get_file(GTK_FILE_CHOOSER(dialog))
+                             : nullptr);
+  g_object_set_data(G_OBJECT(dialog), kChooserPage, nullptr);
+  gtk_native_dialog_destroy(dialog);
+  page->chooser_.reset();  // the last reference to `dialog`
+  GFreePtr<char> path(file ? g_file_get_path(file.get()) : nullptr);
+  if (path) page->FillFromFile(path.get());
+}
+#endif
+
+void EditorPage::FillFromFile(const char* path) {
+  auto imported = ImportFile(path);
+  if (!imported.ok()) {
+    ShowProblem(imported.message());
+    return;
+  }
+  NMSettingVpn* vpn = nm_connection_get_setting_vpn(imported.value().get());
+  const std::vector<FormField> fields = FormFields(vpn);
+  // The file's further peers are what Save keeps from now on.
+  kept_.reset(NM_SETTING_VPN(nm_setting_duplicate(NM_SETTING(vpn))));
+  for (size_t i = 0; i < fields.size() && i < entries_.size(); ++i) {
+    gtk_editable_set_text(GTK_EDITABLE(entries_[i]), fields[i].text.c_str());
+  }
+  gtk_widget_set_visible(problem_, FALSE);
+  if (changed_) changed_();
+}
+
+void EditorPage::ShowProblem(const std::string& message) {
+  gtk_label_set_text(GTK_LABEL(problem_), message.c_str());
+  gtk_widget_set_visible(problem_, TRUE);
 }
 
 void EditorPage::BuildInterface(GtkWidget* box) {
@@ -298,8 +425,7 @@ bool EditorPage::Save(NMConnection* connection, GError** error) {
     return true;
   }
   if (fault.field >= 0) gtk_widget_add_css_class(entries_[fault.field], "error");
-  gtk_label_set_text(GTK_LABEL(problem_), fault.message.c_str());
-  gtk_widget_set_visible(problem_, TRUE);
+  ShowProblem(fault.message);
   g_set_error_literal(error, NM_CONNECTION_ERROR, NM_CONNECTION_ERROR_INVALID_PROPERTY,
                       fault.message.c_str());
   return false;

@@ -380,6 +380,118 @@ TEST_F(GnomeEditorGtk4Test, ANewConnectionStartsEmpty) {
   EXPECT_STREQ(nm_connection_get_id(connection.get()), "new");
 }
 
+// GtkFileChooser is deprecated from GTK 4.10 on, but it is what
+// GtkFileChooserNative shows without a portal.
+G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+bool IsFileChooser(gpointer object) { return GTK_IS_FILE_CHOOSER(object); }
+G_GNUC_END_IGNORE_DEPRECATIONS
+
+// The file chooser "Fill in from a WireGuard file…" opened (without a
+// portal, GTK shows a GtkFileChooserDialog), or nullptr after 5 s.
+GtkWidget* OpenFileChooser() {
+  for (int i = 0; i < 500; ++i) {
+    GListModel* toplevels = gtk_window_get_toplevels();
+    GtkWidget* found = nullptr;
+    for (guint n = 0; n < g_list_model_get_n_items(toplevels); ++n) {
+      gpointer item = g_list_model_get_item(toplevels, n);
+      if (!found && IsFileChooser(item) && gtk_widget_get_visible(GTK_WIDGET(item))) {
+        found = GTK_WIDGET(item);
+      }
+      g_object_unref(item);  // GTK's list of windows keeps it
+    }
+    if (found) return found;
+    while (g_main_context_pending(nullptr)) g_main_context_iteration(nullptr, FALSE);
+    usleep(10000);
+  }
+  return nullptr;
+}
+
+// Clicks "Fill in from a WireGuard file…" on `page` and chooses `path`
+// in the file chooser, as the user would.
+void FillFromFile(GtkWidget* page, const std::string& path) {
+  GtkWidget* button = Find(page, "fill-from-file");
+  ASSERT_TRUE(button && GTK_IS_BUTTON(button));
+  g_signal_emit_by_name(button, "clicked");
+  GtkWidget* chooser = OpenFileChooser();
+  ASSERT_TRUE(chooser) << "no file chooser opened";
+  // GtkFileChooser and GtkDialog are deprecated from GTK 4.10 on, but they
+  // are what GtkFileChooserNative shows without a portal.
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  GObjectPtr<GFile> file(g_file_new_for_path(path.c_str()));
+  ASSERT_TRUE(gtk_file_chooser_set_file(GTK_FILE_CHOOSER(chooser), file.get(), nullptr));
+  // The chooser selects the file once it has read the folder.
+  for (int i = 0; i < 500; ++i) {
+    GObjectPtr<GFile> chosen(gtk_file_chooser_get_file(GTK_FILE_CHOOSER(chooser)));
+    if (chosen && g_file_equal(chosen.get(), file.get())) break;
+    while (g_main_context_pending(nullptr)) g_main_context_iteration(nullptr, FALSE);
+    usleep(10000);
+  }
+  gtk_dialog_response(GTK_DIALOG(chooser), GTK_RESPONSE_ACCEPT);
+  G_GNUC_END_IGNORE_DEPRECATIONS
+  while (g_main_context_pending(nullptr)) g_main_context_iteration(nullptr, FALSE);
+}
+
+GObjectPtr<NMConnection> NewConnection() {
+  GObjectPtr<NMConnection> connection(nm_simple_connection_new());
+  NMSetting* s_con = nm_setting_connection_new();
+  GFreePtr<char> uuid(nm_utils_uuid_generate());
+  g_object_set(s_con, NM_SETTING_CONNECTION_ID, "new", NM_SETTING_CONNECTION_UUID, uuid.get(),
+               NM_SETTING_CONNECTION_TYPE, NM_SETTING_VPN_SETTING_NAME, nullptr);
+  nm_connection_add_setting(connection.get(), s_con);
+  NMSetting* vpn = nm_setting_vpn_new();
+  g_object_set(vpn, NM_SETTING_VPN_SERVICE_TYPE, kServiceType, nullptr);
+  nm_connection_add_setting(connection.get(), vpn);
+  return connection;
+}
+
+// GNOME Settings 46 and later give "Import from file…" to NetworkManager's
+// own WireGuard type; on our page the user reads the provider's file in.
+TEST_F(GnomeEditorGtk4Test, ANewConnectionIsFilledFromAWireGuardFile) {
+  auto connection = NewConnection();
+  GtkWidget* page = Open(connection.get());
+  ASSERT_TRUE(page);
+  Select(Find(page, kKeyKillSwitch), "lockdown");
+  FillFromFile(page, TestFilePath("good/several-peers.conf"));
+  if (HasFailure()) return;
+
+  auto file = Import("several-peers.conf");
+  ASSERT_TRUE(file);
+  NMSettingVpn* want = nm_connection_get_setting_vpn(file.get());
+  EXPECT_EQ(Text(Entry(page, "peer.0.endpoint")),
+            nm_setting_vpn_get_data_item(want, "peer.0.endpoint"));
+  EXPECT_EQ(Text(Entry(page, kSecretPrivateKey)),
+            nm_setting_vpn_get_secret(want, kSecretPrivateKey));
+  EXPECT_GT(changes_, 0) << "the program was not told the page changed";
+  // The kill-switch choice stays; every peer of the file is saved, the
+  // connection keeps its name.
+  EXPECT_EQ(SelectedId(Find(page, kKeyKillSwitch)), "lockdown");
+  EXPECT_EQ(Update(connection.get()), "");
+  auto saved = FromVpnSetting(nm_connection_get_setting_vpn(connection.get()));
+  auto expected = FromVpnSetting(want);
+  ASSERT_TRUE(saved.ok()) << saved.message();
+  ASSERT_TRUE(expected.ok()) << expected.message();
+  EXPECT_EQ(saved.value().config, expected.value().config);
+  EXPECT_EQ(saved.value().options.kill_switch, Options::KillSwitch::kLockdown);
+  EXPECT_STREQ(nm_connection_get_id(connection.get()), "new");
+}
+
+TEST_F(GnomeEditorGtk4Test, AFileThatIsNotWireGuardIsNamedAndChangesNothing) {
+  auto connection = Import("psk.conf");
+  ASSERT_TRUE(connection);
+  GtkWidget* page = Open(connection.get());
+  ASSERT_TRUE(page);
+  const std::string endpoint = Text(Entry(page, "peer.0.endpoint"));
+  FillFromFile(page, TestFilePath("bad/bad-base64.conf"));
+  if (HasFailure()) return;
+  GtkWidget* problem = Find(page, "problem");
+  ASSERT_TRUE(problem && GTK_IS_LABEL(problem));
+  EXPECT_TRUE(gtk_widget_get_visible(problem));
+  EXPECT_NE(std::string(gtk_label_get_text(GTK_LABEL(problem))).find("bad-base64.conf"),
+            std::string::npos)
+      << gtk_label_get_text(GTK_LABEL(problem));
+  EXPECT_EQ(Text(Entry(page, "peer.0.endpoint")), endpoint);
+}
+
 TEST_F(GnomeEditorGtk4Test, OtherPeersAreShownAndKept) {
   auto connection = Import("several-peers.conf");
   ASSERT_TRUE(connection);
