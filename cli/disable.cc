@@ -15,15 +15,7 @@ namespace {
 // Whether the guard lists `uuid` among the connections blocked at boot.
 bool BlockedAtBoot(GuardClient& guard, const std::string& uuid) {
   auto status = guard.GetStatus();
-  if (!status.ok()) return false;
-  g_autofree const gchar** boot = nullptr;
-  VariantPtr list(
-      g_variant_lookup_value(status.value().get(), "boot-connections", G_VARIANT_TYPE("as")));
-  if (!list) return false;
-  boot = g_variant_get_strv(list.get(), nullptr);
-  for (const gchar** b = boot; b && *b; ++b)
-    if (uuid == *b) return true;
-  return false;
+  return status.ok() && status.value().BlockedAtBoot(uuid);
 }
 
 }  // namespace

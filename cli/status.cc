@@ -1,3 +1,5 @@
+#include <algorithm>
+#include <cstddef>
 #include <cstdio>
 #include <string>
 #include <utility>
@@ -6,6 +8,7 @@
 #include "cli/json.h"
 #include "cli/verbs.h"
 #include "guard/client.h"
+#include "guard/guard_status.h"
 #include "guard/policy_variant.h"
 #include "rules/i18n.h"
 #include "rules/ruleset.h"
@@ -13,23 +16,16 @@
 namespace nmks::cli {
 namespace {
 
-std::string Lookup(GVariant* dict, const char* key) {
-  g_autofree gchar* s = nullptr;
-  return g_variant_lookup(dict, key, "s", &s) ? s : "";
-}
-
-void PrintConnection(const std::string& id, const Policy& p, bool at_boot) {
+// `count`: how many endpoints the connection has; `p` holds a sample.
+void PrintConnection(const std::string& id, const Policy& p, size_t count, bool at_boot) {
   std::printf("  %s\n", id.c_str());
   std::string tunnels;
   for (const auto& t : p.tunnels) tunnels += (tunnels.empty() ? "" : ", ") + t;
   std::printf(_("    tunnels:   %s\n"), tunnels.empty() ? _("(none)") : tunnels.c_str());
-  if (p.endpoints.empty()) std::printf(_("    endpoints: (none)\n"));
+  if (count == 0) std::printf(_("    endpoints: (none)\n"));
   for (size_t i = 0; i < p.endpoints.size(); ++i) {
     const Endpoint& e = p.endpoints[i];
-    if (i == 8) {
-      std::printf(_("    ... and %zu more endpoints\n"), p.endpoints.size() - i);
-      break;
-    }
+    if (i == 8) break;
     if (e.mark) {
       std::printf(_("    endpoint:  %s (only from the VPN itself, fwmark 0x%x)\n"),
                   e.ToString().c_str(), *e.mark);
@@ -37,32 +33,16 @@ void PrintConnection(const std::string& id, const Policy& p, bool at_boot) {
       std::printf(_("    endpoint:  %s\n"), e.ToString().c_str());
     }
   }
+  if (count > std::min<size_t>(8, p.endpoints.size())) {
+    std::printf(_("    ... and %zu more endpoints\n"),
+                count - std::min<size_t>(8, p.endpoints.size()));
+  }
   std::printf(_("    mode: %s; local network: %s; IPv6: %s; at boot: %s\n"),
               p.mode == Mode::kLockdown ? _("lockdown") : _("on"),
               p.allow_lan ? (p.allow_cgnat ? _("allowed (with 100.64.0.0/10)") : _("allowed"))
                           : _("blocked"),
               p.ipv6 == Ipv6Mode::kTunnel ? _("through the tunnel") : _("blocked"),
               at_boot ? _("blocked") : _("not blocked"));
-}
-
-// The status with each connection's endpoints in the text form
-// (address, protocol, port, mark) instead of the packed bytes of D-Bus.
-VariantPtr ForPeople(GVariant* status) {
-  GVariantBuilder b;
-  g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
-  GVariantIter it;
-  g_variant_iter_init(&it, status);
-  const gchar* key = nullptr;
-  GVariant* value = nullptr;
-  while (g_variant_iter_next(&it, "{&sv}", &key, &value)) {
-    VariantPtr owned(value);
-    Result<Engagements> engaged = Status::Error("");
-    if (std::string(key) == "connections") engaged = EngagementsFromVariant(value);
-    g_variant_builder_add(
-        &b, "{sv}", key,
-        engaged.ok() ? EngagementsToVariant(engaged.value(), EndpointForm::kText) : value);
-  }
-  return TakeVariant(g_variant_builder_end(&b));
 }
 
 }  // namespace
@@ -87,74 +67,55 @@ int StatusCommand(int argc, char** argv) {
     PrintError(guard.message());
     return 1;
   }
-  auto raw_status = guard.value()->GetStatus();
-  if (!raw_status.ok()) {
-    PrintError(raw_status.message());
+  auto got = guard.value()->GetStatus();
+  if (!got.ok()) {
+    PrintError(got.message());
     return 1;
   }
-  VariantPtr status = std::move(raw_status).value();
+  const GuardStatus& status = got.value();
   if (json) {
-    std::printf("%s\n", VariantToJson(ForPeople(status.get()).get()).c_str());
+    VariantPtr v = TakeVariant(GuardStatusToVariant(status, EndpointForm::kText));
+    std::printf("%s\n", VariantToJson(v.get()).c_str());
     return 0;
   }
-  gboolean engaged = FALSE, matches = FALSE, in_kernel = FALSE;
-  g_variant_lookup(status.get(), "engaged", "b", &engaged);
-  g_variant_lookup(status.get(), "table-in-kernel", "b", &in_kernel);
-  g_variant_lookup(status.get(), "kernel-matches", "b", &matches);
-  std::string protection = Lookup(status.get(), "protection");
-  std::string problem = Lookup(status.get(), "problem");
 
-  if (!engaged && in_kernel) {
+  if (!status.engaged && status.table_in_kernel) {
     // Never "not blocked" while a table of ours may be blocking.
     std::printf(_("Kill switch: not engaged, but its table is in the kernel and may block "
                   "traffic: %s\n"),
-                problem.c_str());
+                status.problem.c_str());
     std::printf(
         _("Engage the connection again, or remove the table with `nm-killswitch release "
           "--all`.\n"));
-  } else if (!engaged) {
+  } else if (!status.engaged) {
     std::printf(_("Kill switch: not engaged. Traffic is not blocked.\n"));
   } else {
     std::printf(_("Kill switch: engaged. Nothing leaves outside the tunnel.\n"));
     const char* how = _("the guard repairs the table the moment another process changes it");
-    if (protection == "owner") {
+    if (status.protection == "owner") {
       how = _("the table is owned by the guard; no other process can remove it");
-    } else if (protection == "twin") {
+    } else if (status.protection == "twin") {
       how =
           _("the table is owned by the guard; no other process can remove it; a twin table "
             "keeps blocking if the guard stops");
     }
     std::printf(_("Protection: %s\n"), how);
   }
-  VariantPtr connections(
-      g_variant_lookup_value(status.get(), "connections", G_VARIANT_TYPE("a{sa{sv}}")));
-  g_auto(GStrv) boot = nullptr;
-  g_variant_lookup(status.get(), "boot-connections", "^as", &boot);
-  if (connections) {
-    auto engaged_list = EngagementsFromVariant(connections.get());
-    if (engaged_list.ok() && !engaged_list.value().empty()) {
-      std::printf(_("Engaged connections:\n"));
-      for (const auto& [id, p] : engaged_list.value()) {
-        bool at_boot = false;
-        for (gchar** b = boot; b && *b; ++b) at_boot = at_boot || id == *b;
-        PrintConnection(id, p, at_boot);
-      }
+  if (!status.connections.empty()) {
+    std::printf(_("Engaged connections:\n"));
+    for (const auto& [id, p] : status.connections) {
+      PrintConnection(id, p, status.EndpointCount(id), status.BlockedAtBoot(id));
     }
   }
-  if (boot && *boot) {
+  if (!status.boot_connections.empty()) {
     std::printf(_("Blocked at boot for:"));
-    for (gchar** b = boot; *b; ++b) std::printf(" %s", *b);
+    for (const auto& b : status.boot_connections) std::printf(" %s", b.c_str());
     std::printf("\n");
   }
-  VariantPtr stopped(g_variant_lookup_value(status.get(), "stopped", G_VARIANT_TYPE("a{st}")));
-  if (engaged && stopped) {
+  if (status.engaged && !status.stopped.empty()) {
     std::printf(_("Stopped since the last change:\n"));
-    GVariantIter it;
-    g_variant_iter_init(&it, stopped.get());
-    const gchar* why;
-    guint64 n;
     bool any = false;
-    while (g_variant_iter_next(&it, "{&st}", &why, &n)) {
+    for (const auto& [why, n] : status.stopped) {
       if (n == 0) continue;
       any = true;
       std::printf("  %10llu  %s\n", static_cast<unsigned long long>(n),
@@ -162,15 +123,11 @@ int StatusCommand(int argc, char** argv) {
     }
     if (!any) std::printf(_("  nothing yet\n"));
   }
-  if (engaged && !matches) std::printf(_("WARNING: %s\n"), problem.c_str());
-  g_auto(GStrv) warnings = nullptr;
-  if (g_variant_lookup(status.get(), "warnings", "^as", &warnings)) {
-    for (gchar** w = warnings; w && *w; ++w) std::printf(_("WARNING: %s\n"), *w);
+  if (status.engaged && !status.kernel_matches) {
+    std::printf(_("WARNING: %s\n"), status.problem.c_str());
   }
-  if (table) {
-    std::string text = Lookup(status.get(), "table");
-    if (!text.empty()) std::printf("\n%s", text.c_str());
-  }
+  for (const auto& w : status.warnings) std::printf(_("WARNING: %s\n"), w.c_str());
+  if (table && !status.table.empty()) std::printf("\n%s", status.table.c_str());
   return 0;
 }
 

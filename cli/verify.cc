@@ -68,19 +68,11 @@ Result<StopCounts> StoppedSoFar(GuardClient& guard) {
   auto status = guard.GetStatus();
   if (!status.ok()) return status.status();
   StopCounts counts;
-  VariantPtr stopped(
-      g_variant_lookup_value(status.value().get(), "stopped", G_VARIANT_TYPE("a{st}")));
-  if (stopped) {
-    GVariantIter it;
-    g_variant_iter_init(&it, stopped.get());
-    const gchar* why;
-    guint64 n;
-    while (g_variant_iter_next(&it, "{&st}", &why, &n)) {
-      Stop stop = StopFromComment(why);
-      if (stop == Stop::kBlocked || stop == Stop::kDns || stop == Stop::kIpv6 ||
-          stop == Stop::kLoop) {
-        counts[stop] += n;
-      }
+  for (const auto& [why, n] : status.value().stopped) {
+    Stop stop = StopFromComment(why);
+    if (stop == Stop::kBlocked || stop == Stop::kDns || stop == Stop::kIpv6 ||
+        stop == Stop::kLoop) {
+      counts[stop] += n;
     }
   }
   return counts;
@@ -130,25 +122,22 @@ int VerifyCommand(int argc, char** argv) {
     return 1;
   }
   const bool table_ok = findings.value().ok;
-  VariantPtr status = std::move(raw_status).value();
+  const GuardStatus& status = raw_status.value();
 
   std::printf(_("Table in the kernel:\n"));
   for (const std::string& f : findings.value().lines) {
     std::printf("  %s %s\n", table_ok ? "ok  " : "FAIL", f.c_str());
   }
-  gboolean engaged = FALSE;
-  g_variant_lookup(status.get(), "engaged", "b", &engaged);
-  if (!engaged) {
+  if (!status.engaged) {
     std::printf(_("Result: the kill switch is not engaged, so there is nothing to test.\n"));
     return 1;
   }
 
+  // Whole policies: Status lists only a sample of each one's endpoints.
   Engagements engaged_list;
-  VariantPtr conns(
-      g_variant_lookup_value(status.get(), "connections", G_VARIANT_TYPE("a{sa{sv}}")));
-  if (conns) {
-    auto e = EngagementsFromVariant(conns.get());
-    if (e.ok()) engaged_list = e.value();
+  for (const auto& [id, sample] : status.connections) {
+    auto whole = guard.value()->GetPolicy(id);
+    engaged_list[id] = whole.ok() && whole.value() ? *whole.value() : sample;
   }
   Policy merged = Merge(engaged_list);
   std::set<std::string> tunnels(merged.tunnels.begin(), merged.tunnels.end());

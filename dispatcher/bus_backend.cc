@@ -71,8 +71,8 @@ Result<uint32_t> BusBackend::DeviceStateReason(const std::string& iface) {
   GVariant* prop = g_dbus_connection_call_sync(
       bus.value(), kNmBusName, device, "org.freedesktop.DBus.Properties", "Get",
       g_variant_new("(ss)", "org.freedesktop.NetworkManager.Device", "StateReason"),
-      G_VARIANT_TYPE("(v)"), G_DBUS_CALL_FLAGS_NO_AUTO_START, timeouts_.network_manager_ms,
-      nullptr, &error);
+      G_VARIANT_TYPE("(v)"), G_DBUS_CALL_FLAGS_NO_AUTO_START, timeouts_.network_manager_ms, nullptr,
+      &error);
   g_variant_unref(reply);
   if (prop == nullptr) return Status::Error(Message(error));
   GVariant* value = nullptr;
@@ -110,20 +110,10 @@ Result<GuardClient*> BusBackend::Guard(bool auto_start) {
 Result<std::optional<Policy>> BusBackend::Engaged(const std::string& connection) {
   auto guard = Guard(true);
   if (!guard.ok()) return guard.status();
-  auto status = guard.value()->GetStatus();
-  if (!status.ok()) return status.status();
-  VariantPtr conns(
-      g_variant_lookup_value(status.value().get(), "connections", G_VARIANT_TYPE("a{sa{sv}}")));
-  if (!conns) return Status::Error(_("the guard's status has no connections"));
-  auto engaged = EngagementsFromVariant(conns.get());
-  if (!engaged.ok()) return engaged.status();
-  auto it = engaged.value().find(connection);
-  if (it == engaged.value().end()) return std::optional<Policy>();
-  return std::optional<Policy>(it->second);
+  return guard.value()->GetPolicy(connection);
 }
 
-Status BusBackend::Engage(const std::string& connection, const Policy& policy,
-                          bool block_at_boot) {
+Status BusBackend::Engage(const std::string& connection, const Policy& policy, bool block_at_boot) {
   auto guard = Guard(true);
   if (!guard.ok()) return guard.status();
   return guard.value()->Engage(connection, policy, block_at_boot);

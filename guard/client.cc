@@ -2,6 +2,9 @@
 
 #include <unistd.h>
 
+#include <optional>
+#include <utility>
+
 #include "guard/names.h"
 #include "rules/i18n.h"
 
@@ -97,11 +100,33 @@ Status GuardClient::SetBlockAtBoot(const std::string& connection, bool enabled) 
   return Status::Ok();
 }
 
-Result<VariantPtr> GuardClient::GetStatus() {
+Result<GuardStatus> GuardClient::GetStatus() {
   GVariant* raw = nullptr;
   GError* error = nullptr;
   if (!nmks_dbus_guard1_call_status_sync(proxy_, &raw, nullptr, &error)) return Failed(error);
-  return VariantPtr(raw);
+  VariantPtr status(raw);
+  return GuardStatusFromVariant(status.get());
+}
+
+Result<std::optional<Policy>> GuardClient::GetPolicy(const std::string& connection) {
+  gboolean engaged = FALSE;
+  GVariant* raw = nullptr;
+  GError* error = nullptr;
+  if (!nmks_dbus_guard1_call_policy_sync(proxy_, connection.c_str(), &engaged, &raw, nullptr,
+                                         &error)) {
+    return Failed(error);
+  }
+  VariantPtr dict(raw);
+  if (!engaged) return std::optional<Policy>();
+  auto req = PolicyFromVariant(dict.get());
+  if (!req.ok()) {
+    return Status::Error(Format(_("the guard's policy for \"%s\" cannot be read: %s"),
+                                connection.c_str(), req.message().c_str()));
+  }
+  Policy p = std::move(req).value().policy;
+  p.connections = {connection};
+  Normalize(p);
+  return std::optional<Policy>(std::move(p));
 }
 
 Result<GuardClient::Findings> GuardClient::Verify() {

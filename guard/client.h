@@ -4,10 +4,12 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "guard-dbus.h"
+#include "guard/guard_status.h"
 #include "guard/policy_variant.h"
 #include "rules/policy.h"
 #include "rules/status.h"
@@ -37,7 +39,10 @@ class GuardClient {
   Status Release(const std::string& connection);
   Status ReleaseAll();
   Status SetBlockAtBoot(const std::string& connection, bool enabled);
-  Result<VariantPtr> GetStatus();
+  // Bounded: each connection with a sample of its endpoints.
+  Result<GuardStatus> GetStatus();
+  // The whole policy engaged for `connection`; none when it is not engaged.
+  Result<std::optional<Policy>> GetPolicy(const std::string& connection);
   struct Findings {
     bool ok = false;
     std::vector<std::string> lines;

@@ -186,6 +186,14 @@ gboolean OnStatus(NmksDBusGuard1*, GDBusMethodInvocation* inv, gpointer data) {
   return TRUE;
 }
 
+// One connection's whole policy: bytes, nothing rendered; open as Status.
+gboolean OnPolicy(NmksDBusGuard1*, GDBusMethodInvocation* inv, const gchar* connection,
+                  gpointer data) {
+  Relay(static_cast<Front*>(data), inv, kGuardInterface, "Policy", g_variant_new("(s)", connection),
+        G_VARIANT_TYPE("(ba{sv})"));
+  return TRUE;
+}
+
 gboolean OnVerify(NmksDBusGuard1*, GDBusMethodInvocation* inv, gpointer data) {
   Relay(static_cast<Front*>(data), inv, kGuardInterface, "Verify", nullptr,
         G_VARIANT_TYPE("(bas)"));
@@ -254,6 +262,7 @@ int Run(unsigned long memory_limit_mib, unsigned idle_seconds) {
   g_signal_connect(f.skeleton, "handle-set-block-at-boot", G_CALLBACK(OnSetBlockAtBoot), &f);
   g_signal_connect(f.skeleton, "handle-repair", G_CALLBACK(OnRepair), &f);
   g_signal_connect(f.skeleton, "handle-status", G_CALLBACK(OnStatus), &f);
+  g_signal_connect(f.skeleton, "handle-policy", G_CALLBACK(OnPolicy), &f);
   g_signal_connect(f.skeleton, "handle-verify", G_CALLBACK(OnVerify), &f);
   if (!g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(f.skeleton), f.bus,
                                         kGuardObjectPath, &error)) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "guard-dbus.h"
+#include "guard/guard_status.h"
 #include "rules/i18n.h"
 #include "rules/nft_text.h"
 #include "rules/ruleset.h"
@@ -34,18 +35,18 @@ void ReturnStatus(GDBusMethodInvocation* invocation, const Status& s) {
 // The merged table as nft text, with the kernel's counters where the
 // kernel's table is the one we meant (rules match up by chain and position).
 std::string TableWithCounts(const Ruleset& meant, const TableState& kernel, bool matches) {
-  Ruleset shown = meant;
+  std::vector<RuleDef> shown = meant.rules;
   if (matches) {
     std::map<std::string, std::vector<const RuleDef*>> by_chain;
     for (const RuleDef& k : kernel.ruleset.rules) by_chain[k.chain].push_back(&k);
     std::map<std::string, size_t> next;
-    for (RuleDef& r : shown.rules) {
+    for (RuleDef& r : shown) {
       const auto& in_kernel = by_chain[r.chain];
       size_t i = next[r.chain]++;
       if (i < in_kernel.size()) r.insns = in_kernel[i]->insns;
     }
   }
-  return RenderNft(shown);
+  return RenderNft(meant, kStatusSample, &shown);
 }
 
 }  // namespace
@@ -306,67 +307,61 @@ struct Service::Impl {
     return TRUE;
   }
 
+  // Bounded at any number of endpoints (a sample of each connection's,
+  // shortened sets in the text): open to every caller.
   static gboolean OnStatus(NmksDBusGuard1* object, GDBusMethodInvocation* inv, gpointer data) {
     auto* self = static_cast<Impl*>(data);
     Guard& g = self->guard;
-    GVariantBuilder b;
-    g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
-    g_variant_builder_add(&b, "{sv}", "version", g_variant_new_string(NMKS_VERSION));
-    g_variant_builder_add(&b, "{sv}", "engaged", g_variant_new_boolean(!g.engaged().empty()));
-    g_variant_builder_add(&b, "{sv}", "protection",
-                          g_variant_new_string(ProtectionName(g.protection())));
-    g_variant_builder_add(&b, "{sv}", "connections", EngagementsToVariant(g.engaged()));
-    GVariantBuilder boot;
-    g_variant_builder_init(&boot, G_VARIANT_TYPE_STRING_ARRAY);
-    for (const auto& [id, p] : g.boot()) g_variant_builder_add(&boot, "s", id.c_str());
-    g_variant_builder_add(&b, "{sv}", "boot-connections", g_variant_builder_end(&boot));
-    GVariantBuilder warnings;
-    g_variant_builder_init(&warnings, G_VARIANT_TYPE_STRING_ARRAY);
-    for (const auto& w : g.warnings()) g_variant_builder_add(&warnings, "s", w.c_str());
-    g_variant_builder_add(&b, "{sv}", "warnings", g_variant_builder_end(&warnings));
+    GuardStatus st;
+    st.version = NMKS_VERSION;
+    st.engaged = !g.engaged().empty();
+    st.protection = ProtectionName(g.protection());
+    st.SetConnections(g.engaged());
+    for (const auto& [id, p] : g.boot()) st.boot_connections.push_back(id);
+    st.warnings = g.warnings();
 
     Status same = Status::Ok();
     auto kernel = g.KernelTable(&same);
-    bool matches = false;
-    std::string problem;
     if (!kernel.ok()) {
-      problem = kernel.message();
-    } else if (!g.engaged().empty()) {
-      const Ruleset& meant = g.meant();
-      matches = same.ok();
-      problem = same.message();
-      g_variant_builder_add(
-          &b, "{sv}", "table",
-          g_variant_new_string(TableWithCounts(meant, kernel.value(), matches).c_str()));
+      st.problem = kernel.message();
+    } else if (st.engaged) {
+      st.kernel_matches = same.ok();
+      st.problem = same.message();
+      st.table = TableWithCounts(g.meant(), kernel.value(), st.kernel_matches);
       // A packet is stopped by whichever of the table and its twin sees it
       // first (same hooks and priorities), so the stops are their sum.
-      std::map<std::string, guint64> stopped;
-      auto count = [&stopped](const TableState& table) {
+      auto count = [&st](const TableState& table) {
         for (const RuleDef& r : table.ruleset.rules) {
           if (r.stop == Stop::kNone) continue;
           for (const Insn& i : r.insns)
             if (const auto* c = std::get_if<Counter>(&i))
-              stopped[StopComment(r.stop)] += c->packets;
+              st.stopped[StopComment(r.stop)] += c->packets;
         }
       };
       count(kernel.value());
       if (auto twin = g.ReadTwinRules(); twin.ok() && twin.value().exists) count(twin.value());
-      GVariantBuilder st;
-      g_variant_builder_init(&st, G_VARIANT_TYPE("a{st}"));
-      for (const auto& [why, n] : stopped) g_variant_builder_add(&st, "{st}", why.c_str(), n);
-      g_variant_builder_add(&b, "{sv}", "stopped", g_variant_builder_end(&st));
     } else if (kernel.value().exists) {
-      problem =
+      st.problem =
           _("nothing is engaged in the guard; an engage that failed may have left the table, "
             "or another program made it");
     }
     // Whether any table of our name is in the kernel, ours or not: a table
     // left by a failed install blocks traffic even when nothing is engaged.
-    g_variant_builder_add(&b, "{sv}", "table-in-kernel",
-                          g_variant_new_boolean(!kernel.ok() || kernel.value().exists));
-    g_variant_builder_add(&b, "{sv}", "kernel-matches", g_variant_new_boolean(matches));
-    g_variant_builder_add(&b, "{sv}", "problem", g_variant_new_string(problem.c_str()));
-    nmks_dbus_guard1_complete_status(object, inv, g_variant_builder_end(&b));
+    st.table_in_kernel = !kernel.ok() || kernel.value().exists;
+    nmks_dbus_guard1_complete_status(object, inv, GuardStatusToVariant(st));
+    return TRUE;
+  }
+
+  // One connection's whole policy: bytes copied, nothing rendered.
+  static gboolean OnPolicy(NmksDBusGuard1* object, GDBusMethodInvocation* inv,
+                           const gchar* connection, gpointer data) {
+    auto* self = static_cast<Impl*>(data);
+    auto it = self->guard.engaged().find(connection);
+    const bool engaged = it != self->guard.engaged().end();
+    nmks_dbus_guard1_complete_policy(object, inv, engaged,
+                                     engaged
+                                         ? PolicyToVariant(it->second)
+                                         : g_variant_new_array(G_VARIANT_TYPE("{sv}"), nullptr, 0));
     return TRUE;
   }
 
@@ -409,6 +404,7 @@ Status Service::Export() {
   g_signal_connect(i->skeleton, "handle-verify", G_CALLBACK(Impl::OnVerify), i);
   g_signal_connect(i->skeleton, "handle-repair", G_CALLBACK(Impl::OnRepair), i);
   g_signal_connect(i->skeleton, "handle-status", G_CALLBACK(Impl::OnStatus), i);
+  g_signal_connect(i->skeleton, "handle-policy", G_CALLBACK(Impl::OnPolicy), i);
   i->relay = nmks_dbus_relay1_skeleton_new();
   g_signal_connect(i->relay, "handle-engage", G_CALLBACK(Impl::OnRelayEngage), i);
   g_signal_connect(i->relay, "handle-release", G_CALLBACK(Impl::OnRelayRelease), i);

@@ -189,15 +189,9 @@ bool Service::NeedsSecrets(NMConnection* connection) {
 std::vector<Endpoint> Service::EngagedEndpoints() {
   auto guard = GuardClient::Connect();
   if (!guard.ok()) return {};
-  auto status = guard.value()->GetStatus();
-  if (!status.ok()) return {};
-  VariantPtr conns(
-      g_variant_lookup_value(status.value().get(), "connections", G_VARIANT_TYPE("a{sa{sv}}")));
-  if (!conns) return {};
-  auto engaged = EngagementsFromVariant(conns.get());
-  if (!engaged.ok()) return {};
-  auto it = engaged.value().find(uuid_);
-  return it == engaged.value().end() ? std::vector<Endpoint>{} : it->second.endpoints;
+  auto policy = guard.value()->GetPolicy(uuid_);
+  if (!policy.ok() || !policy.value()) return {};
+  return policy.value()->endpoints;
 }
 
 Result<std::vector<Endpoint>> Service::ResolveEndpoints(const Settings& settings,
@@ -221,7 +215,7 @@ Result<std::vector<Endpoint>> Service::ResolveEndpoints(const Settings& settings
         // With the kill switch off nothing is held, and the guard is not asked.
         if (!previous) {
           previous = options_.kill_switch == Options::KillSwitch::kOff ? std::vector<Endpoint>{}
-                                                                        : EngagedEndpoints();
+                                                                       : EngagedEndpoints();
         }
         for (const Endpoint& e : *previous) {
           if (e.port == hp.port) addresses.push_back(e.address);

@@ -1,13 +1,16 @@
 #include "rules/nft_text.h"
 
+#include <algorithm>
 #include <cctype>
 #include <string>
 #include <variant>
 
+#include "rules/i18n.h"
+
 namespace nmks {
 namespace {
 
-void RenderSet(const SetDef& set, std::string& out) {
+void RenderSet(const SetDef& set, size_t max_elements, std::string& out) {
   out += "\tset " + set.name + " {\n";
   out += "\t\ttype " + set.type_text + "\n";
   if (!set.elements.empty()) {
@@ -15,11 +18,17 @@ void RenderSet(const SetDef& set, std::string& out) {
     // which nft lists as the set's size.
     out += "\t\tsize " + std::to_string(set.elements.size()) + "\n";
     out += "\t\telements = { ";
-    for (size_t i = 0; i < set.elements.size(); ++i) {
+    const size_t shown = std::min(max_elements, set.elements.size());
+    for (size_t i = 0; i < shown; ++i) {
       if (i > 0) out += ",\n\t\t\t     ";
       out += ElementText(set, set.elements[i]);
     }
     out += " }\n";
+    if (shown < set.elements.size()) {
+      out += "\t\t# ";
+      out += Format(_("%zu more elements not shown"), set.elements.size() - shown);
+      out += "\n";
+    }
   }
   out += "\t}\n";
 }
@@ -41,20 +50,22 @@ std::string RuleText(const RuleDef& rule) {
 
 }  // namespace
 
-std::string RenderNft(const Ruleset& ruleset) {
+std::string RenderNft(const Ruleset& ruleset, size_t max_elements,
+                      const std::vector<RuleDef>* rules) {
+  if (rules == nullptr) rules = &ruleset.rules;
   std::string out = std::string("table inet ") + kTableName + " {\n";
   bool first = true;
   for (const SetDef& set : ruleset.sets) {
     if (!first) out += "\n";
     first = false;
-    RenderSet(set, out);
+    RenderSet(set, max_elements, out);
   }
   for (const ChainDef& chain : ruleset.chains) {
     if (!first) out += "\n";
     first = false;
     out += "\tchain " + chain.name + " {\n";
     out += "\t\ttype filter hook " + chain.name + " priority filter; policy drop;\n";
-    for (const RuleDef& rule : ruleset.rules) {
+    for (const RuleDef& rule : *rules) {
       if (rule.chain == chain.name) out += "\t\t" + RuleText(rule) + "\n";
     }
     out += "\t}\n";

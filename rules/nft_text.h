@@ -3,13 +3,21 @@
 // the boot ruleset file, and `nft -f` loads it as it is.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "rules/ruleset.h"
 
 namespace nmks {
 
-std::string RenderNft(const Ruleset& ruleset);
+// `max_elements`: how many elements of each set to show; the rest are
+// counted in a comment (then the text is for people only, not for nft -f).
+// `rules`: shown instead of the ruleset's own (say, with the kernel's
+// counters), so a large ruleset need not be copied to show them.
+std::string RenderNft(const Ruleset& ruleset, size_t max_elements = SIZE_MAX,
+                      const std::vector<RuleDef>* rules = nullptr);
 
 // Collapses whitespace runs to one space, so texts that differ only in how
 // set elements are wrapped compare equal.

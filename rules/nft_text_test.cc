@@ -69,6 +69,25 @@ TEST(RenderTest, DnsIsRefusedBeforeTheLanIsAllowed) {
   EXPECT_LT(dns, lan);
 }
 
+TEST(RenderTest, ShortensSetsWhenAsked) {
+  Policy p;
+  p.tunnels = {"wg0"};
+  for (uint16_t port : {1, 2, 3}) {
+    Endpoint e = Endpoint::Parse("203.0.113.1:1/udp").value();
+    e.port = port;
+    p.endpoints.push_back(e);
+  }
+  const Ruleset r = BuildRuleset(p);
+  std::string whole = RenderNft(r);
+  EXPECT_NE(whole.find("203.0.113.1 . udp . 3"), std::string::npos) << whole;
+  EXPECT_NE(whole.find("size 3"), std::string::npos) << whole;
+  std::string shown = RenderNft(r, 1);
+  EXPECT_NE(shown.find("203.0.113.1 . udp . 1"), std::string::npos) << shown;
+  EXPECT_EQ(shown.find("203.0.113.1 . udp . 3"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("# 2 more elements not shown"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("size 3"), std::string::npos) << shown;
+}
+
 TEST(RenderTest, SquashWhitespace) { EXPECT_EQ(SquashWhitespace("a\n\t\tb  c\n"), "a b c"); }
 
 }  // namespace

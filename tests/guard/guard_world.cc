@@ -11,8 +11,8 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -561,9 +561,8 @@ bool PassKeptFd(void* arg) {
 GuardProcess::GuardProcess(const world::Netns& ns, const PrivateBus& bus, GuardFiles files,
                            std::string protection, std::string log, FdStore* store)
     : log_(std::move(log)) {
-  std::vector<std::string> argv = {GuardBinary(),     "--protection", protection,
-                                   "--state-file",    files.state_file,
-                                   "--boot-file",     files.boot_file};
+  std::vector<std::string> argv = {GuardBinary(),    "--protection", protection,     "--state-file",
+                                   files.state_file, "--boot-file",  files.boot_file};
   std::vector<std::string> env = {bus.env()};
   static int kept_fd = -1;
   if (store != nullptr) {
@@ -747,7 +746,27 @@ Engagements GuardTest::EngagedNow() {
   }
   auto engaged = EngagementsFromVariant(connections.get());
   EXPECT_TRUE(engaged.ok()) << engaged.message();
-  return engaged.ok() ? engaged.value() : Engagements{};
+  if (!engaged.ok()) return {};
+  // Status lists a sample of each connection's endpoints; Policy all of them.
+  Engagements whole;
+  for (const auto& [id, sample] : engaged.value()) {
+    Reply p = CallGuard(bus().connection(), "Policy", g_variant_new("(s)", id.c_str()));
+    EXPECT_TRUE(p.ok()) << p.error;
+    if (!p.ok()) return {};
+    gboolean is_engaged = FALSE;
+    GVariant* dict = nullptr;
+    g_variant_get(p.value.get(), "(b@a{sv})", &is_engaged, &dict);
+    VariantPtr owned(dict);
+    EXPECT_TRUE(is_engaged) << id;
+    auto req = PolicyFromVariant(dict);
+    EXPECT_TRUE(req.ok()) << req.message();
+    if (!req.ok()) return {};
+    Policy policy = req.value().policy;
+    policy.connections = {id};
+    Normalize(policy);
+    whole[id] = policy;
+  }
+  return whole;
 }
 
 }  // namespace nmks::guardtest
