@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "guard/guard.h"
+#include "rules/i18n.h"
 #include "rules/nft_socket.h"
 #include "rules/nft_text.h"
 #include "rules/ruleset.h"
@@ -53,7 +54,10 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using world::Netns;
 uint64_t plugin_rss_ = 0, guard_rss_ = 0;
+std::string status_line_;
 using world::NetnsScope;
+
+uint64_t RssKb(pid_t pid);
 
 double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
@@ -146,10 +150,10 @@ struct GuardProcess {
 };
 
 void EngageLatency() {
-  std::printf("## Engage latency (commit + read-back), median\n\n");
+  std::printf("## Engage latency (commit + read-back), median and worst of interleaved runs\n\n");
   std::printf(
       "| endpoints | `nm-killswitch engage` | `nft -f` (same ruleset) | engine in-process | "
-      "nft -f / engage |\n|---:|---:|---:|---:|---:|\n");
+      "nft -f / engage (median) | (worst) |\n|---:|---:|---:|---:|---:|---:|\n");
   PrivateBus bus;
   Netns guard_ns("bg"), nft_ns("bn"), engine_ns("be");
   GuardProcess guard(guard_ns, bus.dir, "auto");
@@ -200,15 +204,38 @@ void EngageLatency() {
       if (!s.ok()) Die("install failed: " + s.message());
       engine.push_back(Ms(t1 - t0));
     }
-    std::printf("| %zu | %.1f ms | %.1f ms | %.1f ms | %.2fx |\n", n, Median(cli), Median(nft),
-                Median(engine), Median(nft) / Median(cli));
+    auto worst = [](const std::vector<double>& v) { return *std::max_element(v.begin(), v.end()); };
+    std::printf(
+        "| %zu | %.1f ms (worst %.1f) | %.1f ms (worst %.1f) | %.1f ms (worst %.1f) | "
+        "%.2fx | %.2fx |\n",
+        n, Median(cli), worst(cli), Median(nft), worst(nft), Median(engine), worst(engine),
+        Median(nft) / Median(cli), worst(nft) / worst(cli));
     std::fflush(stdout);
+    if (n == 100000) {
+      // What the guard keeps and what Status costs with 100,000 engaged.
+      guard_rss_ = RssKb(guard.pid);
+      std::vector<double> status;
+      size_t json_bytes = 0;
+      for (int i = 0; i < 5; ++i) {
+        auto t0 = Clock::now();
+        auto st = guard_ns.Run({NMKS_BUILD_DIR "/cli/nm-killswitch", "status", "--json"});
+        status.push_back(Ms(Clock::now() - t0));
+        if (!st.ok()) Die("status failed: " + st.output);
+        json_bytes = st.output.size();
+      }
+      status_line_ = Format(
+          "With 100,000 endpoints engaged: guard resident memory %llu KiB (%.1f MiB); "
+          "`nm-killswitch status --json` %.1f ms median, %.1f ms worst (%zu bytes).",
+          static_cast<unsigned long long>(guard_rss_), guard_rss_ / 1024.0, Median(status),
+          worst(status), json_bytes);
+    }
     for (const auto& f : {nft_a, nft_b, ep_a, ep_b}) unlink(f.c_str());
   }
   std::printf(
       "\n`nm-killswitch engage` and `nft -f` are whole processes (start, parse, commit); "
       "engage also includes the D-Bus round trip to the guard, the guard's commit and its "
-      "read-back of the whole table. `nft -f` does not read back.\n\n");
+      "read-back of the whole table. `nft -f` does not read back.\n\n%s\n\n",
+      status_line_.c_str());
 }
 
 // --- 2. throughput --------------------------------------------------------------
@@ -406,8 +433,9 @@ void RepairTime() {
       idle.push_back(Ms(t1 - t0));
       full.push_back(Ms(t2 - t1));
     }
-    std::printf("| Repair() with nothing to repair, 100 endpoints | median | worst |\n"
-                "|---|---:|---:|\n");
+    std::printf(
+        "| Repair() with nothing to repair, 100 endpoints | median | worst |\n"
+        "|---|---:|---:|\n");
     std::printf("| generation unchanged: no read-back | %.3f ms | %.3f ms |\n", Median(idle),
                 *std::max_element(idle.begin(), idle.end()));
     std::printf("| full read-back and compare (before) | %.3f ms | %.3f ms |\n\n", Median(full),
@@ -533,7 +561,6 @@ void PluginTimings() {
               static_cast<unsigned long long>(guard_rss_));
 }
 
-
 // --- 5. the dispatcher hook ------------------------------------------------------
 //
 // The wall time of nm-killswitch-dispatcher per event, two ways: called
@@ -581,15 +608,14 @@ void DispatcherTimings() {
   nmworld::OpenVpnWorld w(o);
   if (!w.Enable({"enable", nmworld::kOpenVpnName}).ok()) Die("nm-killswitch enable failed");
   const std::string path = w.SettingsPath();
-  const std::map<std::string, std::string> vpn = {
-      {"CONNECTION_UUID", nmworld::kOpenVpnUuid},
-      {"CONNECTION_ID", nmworld::kOpenVpnName},
-      {"CONNECTION_DBUS_PATH", path},
-      {"DEVICE_IFACE", "eth0"},
-      {"DEVICE_IP_IFACE", "eth0"},
-      {"VPN_IP_IFACE", "tun0"},
-      {"VPN_IP4_NUM_ADDRESSES", "1"},
-      {"VPN_IP4_ADDRESS_0", "192.0.2.2/24 192.0.2.1"}};
+  const std::map<std::string, std::string> vpn = {{"CONNECTION_UUID", nmworld::kOpenVpnUuid},
+                                                  {"CONNECTION_ID", nmworld::kOpenVpnName},
+                                                  {"CONNECTION_DBUS_PATH", path},
+                                                  {"DEVICE_IFACE", "eth0"},
+                                                  {"DEVICE_IP_IFACE", "eth0"},
+                                                  {"VPN_IP_IFACE", "tun0"},
+                                                  {"VPN_IP4_NUM_ADDRESSES", "1"},
+                                                  {"VPN_IP4_ADDRESS_0", "192.0.2.2/24 192.0.2.1"}};
   auto with_action = [](std::map<std::string, std::string> env, const std::string& action) {
     env["NM_DISPATCHER_ACTION"] = action;
     return env;
@@ -626,15 +652,16 @@ void DispatcherTimings() {
     }
     lan_pre_up.push_back(time_hook("eth0", "pre-up", with_action(lan, "pre-up"), 0));
     hostname.push_back(time_hook("none", "hostname", {{"NM_DISPATCHER_ACTION", "hostname"}}, 0));
-    garbled.push_back(time_hook("tun0", "vpn-pre-up",
-                                {{"NM_DISPATCHER_ACTION", "vpn-pre-up"},
-                                 {"CONNECTION_UUID", std::string(100000, 'x')}},
-                                2));
+    garbled.push_back(time_hook(
+        "tun0", "vpn-pre-up",
+        {{"NM_DISPATCHER_ACTION", "vpn-pre-up"}, {"CONNECTION_UUID", std::string(100000, 'x')}},
+        2));
     pre_down.push_back(time_hook("tun0", "vpn-pre-down", with_action(vpn, "vpn-pre-down"), 0));
   }
-  std::printf("Called directly, %d times each (the first row is what running any program in "
-              "NetworkManager's namespaces costs, included in every other row):\n\n",
-              kRuns);
+  std::printf(
+      "Called directly, %d times each (the first row is what running any program in "
+      "NetworkManager's namespaces costs, included in every other row):\n\n",
+      kRuns);
   std::printf("| event | what the hook does | median | worst |\n|---|---|---:|---:|\n");
   auto row = [](const char* event, const char* what, std::vector<double> v) {
     std::sort(v.begin(), v.end());
@@ -662,10 +689,11 @@ void DispatcherTimings() {
     sleep(1);
   }
   auto seen = HookTimesFromDispatcherLog(w.dir() + "/nm-dispatcher.log");
-  std::printf("As a real NetworkManager runs it (nm-dispatcher's log, ms resolution, %d "
-              "up/down cycles of an opted-in OpenVPN connection; pre-up and pre-down events "
-              "hold NetworkManager up for this long, the others do not):\n\n",
-              kCycles);
+  std::printf(
+      "As a real NetworkManager runs it (nm-dispatcher's log, ms resolution, %d "
+      "up/down cycles of an opted-in OpenVPN connection; pre-up and pre-down events "
+      "hold NetworkManager up for this long, the others do not):\n\n",
+      kCycles);
   std::printf("| event | calls | median | worst |\n|---|---:|---:|---:|\n");
   for (auto& [action, v] : seen) {
     std::sort(v.begin(), v.end());

@@ -87,9 +87,9 @@ class Guard {
   }
   // The kernel's table as Status shows it: read whole only if the ruleset
   // changed since the last read-back that found it as engaged; otherwise
-  // the engaged sets with the kernel's rules and counters (cheap at any
-  // number of endpoints). `same` says whether the kernel holds exactly the
-  // engaged table (rules, flags, owner, twin); Ok when nothing is engaged.
+  // the kernel's rules and counters and the engaged chains, without sets
+  // (they are meant()'s; cheap at any number of endpoints). `same` says whether the kernel holds
+  // exactly the engaged table (rules, flags, owner, twin); Ok when nothing is engaged.
   Result<TableState> KernelTable(Status* same);
   // The fd to watch for changes by others; -1 when nothing needs watching.
   int watch_fd() const { return watch_ ? watch_->fd() : -1; }

@@ -1,6 +1,7 @@
 #include "guard/service.h"
 
 #include <glib-unix.h>
+#include <malloc.h>
 
 #include <functional>
 #include <map>
@@ -349,6 +350,7 @@ struct Service::Impl {
     // left by a failed install blocks traffic even when nothing is engaged.
     st.table_in_kernel = !kernel.ok() || kernel.value().exists;
     nmks_dbus_guard1_complete_status(object, inv, GuardStatusToVariant(st));
+    malloc_trim(0);  // a whole table read back, when the ruleset had changed
     return TRUE;
   }
 
