@@ -25,25 +25,36 @@
 # tree (tests/package/debs.sh) and installed in the VM with dpkg -i under
 # systemd. In each VM, in order, with an unprivileged user's UDP and TCP
 # traffic running:
+#   firewall  Debian's nftables.service enabled and started with Debian's
+#             default /etc/nftables.conf (table inet filter): from here on
+#             the kill switch shares the kernel with a distribution firewall
 #   install   dpkg -i; the guard active under its hardened unit; status
 #             names the protection the kernel allows (6.1: twin, 6.12: owner)
 #   vpn       nmcli connection import type killswitch file wg0.conf; up with
 #             kernel WireGuard; traffic goes through the tunnel
-#   faults    0 packets outside the tunnel while: the server is gone, nft
-#             flush ruleset, NetworkManager restarts, the cable is pulled, the
-#             LAN address changes, the guard is SIGKILLed
-#             and the ruleset flushed at once (double fault), the VPN service
-#             is SIGKILLed; verify passes
+#   faults    0 packets outside the tunnel while: the server is gone,
+#             systemctl reload nftables (flush ruleset and the firewall's
+#             table again) with the tunnel gone, NetworkManager restarts, the
+#             cable is pulled, the LAN address changes, the guard is
+#             SIGKILLed and the ruleset flushed at once (double fault), the
+#             VPN service is SIGKILLed; after the reload both tables are
+#             there and status says engaged; verify passes after the reload
+#             and at the end
 #   upgrade   dpkg -i of the same packages with a higher version, engaged and
 #             sending: 0 packets
 #   reboot    boot on, the VPN a secondary of the LAN, an application sending
-#             from early boot (DefaultDependencies=no): 0 packets while the
-#             units stop, 0 from the VM's first packet until the VPN is up
+#             from early boot (DefaultDependencies=no), a hand-written
+#             /etc/nftables.conf (ct state input chain, policy drop) that
+#             nftables.service loads at boot: 0 packets while the units stop
+#             (nftables.service flushing the ruleset as it stops), 0 from the
+#             VM's first packet until the VPN is up; both tables there,
+#             status and verify
 #   down      nmcli connection down releases: traffic flows directly
 #   hook      NetworkManager's own WireGuard type (kernel module) opted in
 #             with nm-killswitch enable: the dispatcher hook engages it,
-#             0 packets through up, flush and a NetworkManager restart; down
-#             releases
+#             0 packets through up, systemctl restart nftables with the
+#             tunnel gone and a NetworkManager restart; status and verify
+#             after the firewall's restart; down releases
 #   remove    dpkg -r releases and cleans up; traffic flows; purge
 # Every check is made and reported; the test fails if any failed. The time
 # of each step is printed.
@@ -291,6 +302,19 @@ expect_no_leak() {
   fi
 }
 RESULTS=()
+# After the distribution firewall (nftables.service) reloaded with the kill
+# switch engaged: both tables are in the kernel, status says engaged, and
+# verify passes (WHEN names the moment).
+expect_beside_firewall() { # WHEN
+  local out started=$SECONDS
+  out=$(vm "nft list tables")
+  grep -qx 'table inet filter' <<<"$out" || problem "$1: the firewall's table inet filter is gone: $out"
+  grep -qx 'table inet nm-killswitch' <<<"$out" || problem "$1: the kill switch's table is gone: $out"
+  out=$(vm "nm-killswitch status --json") || problem "$1: nm-killswitch status failed: $out"
+  grep -Eq '"engaged": *true' <<<"$out" || problem "$1: status does not say engaged: $out"
+  out=$(vm "nm-killswitch verify 2>&1") || problem "$1: nm-killswitch verify failed: $out"
+  log "$1: verify: $(tail -n 1 <<<"$out") ($((SECONDS - started)) s)"
+}
 # The tunnel gone: the VPN's WireGuard link deleted under NetworkManager.
 TUNNEL_GONE='for l in $(ip -br link show type wireguard | cut -d" " -f1); do ip link del "$l"; done'
 
@@ -366,6 +390,11 @@ run_suite() {
   [ "$(leaked)" -gt "$before" ] ||
     fail "alice's traffic does not reach the router: the test world is broken"
   log "boot and LAN: $((SECONDS - step)) s; alice's traffic reaches the router directly"
+  # Debian's firewall, present for real from here on: nftables.service
+  # with Debian's default /etc/nftables.conf, before the package comes.
+  vm_must "bash /mnt/host/guest/nftables.sh default" >/dev/null
+  grep -qx 'table inet filter' <<<"$(vm "nft list tables")" ||
+    problem "nftables.service started, but its table inet filter is not in the kernel"
   TIMES+=("boot+lan $((SECONDS - step))")
 
   # ---- install
@@ -418,12 +447,16 @@ run_suite() {
 
   # With the VPN up, the routes send everything into the tunnel whatever the
   # firewall says: a flush is tested with the tunnel gone right after it.
+  # Debian's firewall reloads: nft -f /etc/nftables.conf, `flush ruleset`
+  # and its table inet filter loaded again in one go.
   mark
-  vm "nft flush ruleset; $TUNNEL_GONE" >/dev/null || problem "flush and tunnel removal failed in the VM"
+  vm "systemctl reload nftables.service; $TUNNEL_GONE" >/dev/null ||
+    problem "systemctl reload nftables and tunnel removal failed in the VM"
   sleep 5
-  expect_no_leak "nft flush ruleset, then the tunnel gone"
+  expect_no_leak "nftables.service reloaded (flush ruleset), then the tunnel gone"
   vpn_restore
   expect_tunnel_flows 3 "after the VPN came back up"
+  expect_beside_firewall "after systemctl reload nftables"
 
   mark
   vm "systemctl restart NetworkManager" >/dev/null || problem "systemctl restart NetworkManager failed"
@@ -484,14 +517,16 @@ run_suite() {
     problem "the guard is not active after the upgrade"
   TIMES+=("upgrade $((SECONDS - step))")
 
-  # ---- reboot with block-at-boot and an application sending from early boot.
+  # ---- reboot with block-at-boot and an application sending from early boot,
+  # and a hand-written firewall that nftables.service loads at boot (and
+  # flushes at shutdown, its ExecStop).
   step=$SECONDS
-  vm_must "bash /mnt/host/guest/reboot-setup.sh" >/dev/null
+  vm_must "bash /mnt/host/guest/reboot-setup.sh && bash /mnt/host/guest/nftables.sh hand-written" >/dev/null
   vpn_active || vpn_up
   mark
   vm_send "systemctl reboot"
   wait_vm_gone 300
-  expect_no_leak "shutdown with the VPN up"
+  expect_no_leak "shutdown with the VPN up (nftables.service flushes as it stops)"
   # Count from the VM's first packet: the counters as the VM is off.
   mark
   start_vm
@@ -505,11 +540,15 @@ run_suite() {
   out=$(vm "systemctl show -p ActiveState -p ExecMainStatus nm-killswitch-boot.service;
     journalctl -b -o short-monotonic -u nm-killswitch-boot -u nmks-early-sender -u NetworkManager | grep -m4 -e Started -e Finished -e starting")
   log "boot: $(tr '\n' ' ' <<<"$out")"
+  out=$(vm "nft list chain inet filter input") || true
+  grep -q 'ct state established,related accept' <<<"$out" ||
+    problem "the hand-written firewall was not loaded at boot: $out"
   mark
   sleep 3
-  expect_no_leak "after the reboot, VPN up"
+  expect_no_leak "after the reboot, VPN up, the hand-written firewall loaded"
   [ $(($(tunneled) - MARK_TUNNELED)) -gt 0 ] ||
     problem "the early application's traffic does not come out of the tunnel after the reboot"
+  expect_beside_firewall "after the reboot with the hand-written firewall"
   TIMES+=("reboot $((SECONDS - step))")
 
   # ---- down: released, traffic flows directly.
@@ -537,11 +576,15 @@ run_suite() {
   expect_no_leak "NetworkManager's WireGuard opted in: up"
   [ $(($(tunneled) - MARK_TUNNELED)) -gt 0 ] ||
     problem "nothing came out of NetworkManager's WireGuard tunnel"
+  # The firewall restarted: its ExecStop flushes the ruleset, its ExecStart
+  # flushes again and loads the hand-written ruleset.
   mark
-  vm "nft flush ruleset; ip link del wgn" >/dev/null || problem "flush and tunnel removal failed in the VM"
+  vm "systemctl restart nftables.service; ip link del wgn" >/dev/null ||
+    problem "systemctl restart nftables and tunnel removal failed in the VM"
   sleep 3
-  expect_no_leak "NetworkManager's WireGuard opted in: nft flush ruleset, tunnel gone"
+  expect_no_leak "NetworkManager's WireGuard opted in: nftables.service restarted, tunnel gone"
   vm "nmcli --wait 120 connection up wgn" >/dev/null || problem "nmcli connection up wgn failed again"
+  expect_beside_firewall "NetworkManager's WireGuard opted in: after systemctl restart nftables"
   mark
   vm "systemctl restart NetworkManager" >/dev/null || problem "systemctl restart NetworkManager failed"
   sleep 5
