@@ -17,51 +17,17 @@ namespace {
 
 enum class Section { kNone, kInterface, kPeer };
 
-enum class Key {
-  kPrivateKey,
-  kAddress,
-  kDns,
-  kMtu,
-  kListenPort,
-  kSaveConfig,
-  kPublicKey,
-  kPresharedKey,
-  kAllowedIps,
-  kEndpoint,
-  kPersistentKeepalive,
-  kPreUp,
-  kPostUp,
-  kPreDown,
-  kPostDown,
-  kTable,
-  kFwMark,
-};
+class Parser;
+struct KeyInfo;
+// What a key's value does to the configuration; the line is already known
+// to be in the key's section, not a repeat, not empty, and ASCII.
+using KeyHandler = Status (Parser::*)(const KeyInfo&, std::string_view);
 
 struct KeyInfo {
   const char* name;  // as wg-quick(8) spells it; matched case-insensitively
-  Key key;
-  Section section;  // where it belongs; kNone: refused everywhere
+  KeyHandler handle;
+  Section section;  // where it belongs; kNone: refused everywhere (by `handle`)
   bool repeatable;  // a list that may span several lines
-};
-
-constexpr KeyInfo kKeys[] = {
-    {"PrivateKey", Key::kPrivateKey, Section::kInterface, false},
-    {"Address", Key::kAddress, Section::kInterface, true},
-    {"DNS", Key::kDns, Section::kInterface, true},
-    {"MTU", Key::kMtu, Section::kInterface, false},
-    {"ListenPort", Key::kListenPort, Section::kInterface, false},
-    {"SaveConfig", Key::kSaveConfig, Section::kInterface, false},
-    {"PublicKey", Key::kPublicKey, Section::kPeer, false},
-    {"PresharedKey", Key::kPresharedKey, Section::kPeer, false},
-    {"AllowedIPs", Key::kAllowedIps, Section::kPeer, true},
-    {"Endpoint", Key::kEndpoint, Section::kPeer, false},
-    {"PersistentKeepalive", Key::kPersistentKeepalive, Section::kPeer, false},
-    {"PreUp", Key::kPreUp, Section::kNone, false},
-    {"PostUp", Key::kPostUp, Section::kNone, false},
-    {"PreDown", Key::kPreDown, Section::kNone, false},
-    {"PostDown", Key::kPostDown, Section::kNone, false},
-    {"Table", Key::kTable, Section::kNone, false},
-    {"FwMark", Key::kFwMark, Section::kNone, false},
 };
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
@@ -71,13 +37,6 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
            };
            return lower(x) == lower(y);
          });
-}
-
-const KeyInfo* FindKey(std::string_view name) {
-  for (const KeyInfo& k : kKeys) {
-    if (EqualsIgnoreCase(name, k.name)) return &k;
-  }
-  return nullptr;
 }
 
 bool IsBlank(char c) { return c == ' ' || c == '\t'; }
@@ -159,6 +118,31 @@ class Parser {
   Status Header(std::string_view name);
   Status KeyValue(const KeyInfo& info, std::string_view value);
   Status AddDns(std::string_view item);
+
+ public:  // the handlers the key table names
+  Status RefuseCommand(const KeyInfo& info, std::string_view value);
+  Status RefuseTable(const KeyInfo& info, std::string_view value);
+  Status RefuseFwMark(const KeyInfo& info, std::string_view value);
+  Status PrivateKey(const KeyInfo& info, std::string_view value);
+  Status PublicKey(const KeyInfo& info, std::string_view value);
+  Status PresharedKey(const KeyInfo& info, std::string_view value);
+  Status Address(const KeyInfo& info, std::string_view value);
+  Status Dns(const KeyInfo& info, std::string_view value);
+  Status AllowedIps(const KeyInfo& info, std::string_view value);
+  Status Mtu(const KeyInfo& info, std::string_view value);
+  Status ListenPort(const KeyInfo& info, std::string_view value);
+  Status SaveConfig(const KeyInfo& info, std::string_view value);
+  Status Endpoint(const KeyInfo& info, std::string_view value);
+  Status PersistentKeepalive(const KeyInfo& info, std::string_view value);
+
+ private:
+  // The items of a list value (Address, DNS, AllowedIPs), split on commas
+  // and, with `on_blanks`, on blanks too, as wg-quick does for Address and DNS.
+  Result<std::vector<std::string_view>> Items(const KeyInfo& info, std::string_view value,
+                                              bool on_blanks);
+  Status WithKey(const KeyInfo& info, const std::string& message) const {
+    return Here(Format(_("%s: %s"), info.name, message.c_str()));
+  }
   Status EndPeer();
   Status AtLine(size_t line, const std::string& message) const {
     return Status::Error(Format(_("line %zu: %s"), line, message.c_str()));
@@ -171,10 +155,37 @@ class Parser {
   size_t interface_line_ = 0;
   size_t peer_line_ = 0;
   // Where each single-valued key was first seen in the current section.
-  std::map<Key, size_t> seen_;
+  std::map<const KeyInfo*, size_t> seen_;
   // Public key -> the line that gave it, to refuse the same peer twice.
   std::map<std::string, size_t> public_keys_;
 };
+
+constexpr KeyInfo kKeys[] = {
+    {"PrivateKey", &Parser::PrivateKey, Section::kInterface, false},
+    {"Address", &Parser::Address, Section::kInterface, true},
+    {"DNS", &Parser::Dns, Section::kInterface, true},
+    {"MTU", &Parser::Mtu, Section::kInterface, false},
+    {"ListenPort", &Parser::ListenPort, Section::kInterface, false},
+    {"SaveConfig", &Parser::SaveConfig, Section::kInterface, false},
+    {"PublicKey", &Parser::PublicKey, Section::kPeer, false},
+    {"PresharedKey", &Parser::PresharedKey, Section::kPeer, false},
+    {"AllowedIPs", &Parser::AllowedIps, Section::kPeer, true},
+    {"Endpoint", &Parser::Endpoint, Section::kPeer, false},
+    {"PersistentKeepalive", &Parser::PersistentKeepalive, Section::kPeer, false},
+    {"PreUp", &Parser::RefuseCommand, Section::kNone, false},
+    {"PostUp", &Parser::RefuseCommand, Section::kNone, false},
+    {"PreDown", &Parser::RefuseCommand, Section::kNone, false},
+    {"PostDown", &Parser::RefuseCommand, Section::kNone, false},
+    {"Table", &Parser::RefuseTable, Section::kNone, false},
+    {"FwMark", &Parser::RefuseFwMark, Section::kNone, false},
+};
+
+const KeyInfo* FindKey(std::string_view name) {
+  for (const KeyInfo& k : kKeys) {
+    if (EqualsIgnoreCase(name, k.name)) return &k;
+  }
+  return nullptr;
+}
 
 Result<Config> Parser::Run(std::string_view text) {
   if (text.size() > kMaxFileBytes) {
@@ -288,25 +299,7 @@ Status Parser::EndPeer() {
 }
 
 Status Parser::KeyValue(const KeyInfo& info, std::string_view value) {
-  switch (info.key) {
-    case Key::kPreUp:
-    case Key::kPostUp:
-    case Key::kPreDown:
-    case Key::kPostDown:
-      return Here(Format(_("%s runs a shell command, and nm-killswitch never runs commands from a "
-                           "configuration file: remove the line"),
-                         info.name));
-    case Key::kTable:
-      return Here(
-          _("Table is not supported: NetworkManager sets up the routes from AllowedIPs; "
-            "remove the line"));
-    case Key::kFwMark:
-      return Here(
-          _("FwMark is not supported: the kill switch puts its own mark on the tunnel's "
-            "packets; remove the line"));
-    default:
-      break;
-  }
+  if (info.section == Section::kNone) return (this->*info.handle)(info, value);
   if (section_ == Section::kNone) {
     return Here(Format(_("%s comes before any [Interface] or [Peer] section"), info.name));
   }
@@ -317,7 +310,7 @@ Status Parser::KeyValue(const KeyInfo& info, std::string_view value) {
                        info.name));
   }
   if (!info.repeatable) {
-    if (auto [it, fresh] = seen_.emplace(info.key, line_); !fresh) {
+    if (auto [it, fresh] = seen_.emplace(&info, line_); !fresh) {
       return Here(Format(_("%s is given twice in this section (first on line %zu)"), info.name,
                          it->second));
     }
@@ -328,111 +321,144 @@ Status Parser::KeyValue(const KeyInfo& info, std::string_view value) {
                          "space copied from a web page or document?); type it again"),
                        info.name));
   }
-  auto with_key = [&](const std::string& message) {
-    return Here(Format(_("%s: %s"), info.name, message.c_str()));
-  };
+  return (this->*info.handle)(info, value);
+}
 
-  Peer* peer = section_ == Section::kPeer ? &config_.peers.back() : nullptr;
-  switch (info.key) {
-    case Key::kPrivateKey:
-      if (Status s = ValidateKey(value, info.name); !s.ok()) return Here(s.message());
-      config_.private_key = std::string(value);
-      return Status::Ok();
-    case Key::kPublicKey: {
-      if (Status s = ValidateKey(value, info.name); !s.ok()) return Here(s.message());
-      auto [it, fresh] = public_keys_.emplace(value, line_);
-      if (!fresh) {
-        return Here(Format(_("this PublicKey is the same as the one on line %zu: a peer can be "
-                             "listed only once"),
-                           it->second));
-      }
-      peer->public_key = std::string(value);
-      return Status::Ok();
-    }
-    case Key::kPresharedKey:
-      if (Status s = ValidateKey(value, info.name); !s.ok()) return Here(s.message());
-      peer->preshared_key = std::string(value);
-      return Status::Ok();
-    case Key::kAddress:
-    case Key::kDns:
-    case Key::kAllowedIps: {
-      auto items = SplitList(value);
-      if (!items.ok()) return with_key(items.message());
-      for (std::string_view item : items.value()) {
-        // wg-quick splits Address and DNS on blanks as well as commas.
-        std::vector<std::string_view> words;
-        if (info.key == Key::kAllowedIps) {
-          words.push_back(item);
-        } else {
-          for (size_t i = 0; i < item.size();) {
-            size_t j = i;
-            while (j < item.size() && !IsBlank(item[j])) ++j;
-            words.push_back(item.substr(i, j - i));
-            while (j < item.size() && IsBlank(item[j])) ++j;
-            i = j;
-          }
-        }
-        for (std::string_view word : words) {
-          if (info.key == Key::kDns) {
-            if (Status s = AddDns(word); !s.ok()) return with_key(s.message());
-            continue;
-          }
-          auto cidr = Cidr::Parse(word);
-          if (!cidr.ok()) return with_key(cidr.message());
-          if (info.key == Key::kAllowedIps) {
-            peer->allowed_ips.push_back(cidr.value());
-            continue;
-          }
-          if (std::all_of(cidr.value().address.bytes.begin(), cidr.value().address.bytes.end(),
-                          [](uint8_t b) { return b == 0; })) {
-            return with_key(
-                Format(_("%s cannot be the tunnel's address"), Printable(word).c_str()));
-          }
-          config_.addresses.push_back(cidr.value());
-        }
-      }
-      return Status::Ok();
-    }
-    case Key::kMtu: {
-      auto mtu = ParseMtu(value);
-      if (!mtu.ok()) return Here(mtu.message());
-      config_.mtu = mtu.value();
-      return Status::Ok();
-    }
-    case Key::kListenPort: {
-      auto port = ParsePort(value);
-      if (!port.ok()) {
-        return with_key(
-            Format(_("\"%s\" is not a port from 1 to 65535 (leave ListenPort out for a random "
-                     "port)"),
-                   Printable(value).c_str()));
-      }
-      config_.listen_port = port.value();
-      return Status::Ok();
-    }
-    case Key::kSaveConfig:
-      if (EqualsIgnoreCase(value, "false")) return Status::Ok();
-      if (EqualsIgnoreCase(value, "true")) {
-        return Here(
-            _("SaveConfig = true is not supported: NetworkManager keeps this connection "
-              "and nothing writes the file back; remove the line"));
-      }
-      return Here(_("SaveConfig must be true or false"));
-    case Key::kEndpoint: {
-      auto endpoint = HostPort::Parse(value);
-      if (!endpoint.ok()) return with_key(endpoint.message());
-      peer->endpoint = endpoint.value();
-      return Status::Ok();
-    }
-    case Key::kPersistentKeepalive: {
-      auto seconds = ParseKeepalive(value);
-      if (!seconds.ok()) return with_key(seconds.message());
-      peer->persistent_keepalive = seconds.value();
-      return Status::Ok();
-    }
-    default:
-      return Status::Ok();  // the refused keys returned above
+Status Parser::RefuseCommand(const KeyInfo& info, std::string_view) {
+  return Here(Format(_("%s runs a shell command, and nm-killswitch never runs commands from a "
+                       "configuration file: remove the line"),
+                     info.name));
+}
+
+Status Parser::RefuseTable(const KeyInfo&, std::string_view) {
+  return Here(
+      _("Table is not supported: NetworkManager sets up the routes from AllowedIPs; "
+        "remove the line"));
+}
+
+Status Parser::RefuseFwMark(const KeyInfo&, std::string_view) {
+  return Here(
+      _("FwMark is not supported: the kill switch puts its own mark on the tunnel's "
+        "packets; remove the line"));
+}
+
+Status Parser::PrivateKey(const KeyInfo& info, std::string_view value) {
+  if (Status s = ValidateKey(value, info.name); !s.ok()) return Here(s.message());
+  config_.private_key = std::string(value);
+  return Status::Ok();
+}
+
+Status Parser::PublicKey(const KeyInfo& info, std::string_view value) {
+  if (Status s = ValidateKey(value, info.name); !s.ok()) return Here(s.message());
+  auto [it, fresh] = public_keys_.emplace(value, line_);
+  if (!fresh) {
+    return Here(Format(_("this PublicKey is the same as the one on line %zu: a peer can be "
+                         "listed only once"),
+                       it->second));
   }
+  config_.peers.back().public_key = std::string(value);
+  return Status::Ok();
+}
+
+Status Parser::PresharedKey(const KeyInfo& info, std::string_view value) {
+  if (Status s = ValidateKey(value, info.name); !s.ok()) return Here(s.message());
+  config_.peers.back().preshared_key = std::string(value);
+  return Status::Ok();
+}
+
+Result<std::vector<std::string_view>> Parser::Items(const KeyInfo& info, std::string_view value,
+                                                    bool on_blanks) {
+  auto items = SplitList(value);
+  if (!items.ok()) return WithKey(info, items.message());
+  if (!on_blanks) return std::move(items).value();
+  std::vector<std::string_view> words;
+  for (std::string_view item : items.value()) {
+    for (size_t i = 0; i < item.size();) {
+      size_t j = i;
+      while (j < item.size() && !IsBlank(item[j])) ++j;
+      words.push_back(item.substr(i, j - i));
+      while (j < item.size() && IsBlank(item[j])) ++j;
+      i = j;
+    }
+  }
+  return words;
+}
+
+Status Parser::Address(const KeyInfo& info, std::string_view value) {
+  auto words = Items(info, value, true);
+  if (!words.ok()) return words.status();
+  for (std::string_view word : words.value()) {
+    auto cidr = Cidr::Parse(word);
+    if (!cidr.ok()) return WithKey(info, cidr.message());
+    if (std::all_of(cidr.value().address.bytes.begin(), cidr.value().address.bytes.end(),
+                    [](uint8_t b) { return b == 0; })) {
+      return WithKey(info, Format(_("%s cannot be the tunnel's address"), Printable(word).c_str()));
+    }
+    config_.addresses.push_back(cidr.value());
+  }
+  return Status::Ok();
+}
+
+Status Parser::Dns(const KeyInfo& info, std::string_view value) {
+  auto words = Items(info, value, true);
+  if (!words.ok()) return words.status();
+  for (std::string_view word : words.value()) {
+    if (Status s = AddDns(word); !s.ok()) return WithKey(info, s.message());
+  }
+  return Status::Ok();
+}
+
+Status Parser::AllowedIps(const KeyInfo& info, std::string_view value) {
+  auto items = Items(info, value, false);
+  if (!items.ok()) return items.status();
+  for (std::string_view item : items.value()) {
+    auto cidr = Cidr::Parse(item);
+    if (!cidr.ok()) return WithKey(info, cidr.message());
+    config_.peers.back().allowed_ips.push_back(cidr.value());
+  }
+  return Status::Ok();
+}
+
+Status Parser::Mtu(const KeyInfo&, std::string_view value) {
+  auto mtu = ParseMtu(value);
+  if (!mtu.ok()) return Here(mtu.message());
+  config_.mtu = mtu.value();
+  return Status::Ok();
+}
+
+Status Parser::ListenPort(const KeyInfo& info, std::string_view value) {
+  auto port = ParsePort(value);
+  if (!port.ok()) {
+    return WithKey(info, Format(_("\"%s\" is not a port from 1 to 65535 (leave ListenPort out "
+                                  "for a random port)"),
+                                Printable(value).c_str()));
+  }
+  config_.listen_port = port.value();
+  return Status::Ok();
+}
+
+Status Parser::SaveConfig(const KeyInfo&, std::string_view value) {
+  if (EqualsIgnoreCase(value, "false")) return Status::Ok();
+  if (EqualsIgnoreCase(value, "true")) {
+    return Here(
+        _("SaveConfig = true is not supported: NetworkManager keeps this connection "
+          "and nothing writes the file back; remove the line"));
+  }
+  return Here(_("SaveConfig must be true or false"));
+}
+
+Status Parser::Endpoint(const KeyInfo& info, std::string_view value) {
+  auto endpoint = HostPort::Parse(value);
+  if (!endpoint.ok()) return WithKey(info, endpoint.message());
+  config_.peers.back().endpoint = endpoint.value();
+  return Status::Ok();
+}
+
+Status Parser::PersistentKeepalive(const KeyInfo& info, std::string_view value) {
+  auto seconds = ParseKeepalive(value);
+  if (!seconds.ok()) return WithKey(info, seconds.message());
+  config_.peers.back().persistent_keepalive = seconds.value();
+  return Status::Ok();
 }
 
 // wg-quick's rule: digits and dots, or anything with a colon, is a server
