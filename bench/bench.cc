@@ -12,6 +12,7 @@
 //   5. the dispatcher hook: its wall time per NetworkManager event.
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/netfilter.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
@@ -344,6 +345,23 @@ void PacketCost() {
   many.endpoints.push_back(udp_ep);
   Normalize(many);
   Ruleset rs_one = BuildRuleset(one), rs_many = BuildRuleset(many);
+  // Where the cost goes: the table without its `ct state` rules (no
+  // conntrack in the namespace), and conntrack alone (one `ct state` rule in
+  // an accepting input chain: what any stateful firewall costs).
+  Ruleset rs_stateless = rs_one;
+  std::erase_if(rs_stateless.rules,
+                [](const RuleDef& r) { return r.match.find("ct state") != std::string::npos; });
+  Ruleset rs_ct_only;
+  for (const ChainDef& c : rs_one.chains) {
+    if (c.name != "input") continue;
+    rs_ct_only.chains.push_back(c);
+    rs_ct_only.chains.back().policy = NF_ACCEPT;
+  }
+  for (const RuleDef& r : rs_one.rules) {
+    if (r.chain == "input" && r.match.find("ct state") != std::string::npos) {
+      rs_ct_only.rules.push_back(r);
+    }
+  }
 
   struct Case {
     const char* name;
@@ -355,6 +373,12 @@ void PacketCost() {
       {"table, through the tunnel", [&] { (void)writer->Install(rs_one); }, "192.0.2.1"},
       {"table, to an endpoint (1 endpoint)", [&] { (void)writer->Install(rs_one); }, "203.0.113.1"},
       {"table, to an endpoint (100,000 endpoints)", [&] { (void)writer->Install(rs_many); },
+       "203.0.113.1"},
+      {"conntrack alone (one ct rule), to the server", [&] { (void)writer->Install(rs_ct_only); },
+       "203.0.113.1"},
+      {"table without its ct rules, through the tunnel",
+       [&] { (void)writer->Install(rs_stateless); }, "192.0.2.1"},
+      {"table without its ct rules, to an endpoint", [&] { (void)writer->Install(rs_stateless); },
        "203.0.113.1"},
   };
   const int rounds = 5;
