@@ -11,7 +11,6 @@
 // relays the call to the guard's Relay1 interface with the caller's bus
 // name, so that the guard asks polkit about the caller and never about us.
 #include <gio/gio.h>
-#include <glib-unix.h>
 #include <malloc.h>
 #include <sys/resource.h>
 
@@ -25,6 +24,7 @@
 
 #include "guard-dbus.h"
 #include "guard/authority.h"
+#include "guard/bus_name.h"
 #include "guard/names.h"
 #include "guard/policy_variant.h"
 #include "rules/i18n.h"
@@ -216,7 +216,7 @@ bool LimitMemory(unsigned long mib) {
 struct Idle {
   Front* front;
   GMainLoop* loop;
-  guint owner;
+  NameOwner* name;
 };
 
 gboolean OnIdleCheck(gpointer data) {
@@ -227,8 +227,7 @@ gboolean OnIdleCheck(gpointer data) {
     return G_SOURCE_CONTINUE;
   }
   g_message("idle; exiting");
-  g_bus_unown_name(idle->owner);
-  idle->owner = 0;
+  idle->name->Release();
   g_timeout_add_seconds(
       1,
       [](gpointer d) -> gboolean {
@@ -271,36 +270,22 @@ int Run(unsigned long memory_limit_mib, unsigned idle_seconds) {
     return 1;
   }
   GMainLoop* loop = g_main_loop_new(nullptr, FALSE);
-  struct NameState {
-    GMainLoop* loop;
-    int exit_code = 0;
-  } name{loop};
-  guint owner = g_bus_own_name_on_connection(
-      f.bus, kFrontBusName, G_BUS_NAME_OWNER_FLAGS_DO_NOT_QUEUE,
-      [](GDBusConnection*, const gchar* n, gpointer) { g_message("serving %s", n); },
-      [](GDBusConnection*, const gchar* n, gpointer data) {
-        auto* st = static_cast<NameState*>(data);
-        g_critical(_("cannot own %s on the system bus (another nm-killswitch-front?)"), n);
-        st->exit_code = 1;
-        g_main_loop_quit(st->loop);
-      },
-      &name, nullptr);
-  auto quit = [](gpointer data) -> gboolean {
-    g_main_loop_quit(static_cast<GMainLoop*>(data));
-    return G_SOURCE_REMOVE;
-  };
-  g_unix_signal_add(SIGTERM, quit, loop);
-  g_unix_signal_add(SIGINT, quit, loop);
-  Idle idle{&f, loop, owner};
-  if (idle_seconds > 0) g_timeout_add_seconds(idle_seconds, OnIdleCheck, &idle);
-  g_main_loop_run(loop);
-  if (idle.owner != 0) g_bus_unown_name(idle.owner);
+  int exit_code = 0;
+  {
+    NameOwner name(f.bus, kFrontBusName, loop,
+                   _("cannot own %s on the system bus (another nm-killswitch-front?)"));
+    QuitOnSignals(loop, nullptr);
+    Idle idle{&f, loop, &name};
+    if (idle_seconds > 0) g_timeout_add_seconds(idle_seconds, OnIdleCheck, &idle);
+    g_main_loop_run(loop);
+    exit_code = name.exit_code();
+  }
   g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(f.skeleton));
   g_object_unref(f.skeleton);
   g_main_loop_unref(loop);
   f.authority.reset();
   g_object_unref(f.bus);
-  return name.exit_code;
+  return exit_code;
 }
 
 }  // namespace

@@ -1,7 +1,6 @@
 // nm-killswitch-guard: the D-Bus system service that owns the kill-switch
 // table; with --load-boot, the boot-time loader of the boot ruleset.
 #include <gio/gio.h>
-#include <glib-unix.h>
 
 #include <sys/stat.h>
 
@@ -12,6 +11,7 @@
 #include <string>
 
 #include "guard/boot_file.h"
+#include "guard/bus_name.h"
 #include "guard/fd_store.h"
 #include "guard/files.h"
 #include "guard/guard.h"
@@ -69,7 +69,8 @@ int LoadBoot(const char* path, const char* state_file) {
       if (state_file != nullptr) {
         Status saved = SaveEngagedAtBoot(state_file, engaged.value());
         if (!saved.ok()) {
-          std::fprintf(stderr, _("nm-killswitch: cannot save the boot connections as engaged (%s)\n"),
+          std::fprintf(stderr,
+                       _("nm-killswitch: cannot save the boot connections as engaged (%s)\n"),
                        saved.message().c_str());
         }
       }
@@ -148,34 +149,18 @@ int Run(const Options& o) {
     return 1;
   }
   GMainLoop* loop = g_main_loop_new(nullptr, FALSE);
-  struct NameState {
-    GMainLoop* loop;
-    int exit_code = 0;
-  } name_state{loop};
-  guint owner = g_bus_own_name_on_connection(
-      bus, kGuardBusName, G_BUS_NAME_OWNER_FLAGS_DO_NOT_QUEUE,
-      [](GDBusConnection*, const gchar* name, gpointer) { g_message("serving %s", name); },
-      [](GDBusConnection*, const gchar* name, gpointer data) {
-        auto* st = static_cast<NameState*>(data);
-        g_critical(_("cannot own the bus name %s (is another guard running?); the table stays as "
-                     "it is"),
-                   name);
-        st->exit_code = 1;
-        g_main_loop_quit(st->loop);
-      },
-      &name_state, nullptr);
-  auto quit = [](gpointer data) -> gboolean {
-    g_message("stopping; the kill-switch table stays as it is");
-    g_main_loop_quit(static_cast<GMainLoop*>(data));
-    return G_SOURCE_REMOVE;
-  };
-  g_unix_signal_add(SIGTERM, quit, loop);
-  g_unix_signal_add(SIGINT, quit, loop);
-  g_main_loop_run(loop);
-  g_bus_unown_name(owner);
+  int exit_code = 0;
+  {
+    NameOwner name(bus, kGuardBusName, loop,
+                   _("cannot own the bus name %s (is another guard running?); the table stays as "
+                     "it is"));
+    QuitOnSignals(loop, "stopping; the kill-switch table stays as it is");
+    g_main_loop_run(loop);
+    exit_code = name.exit_code();
+  }
   g_main_loop_unref(loop);
   g_object_unref(bus);
-  return name_state.exit_code;
+  return exit_code;
 }
 
 }  // namespace
@@ -193,10 +178,8 @@ int main(int argc, char** argv) {
   GOptionEntry entries[] = {
       {"protection", 0, 0, G_OPTION_ARG_STRING, &o.protection,
        N_("How to keep other processes off the table: auto, owner, twin or watch"), "MODE"},
-      {"state-file", 0, 0, G_OPTION_ARG_FILENAME, &o.state_file,
-       state_help.c_str(), "FILE"},
-      {"boot-file", 0, 0, G_OPTION_ARG_FILENAME, &o.boot_file,
-       boot_help.c_str(), "FILE"},
+      {"state-file", 0, 0, G_OPTION_ARG_FILENAME, &o.state_file, state_help.c_str(), "FILE"},
+      {"boot-file", 0, 0, G_OPTION_ARG_FILENAME, &o.boot_file, boot_help.c_str(), "FILE"},
       {"load-boot", 0, 0, G_OPTION_ARG_FILENAME, &o.load_boot,
        N_("Load this boot ruleset into the kernel and exit"), "FILE"},
       {"version", 0, 0, G_OPTION_ARG_NONE, &o.version, N_("Print the version and exit"), nullptr},
