@@ -105,7 +105,11 @@ const char* ActionName(Action action) {
   return "?";
 }
 
-Result<Event> ReadEvent(int argc, const char* const* argv, const Environment& env) {
+namespace {
+
+// What the hook cannot do without: the action and the connection's UUID.
+// A bad value here refuses the whole event.
+Result<Event> ReadAction(int argc, const char* const* argv, const Environment& env) {
   if (argc != 3) {
     return Status::Error(Format(_("called with %d argument(s); NetworkManager's dispatcher "
                                   "passes two: the interface and the action"),
@@ -131,19 +135,22 @@ Result<Event> ReadEvent(int argc, const char* const* argv, const Environment& en
   if (!e.uuid.empty() && !IsUuid(e.uuid)) {
     return Status::Error(_("CONNECTION_UUID is not a UUID"));
   }
+  return e;
+}
 
-  // From here on a bad value is noted and left empty.
-  auto damaged = [&e](const Status& s) { e.damaged.push_back(s.message()); };
-  size_t iface_len = strnlen(argv[1], kMaxValueBytes + 1);
-  if (iface_len > kMaxValueBytes || !Printable(std::string_view(argv[1], iface_len))) {
-    damaged(Status::Error(_("the interface argument is not printable ASCII of sane length")));
-  } else if (e.action != Action::kHostname && e.action != Action::kConnectivityChange &&
-             !CheckInterface("the interface argument", argv[1]).ok()) {
-    damaged(CheckInterface("the interface argument", argv[1]));
+// From here on a bad value is noted in `damaged` and left empty.
+void Damaged(Event& e, const Status& s) { e.damaged.push_back(s.message()); }
+
+void ReadInterfaces(const char* iface_argument, const Environment& env, Event& e) {
+  size_t iface_len = strnlen(iface_argument, kMaxValueBytes + 1);
+  if (iface_len > kMaxValueBytes || !Printable(std::string_view(iface_argument, iface_len))) {
+    Damaged(e, Status::Error(_("the interface argument is not printable ASCII of sane length")));
+  } else if (Status s = CheckInterface("the interface argument", iface_argument);
+             e.action != Action::kHostname && e.action != Action::kConnectivityChange && !s.ok()) {
+    Damaged(e, s);
   } else {
-    e.iface = argv[1];
+    e.iface = iface_argument;
   }
-
   struct Field {
     const char* name;
     std::string* out;
@@ -158,13 +165,16 @@ Result<Event> ReadEvent(int argc, const char* const* argv, const Environment& en
   for (const Field& f : fields) {
     auto v = Value(env, f.name);
     if (!v.ok()) {
-      damaged(v.status());
+      Damaged(e, v.status());
     } else if (Status s = f.interface ? CheckInterface(f.name, v.value()) : Status::Ok(); !s.ok()) {
-      damaged(s);
+      Damaged(e, s);
     } else {
       *f.out = v.value();
     }
   }
+}
+
+void ReadConnection(const Environment& env, Event& e) {
   // The connection's name is the user's text: kept for logs only, and only
   // when it is plain.
   if (const char* id = env("CONNECTION_ID"); id != nullptr) {
@@ -175,8 +185,8 @@ Result<Event> ReadEvent(int argc, const char* const* argv, const Environment& en
       (!g_variant_is_object_path(e.settings_path.c_str()) ||
        e.settings_path.compare(0, sizeof kSettingsPrefix - 1, kSettingsPrefix) != 0)) {
     e.settings_path.clear();
-    damaged(Status::Error(
-        _("CONNECTION_DBUS_PATH is not the path of a NetworkManager connection")));
+    Damaged(
+        e, Status::Error(_("CONNECTION_DBUS_PATH is not the path of a NetworkManager connection")));
   }
   // The profile's file: only where the hook falls back to when NetworkManager
   // cannot be asked, so an odd one is dropped, not counted as damage. Its
@@ -194,21 +204,33 @@ Result<Event> ReadEvent(int argc, const char* const* argv, const Environment& en
   if (external.ok()) {
     e.external = external.value() == "1";
   } else {
-    damaged(external.status());  // not external: the hook may engage
+    Damaged(e, external.status());  // not external: the hook may engage
   }
+}
 
+void ReadIpv6(const Environment& env, Event& e) {
   auto vpn6 = HasGlobalIpv6(env, "VPN_IP6_NUM_ADDRESSES", "VPN_IP6_ADDRESS_");
   if (vpn6.ok()) {
     e.vpn_has_ipv6 = vpn6.value();
   } else {
-    damaged(vpn6.status());  // no IPv6: blocked
+    Damaged(e, vpn6.status());  // no IPv6: blocked
   }
   auto dev6 = HasGlobalIpv6(env, "IP6_NUM_ADDRESSES", "IP6_ADDRESS_");
   if (dev6.ok()) {
     e.device_has_ipv6 = dev6.value();
   } else {
-    damaged(dev6.status());
+    Damaged(e, dev6.status());
   }
+}
+
+}  // namespace
+
+Result<Event> ReadEvent(int argc, const char* const* argv, const Environment& env) {
+  auto e = ReadAction(argc, argv, env);
+  if (!e.ok()) return e;
+  ReadInterfaces(argv[1], env, e.value());
+  ReadConnection(env, e.value());
+  ReadIpv6(env, e.value());
   return e;
 }
 
