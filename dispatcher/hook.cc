@@ -36,8 +36,9 @@ Result<ConnectionPtr> ConnectionOf(const Event& e, Backend& backend) {
   if (!settings.ok()) return settings.status();
   const char* uuid = nm_connection_get_uuid(settings.value().get());
   if (uuid == nullptr || e.uuid != uuid) {
-    return Status::Error(_("NetworkManager's connection at CONNECTION_DBUS_PATH has another UUID "
-                           "than CONNECTION_UUID"));
+    return Status::Error(
+        _("NetworkManager's connection at CONNECTION_DBUS_PATH has another UUID "
+          "than CONNECTION_UUID"));
   }
   return std::move(settings).value();
 }
@@ -51,10 +52,95 @@ Result<ConnectionPtr> SavedConnectionOf(const Event& e, Backend& backend) {
   if (!saved.ok()) return saved.status();
   const char* uuid = nm_connection_get_uuid(saved.value().get());
   if (uuid == nullptr || e.uuid != uuid) {
-    return Status::Error(_("the connection in CONNECTION_FILENAME has another UUID than "
-                           "CONNECTION_UUID"));
+    return Status::Error(
+        _("the connection in CONNECTION_FILENAME has another UUID than "
+          "CONNECTION_UUID"));
   }
   return std::move(saved).value();
+}
+
+// The event's connection, from NetworkManager or, when it cannot be asked,
+// from its profile file (fail closed: the file still says whether it is
+// opted in).
+Result<ConnectionPtr> ConnectionFor(const Event& e, Backend& backend, const Log& log) {
+  auto connection = e.settings_path.empty()
+                        ? Result<ConnectionPtr>(Status::Error(
+                              _("CONNECTION_DBUS_PATH is missing or not the path of a "
+                                "NetworkManager connection")))
+                        : ConnectionOf(e, backend);
+  if (connection.ok()) return connection;
+  auto saved = SavedConnectionOf(e, backend);
+  if (!saved.ok()) {
+    log(Format(_("%s of %s: cannot read the connection from NetworkManager (%s) nor from its "
+                 "file (%s); nothing was engaged"),
+               ActionName(e.action), Who(e).c_str(), connection.message().c_str(),
+               saved.message().c_str()));
+    return saved.status();
+  }
+  log(Format(_("%s of %s: cannot read the connection from NetworkManager (%s); read it from %s "
+               "instead"),
+             ActionName(e.action), Who(e).c_str(), connection.message().c_str(),
+             e.connection_filename.c_str()));
+  return saved;
+}
+
+// The VPN's own interface, or "" (no tunnel) where the event cannot be
+// relied on; then the LAN is blocked as well.
+std::string TunnelFor(const Event& e, bool wireguard, bool* allow_lan, const Log& log) {
+  std::string tunnel =
+      wireguard ? (e.device_ip_iface.empty() ? e.iface : e.device_ip_iface) : e.vpn_ip_iface;
+  if (!e.damaged.empty()) {
+    // Fail closed: what NetworkManager said about the interfaces cannot be
+    // relied on, so no tunnel and no LAN; only the VPN's servers get out.
+    std::string what;
+    for (const auto& d : e.damaged) what += (what.empty() ? "" : "; ") + d;
+    log(Format(_("%s: the event from NetworkManager has values that cannot be read (%s): the kill "
+                 "switch is engaged without a tunnel and with the LAN blocked, so only the VPN's "
+                 "servers get out until the VPN is switched off"),
+               Who(e).c_str(), what.c_str()));
+    *allow_lan = false;
+    return "";
+  }
+  if (tunnel.empty() || (!wireguard && (tunnel == e.device_ip_iface || tunnel == e.device_iface))) {
+    // Fail closed: without the VPN's own interface its traffic cannot be
+    // told apart, so nothing but its servers is allowed out.
+    log(Format(_("%s: NetworkManager names no interface of the VPN's own, so the kill switch "
+                 "cannot tell its traffic apart: it is engaged without a tunnel and blocks "
+                 "everything but the VPN's servers until the VPN is switched off"),
+               Who(e).c_str()));
+    return "";
+  }
+  return tunnel;
+}
+
+// The VPN's servers as endpoints: resolved now, plus what the guard already
+// allows for the connection when a name does not resolve (the table blocks
+// DNS, so a reconnect may not resolve names).
+std::vector<Endpoint> EndpointsFor(const Event& e, NMConnection* c, Kind kind, Backend& backend,
+                                   const Log& log) {
+  Remotes remotes = RemotesOf(c, kind);
+  for (const auto& why : remotes.skipped) log(Format("%s: %s", Who(e).c_str(), why.c_str()));
+  Resolution resolved = backend.Resolve(remotes.remotes);
+  std::vector<Endpoint> endpoints = resolved.endpoints;
+  if (!resolved.unresolved.empty()) {
+    for (const auto& why : resolved.unresolved) {
+      log(Format(_("%s: VPN server %s; it is not allowed through the kill switch"), Who(e).c_str(),
+                 why.c_str()));
+    }
+    auto held = backend.Engaged(e.uuid);
+    if (held.ok() && held.value()) {
+      endpoints.insert(endpoints.end(), held.value()->endpoints.begin(),
+                       held.value()->endpoints.end());
+      log(Format(_("%s: the %zu endpoint(s) the kill switch already allows for it stay allowed"),
+                 Who(e).c_str(), held.value()->endpoints.size()));
+    }
+  }
+  if (endpoints.empty()) {
+    log(Format(_("%s: no address of a VPN server is known: the kill switch is engaged without "
+                 "one, so it blocks the VPN itself too (fail closed)"),
+               Who(e).c_str()));
+  }
+  return endpoints;
 }
 
 int Start(const Event& e, Backend& backend, const Log& log) {
@@ -64,28 +150,8 @@ int Start(const Event& e, Backend& backend, const Log& log) {
     log(Format(_("%s: %s; nothing was engaged"), ActionName(e.action), s.message().c_str()));
     return 2;
   }
-  auto connection = e.settings_path.empty()
-                        ? Result<ConnectionPtr>(Status::Error(
-                              _("CONNECTION_DBUS_PATH is missing or not the path of a "
-                                "NetworkManager connection")))
-                        : ConnectionOf(e, backend);
-  if (!connection.ok()) {
-    // Fail closed: NetworkManager cannot say whether the connection is
-    // opted in, its own profile file can.
-    auto saved = SavedConnectionOf(e, backend);
-    if (!saved.ok()) {
-      log(Format(_("%s of %s: cannot read the connection from NetworkManager (%s) nor from its "
-                   "file (%s); nothing was engaged"),
-                 ActionName(e.action), Who(e).c_str(), connection.message().c_str(),
-                 saved.message().c_str()));
-      return 1;
-    }
-    log(Format(_("%s of %s: cannot read the connection from NetworkManager (%s); read it from %s "
-                 "instead"),
-               ActionName(e.action), Who(e).c_str(), connection.message().c_str(),
-               e.connection_filename.c_str()));
-    connection = std::move(saved);
-  }
+  auto connection = ConnectionFor(e, backend, log);
+  if (!connection.ok()) return 1;
   NMConnection* c = connection.value().get();
   if (IsOwnVpn(c)) return 0;  // our VPN service engages its own kill switch
   OptInReading opt_in = ReadOptIn(c);
@@ -104,56 +170,9 @@ int Start(const Event& e, Backend& backend, const Log& log) {
                  "fixed (nm-killswitch enable)"),
                Who(e).c_str(), problem.c_str()));
   }
-
-  std::string tunnel = wireguard ? (e.device_ip_iface.empty() ? e.iface : e.device_ip_iface)
-                                 : e.vpn_ip_iface;
   bool allow_lan = opt_in.options.allow_lan;
-  if (!e.damaged.empty()) {
-    // Fail closed: what NetworkManager said about the interfaces cannot be
-    // relied on, so no tunnel and no LAN; only the VPN's servers get out.
-    std::string what;
-    for (const auto& d : e.damaged) what += (what.empty() ? "" : "; ") + d;
-    log(Format(_("%s: the event from NetworkManager has values that cannot be read (%s): the kill "
-                 "switch is engaged without a tunnel and with the LAN blocked, so only the VPN's "
-                 "servers get out until the VPN is switched off"),
-               Who(e).c_str(), what.c_str()));
-    tunnel.clear();
-    allow_lan = false;
-  } else if (tunnel.empty() ||
-             (!wireguard && (tunnel == e.device_ip_iface || tunnel == e.device_iface))) {
-    // Fail closed: without the VPN's own interface its traffic cannot be
-    // told apart, so nothing but its servers is allowed out.
-    log(Format(_("%s: NetworkManager names no interface of the VPN's own, so the kill switch "
-                 "cannot tell its traffic apart: it is engaged without a tunnel and blocks "
-                 "everything but the VPN's servers until the VPN is switched off"),
-               Who(e).c_str()));
-    tunnel.clear();
-  }
-
-  Remotes remotes = RemotesOf(c, kind.value());
-  for (const auto& why : remotes.skipped) log(Format("%s: %s", Who(e).c_str(), why.c_str()));
-  Resolution resolved = backend.Resolve(remotes.remotes);
-  std::vector<Endpoint> endpoints = resolved.endpoints;
-  if (!resolved.unresolved.empty()) {
-    for (const auto& why : resolved.unresolved) {
-      log(Format(_("%s: VPN server %s; it is not allowed through the kill switch"), Who(e).c_str(),
-                 why.c_str()));
-    }
-    // What the guard already allows for this connection stays allowed
-    // (the table blocks DNS, so a reconnect may not resolve names).
-    auto held = backend.Engaged(e.uuid);
-    if (held.ok() && held.value()) {
-      endpoints.insert(endpoints.end(), held.value()->endpoints.begin(),
-                       held.value()->endpoints.end());
-      log(Format(_("%s: the %zu endpoint(s) the kill switch already allows for it stay allowed"),
-                 Who(e).c_str(), held.value()->endpoints.size()));
-    }
-  }
-  if (endpoints.empty()) {
-    log(Format(_("%s: no address of a VPN server is known: the kill switch is engaged without "
-                 "one, so it blocks the VPN itself too (fail closed)"),
-               Who(e).c_str()));
-  }
+  const std::string tunnel = TunnelFor(e, wireguard, &allow_lan, log);
+  const std::vector<Endpoint> endpoints = EndpointsFor(e, c, kind.value(), backend, log);
   Policy policy = BuildPolicy(tunnel, endpoints, wireguard ? e.device_has_ipv6 : e.vpn_has_ipv6,
                               allow_lan, opt_in.options.mode);
   if (Status s = Validate(policy); !s.ok()) {
@@ -207,10 +226,10 @@ int End(const Event& e, Backend& backend, const Log& log) {
   if (e.action == Action::kPreDown) {
     // NetworkManager also takes devices down when it quits; only the user's
     // own switch-off (or deleting the connection) releases.
-    auto reason = backend.DeviceStateReason(e.device_ip_iface.empty() ? e.iface
-                                                                       : e.device_ip_iface);
-    if (!reason.ok() || (reason.value() != kReasonUserRequested &&
-                         reason.value() != kReasonConnectionRemoved)) {
+    auto reason =
+        backend.DeviceStateReason(e.device_ip_iface.empty() ? e.iface : e.device_ip_iface);
+    if (!reason.ok() ||
+        (reason.value() != kReasonUserRequested && reason.value() != kReasonConnectionRemoved)) {
       log(Format(_("%s goes down, but not because the user switched it off (%s): the kill switch "
                    "stays engaged"),
                  Who(e).c_str(),
