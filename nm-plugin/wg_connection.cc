@@ -133,6 +133,11 @@ class Reader {
 
  private:
   Status Data(const std::string& key, std::string_view value);
+  Status Addresses(const std::string& key, std::string_view value);
+  Status DnsServers(const std::string& key, std::string_view value);
+  Status DnsSearch(const std::string& key, std::string_view value);
+  Status KillSwitch(const std::string& key, std::string_view value);
+  Status Ipv6(const std::string& key, std::string_view value);
   Status PeerData(const std::string& key, size_t index, std::string_view name,
                   std::string_view value);
   Status Secret(const std::string& key, std::string_view value);
@@ -194,78 +199,98 @@ Status Reader::Data(const std::string& key, std::string_view value) {
   size_t index = 0;
   std::string_view name;
   if (SplitPeerKey(key, index, name)) return PeerData(key, index, name, value);
-  if (key == kKeyAddress) {
-    auto cidrs = ParseCidrList(key, value);
-    if (!cidrs.ok()) return cidrs.status();
-    for (const Cidr& cidr : cidrs.value()) {
-      if (std::all_of(cidr.address.bytes.begin(), cidr.address.bytes.end(),
-                      [](uint8_t b) { return b == 0; })) {
-        return ItemError(key, Format(_("%s cannot be the tunnel's address"),
-                                     Printable(cidr.ToString()).c_str()));
-      }
-    }
-    c.addresses = cidrs.value();
-  } else if (key == kKeyDns) {
-    auto items = SplitList(value);
-    if (!items.ok()) return ItemError(key, items.message());
-    for (std::string_view item : items.value()) {
-      auto a = Address::Parse(item);
-      if (!a.ok()) {
-        return ItemError(
-            key, Format(_("\"%s\" is not an IPv4 or IPv6 address"), Printable(item).c_str()));
-      }
-      if (std::all_of(a.value().bytes.begin(), a.value().bytes.end(),
-                      [](uint8_t b) { return b == 0; })) {
-        return ItemError(key, Format(_("%s cannot be a DNS server"), Printable(item).c_str()));
-      }
-      c.dns.push_back(a.value());
-    }
-  } else if (key == kKeyDnsSearch) {
-    auto items = SplitList(value);
-    if (!items.ok()) return ItemError(key, items.message());
-    for (std::string_view item : items.value()) {
-      if (Status s = ValidateSearchDomain(item); !s.ok()) return ItemError(key, s.message());
-      c.dns_search.emplace_back(item);
-    }
-  } else if (key == kKeyMtu) {
+  if (key == kKeyAddress) return Addresses(key, value);
+  if (key == kKeyDns) return DnsServers(key, value);
+  if (key == kKeyDnsSearch) return DnsSearch(key, value);
+  if (key == kKeyMtu) {
     auto mtu = ParseMtu(value);
     if (!mtu.ok()) return ItemError(key, mtu.message());
     c.mtu = mtu.value();
-  } else if (key == kKeyListenPort) {
+    return Status::Ok();
+  }
+  if (key == kKeyListenPort) {
     auto port = ParsePort(value);
     if (!port.ok()) return ItemError(key, port.message());
     c.listen_port = port.value();
-  } else if (key == kKeyKillSwitch) {
-    if (value == "on") {
-      o.kill_switch = Options::KillSwitch::kOn;
-    } else if (value == "lockdown") {
-      o.kill_switch = Options::KillSwitch::kLockdown;
-    } else if (value == "off") {
-      o.kill_switch = Options::KillSwitch::kOff;
-    } else {
-      return ItemError(key,
-                       Format(_("\"%s\" must be on, lockdown or off"), Printable(value).c_str()));
-    }
-  } else if (key == kKeyAllowLan) {
-    return ParseYesNo(key, value, o.allow_lan);
-  } else if (key == kKeyBlockAtBoot) {
-    return ParseYesNo(key, value, o.block_at_boot);
-  } else if (key == kKeyIpv6) {
-    if (value == "auto") {
-      o.ipv6 = Options::Ipv6::kAuto;
-    } else if (value == "block") {
-      o.ipv6 = Options::Ipv6::kBlock;
-    } else {
-      return ItemError(key, Format(_("\"%s\" must be auto or block"), Printable(value).c_str()));
-    }
-  } else if (key == std::string(kSecretPrivateKey) + kFlagsSuffix) {
-    return ParseSecretFlags(key, value);
-  } else if (key == kSecretPrivateKey) {
+    return Status::Ok();
+  }
+  if (key == kKeyKillSwitch) return KillSwitch(key, value);
+  if (key == kKeyAllowLan) return ParseYesNo(key, value, o.allow_lan);
+  if (key == kKeyBlockAtBoot) return ParseYesNo(key, value, o.block_at_boot);
+  if (key == kKeyIpv6) return Ipv6(key, value);
+  if (key == std::string(kSecretPrivateKey) + kFlagsSuffix) return ParseSecretFlags(key, value);
+  if (key == kSecretPrivateKey) {
     return Status::Error(Format(_("vpn.data has an item %s: a key must be a secret (vpn.secrets), "
                                   "never a data item"),
                                 kSecretPrivateKey));
+  }
+  return Status::Error(Format(_("vpn.data has an unknown item %s"), ShowName(key).c_str()));
+}
+
+Status Reader::Addresses(const std::string& key, std::string_view value) {
+  auto cidrs = ParseCidrList(key, value);
+  if (!cidrs.ok()) return cidrs.status();
+  for (const Cidr& cidr : cidrs.value()) {
+    if (std::all_of(cidr.address.bytes.begin(), cidr.address.bytes.end(),
+                    [](uint8_t b) { return b == 0; })) {
+      return ItemError(
+          key, Format(_("%s cannot be the tunnel's address"), Printable(cidr.ToString()).c_str()));
+    }
+  }
+  settings_.config.addresses = cidrs.value();
+  return Status::Ok();
+}
+
+Status Reader::DnsServers(const std::string& key, std::string_view value) {
+  auto items = SplitList(value);
+  if (!items.ok()) return ItemError(key, items.message());
+  for (std::string_view item : items.value()) {
+    auto a = Address::Parse(item);
+    if (!a.ok()) {
+      return ItemError(key,
+                       Format(_("\"%s\" is not an IPv4 or IPv6 address"), Printable(item).c_str()));
+    }
+    if (std::all_of(a.value().bytes.begin(), a.value().bytes.end(),
+                    [](uint8_t b) { return b == 0; })) {
+      return ItemError(key, Format(_("%s cannot be a DNS server"), Printable(item).c_str()));
+    }
+    settings_.config.dns.push_back(a.value());
+  }
+  return Status::Ok();
+}
+
+Status Reader::DnsSearch(const std::string& key, std::string_view value) {
+  auto items = SplitList(value);
+  if (!items.ok()) return ItemError(key, items.message());
+  for (std::string_view item : items.value()) {
+    if (Status s = ValidateSearchDomain(item); !s.ok()) return ItemError(key, s.message());
+    settings_.config.dns_search.emplace_back(item);
+  }
+  return Status::Ok();
+}
+
+Status Reader::KillSwitch(const std::string& key, std::string_view value) {
+  Options& o = settings_.options;
+  if (value == "on") {
+    o.kill_switch = Options::KillSwitch::kOn;
+  } else if (value == "lockdown") {
+    o.kill_switch = Options::KillSwitch::kLockdown;
+  } else if (value == "off") {
+    o.kill_switch = Options::KillSwitch::kOff;
   } else {
-    return Status::Error(Format(_("vpn.data has an unknown item %s"), ShowName(key).c_str()));
+    return ItemError(key,
+                     Format(_("\"%s\" must be on, lockdown or off"), Printable(value).c_str()));
+  }
+  return Status::Ok();
+}
+
+Status Reader::Ipv6(const std::string& key, std::string_view value) {
+  if (value == "auto") {
+    settings_.options.ipv6 = Options::Ipv6::kAuto;
+  } else if (value == "block") {
+    settings_.options.ipv6 = Options::Ipv6::kBlock;
+  } else {
+    return ItemError(key, Format(_("\"%s\" must be auto or block"), Printable(value).c_str()));
   }
   return Status::Ok();
 }
@@ -330,9 +355,10 @@ std::string PeerKey(size_t index, const char* name) {
   return kPeerPrefix + std::to_string(index) + "." + name;
 }
 
-Status ToConnection(const Config& config, const Options& options, NMConnection* connection) {
-  if (Status s = ValidateConfig(config); !s.ok()) return s;
+namespace {
 
+// The connection's VPN setting, made if it has none, emptied of our items.
+NMSettingVpn* EmptyVpnSetting(NMConnection* connection) {
   NMSettingConnection* s_con = nm_connection_get_setting_connection(connection);
   if (!s_con) {
     s_con = NM_SETTING_CONNECTION(nm_setting_connection_new());
@@ -343,7 +369,6 @@ Status ToConnection(const Config& config, const Options& options, NMConnection* 
     GFreePtr<char> uuid(nm_utils_uuid_generate());
     g_object_set(s_con, NM_SETTING_CONNECTION_UUID, uuid.get(), nullptr);
   }
-
   NMSettingVpn* vpn = nm_connection_get_setting_vpn(connection);
   if (!vpn) {
     vpn = NM_SETTING_VPN(nm_setting_vpn_new());
@@ -352,45 +377,46 @@ Status ToConnection(const Config& config, const Options& options, NMConnection* 
   g_object_set(vpn, NM_SETTING_VPN_SERVICE_TYPE, kServiceType, nullptr);
   for (const std::string& key : DataKeys(vpn)) nm_setting_vpn_remove_data_item(vpn, key.c_str());
   for (const std::string& key : SecretKeys(vpn)) nm_setting_vpn_remove_secret(vpn, key.c_str());
+  return vpn;
+}
 
-  auto put = [vpn](const std::string& key, const std::string& value) {
-    if (!value.empty()) nm_setting_vpn_add_data_item(vpn, key.c_str(), value.c_str());
-  };
+// A data item, left out when empty.
+void Put(NMSettingVpn* vpn, const std::string& key, const std::string& value) {
+  if (!value.empty()) nm_setting_vpn_add_data_item(vpn, key.c_str(), value.c_str());
+}
+
+template <typename T>
+std::string JoinTexts(const std::vector<T>& values) {
   std::vector<std::string> items;
-  for (const Cidr& c : config.addresses) items.push_back(c.ToString());
-  put(kKeyAddress, Join(items));
-  items.clear();
-  for (const Address& a : config.dns) items.push_back(a.ToString());
-  put(kKeyDns, Join(items));
-  put(kKeyDnsSearch, Join(config.dns_search));
-  if (config.mtu) put(kKeyMtu, std::to_string(*config.mtu));
-  if (config.listen_port) put(kKeyListenPort, std::to_string(*config.listen_port));
-  put(kKeyKillSwitch, KillSwitchName(options.kill_switch));
-  put(kKeyAllowLan, options.allow_lan ? "yes" : "no");
-  put(kKeyBlockAtBoot, options.block_at_boot ? "yes" : "no");
-  put(kKeyIpv6, options.ipv6 == Options::Ipv6::kBlock ? "block" : "auto");
+  for (const T& v : values) items.push_back(v.ToString());
+  return Join(items);
+}
 
-  // Flags 0 (NM_SETTING_SECRET_FLAG_NONE): NetworkManager keeps the keys.
-  const std::string no_flags = std::to_string(NM_SETTING_SECRET_FLAG_NONE);
-  nm_setting_vpn_add_secret(vpn, kSecretPrivateKey, config.private_key.c_str());
-  put(std::string(kSecretPrivateKey) + kFlagsSuffix, no_flags);
-  for (size_t i = 0; i < config.peers.size(); ++i) {
-    const Peer& peer = config.peers[i];
-    put(PeerKey(i, kPeerPublicKey), peer.public_key);
-    items.clear();
-    for (const Cidr& c : peer.allowed_ips) items.push_back(c.ToString());
-    put(PeerKey(i, kPeerAllowedIps), Join(items));
-    if (peer.endpoint) put(PeerKey(i, kPeerEndpoint), peer.endpoint->ToString());
+// Flags 0 (NM_SETTING_SECRET_FLAG_NONE): NetworkManager keeps the keys.
+const std::string& NoSecretFlags() {
+  static const std::string flags = std::to_string(NM_SETTING_SECRET_FLAG_NONE);
+  return flags;
+}
+
+void PutPeers(NMSettingVpn* vpn, const std::vector<Peer>& peers) {
+  for (size_t i = 0; i < peers.size(); ++i) {
+    const Peer& peer = peers[i];
+    Put(vpn, PeerKey(i, kPeerPublicKey), peer.public_key);
+    Put(vpn, PeerKey(i, kPeerAllowedIps), JoinTexts(peer.allowed_ips));
+    if (peer.endpoint) Put(vpn, PeerKey(i, kPeerEndpoint), peer.endpoint->ToString());
     if (peer.persistent_keepalive != 0) {
-      put(PeerKey(i, kPeerPersistentKeepalive), std::to_string(peer.persistent_keepalive));
+      Put(vpn, PeerKey(i, kPeerPersistentKeepalive), std::to_string(peer.persistent_keepalive));
     }
     if (!peer.preshared_key.empty()) {
       nm_setting_vpn_add_secret(vpn, PeerKey(i, kPeerPresharedKey).c_str(),
                                 peer.preshared_key.c_str());
-      put(PeerKey(i, kPeerPresharedKey) + kFlagsSuffix, no_flags);
+      Put(vpn, PeerKey(i, kPeerPresharedKey) + kFlagsSuffix, NoSecretFlags());
     }
   }
+}
 
+// IPv4 and IPv6 settings with method auto, where the connection has none.
+void AddIpSettings(NMConnection* connection) {
   if (!nm_connection_get_setting_ip4_config(connection)) {
     NMSetting* ip4 = nm_setting_ip4_config_new();
     g_object_set(ip4, NM_SETTING_IP_CONFIG_METHOD, NM_SETTING_IP4_CONFIG_METHOD_AUTO, nullptr);
@@ -401,6 +427,26 @@ Status ToConnection(const Config& config, const Options& options, NMConnection* 
     g_object_set(ip6, NM_SETTING_IP_CONFIG_METHOD, NM_SETTING_IP6_CONFIG_METHOD_AUTO, nullptr);
     nm_connection_add_setting(connection, ip6);
   }
+}
+
+}  // namespace
+
+Status ToConnection(const Config& config, const Options& options, NMConnection* connection) {
+  if (Status s = ValidateConfig(config); !s.ok()) return s;
+  NMSettingVpn* vpn = EmptyVpnSetting(connection);
+  Put(vpn, kKeyAddress, JoinTexts(config.addresses));
+  Put(vpn, kKeyDns, JoinTexts(config.dns));
+  Put(vpn, kKeyDnsSearch, Join(config.dns_search));
+  if (config.mtu) Put(vpn, kKeyMtu, std::to_string(*config.mtu));
+  if (config.listen_port) Put(vpn, kKeyListenPort, std::to_string(*config.listen_port));
+  Put(vpn, kKeyKillSwitch, KillSwitchName(options.kill_switch));
+  Put(vpn, kKeyAllowLan, options.allow_lan ? "yes" : "no");
+  Put(vpn, kKeyBlockAtBoot, options.block_at_boot ? "yes" : "no");
+  Put(vpn, kKeyIpv6, options.ipv6 == Options::Ipv6::kBlock ? "block" : "auto");
+  nm_setting_vpn_add_secret(vpn, kSecretPrivateKey, config.private_key.c_str());
+  Put(vpn, std::string(kSecretPrivateKey) + kFlagsSuffix, NoSecretFlags());
+  PutPeers(vpn, config.peers);
+  AddIpSettings(connection);
   return Status::Ok();
 }
 
