@@ -30,6 +30,10 @@
 #             the kill switch shares the kernel with a distribution firewall
 #   install   dpkg -i; the guard active under its hardened unit; status
 #             names the protection the kernel allows (6.1: twin, 6.12: owner)
+#   front     alice's status goes through nm-killswitch-front, started by
+#             D-Bus; alice floods guard and front with 32 MB messages: the
+#             bus refuses the guard's, the guard's memory does not grow,
+#             root is answered, alice is served again, and refused by polkit
 #   vpn       nmcli connection import type killswitch file wg0.conf; up with
 #             kernel WireGuard; traffic goes through the tunnel
 #   faults    0 packets outside the tunnel while: the server is gone,
@@ -359,6 +363,54 @@ expect_tunnel_flows() {
   [ "$t1" -gt "$t0" ] || problem "$2: no traffic came out of the tunnel in $1 s"
 }
 
+# As alice: status through nm-killswitch-front (started by D-Bus under
+# systemd); then 32 MB messages to the guard (the bus refuses them) and to
+# the front, while root asks the guard: the guard's memory (its cgroup)
+# does not grow, root is answered, and alice is served again afterwards.
+front_flood() {
+  local out guard_before guard_after
+  out=$(vm "runuser -u alice -- nm-killswitch status 2>&1") ||
+    problem "nm-killswitch status as alice (through the front) failed: $out"
+  out=$(vm "systemctl show -p ActiveState -p MemoryMax -p CapabilityBoundingSet \
+    nm-killswitch-front.service")
+  grep -qx ActiveState=active <<<"$out" || problem "D-Bus did not start the front: $out"
+  log "front unit: $(tr '\n' ' ' <<<"$out")"
+  if [ -z "${NMKS_BUS_FLOOD:-}" ] || [ ! -x "$NMKS_BUS_FLOOD" ]; then
+    problem "NMKS_BUS_FLOOD does not name the bus-flood program (meson test sets it)"
+    return
+  fi
+  cp "$NMKS_BUS_FLOOD" "$SHARE/bus-flood"
+  guard_before=$(vm "systemctl show -P MemoryCurrent nm-killswitch-guard.service")
+  vm "for d in io.github.nmkillswitch.Guard1 io.github.nmkillswitch.Front1; do
+        runuser -u alice -- /mnt/host/bus-flood \$d Engage 1000000 1 >/tmp/flood-\$d.log 2>&1 &
+      done
+      slowest=0
+      for i in \$(seq 5); do
+        t=\$(date +%s%N); nm-killswitch status >/dev/null || echo root-failed
+        ms=\$(( (\$(date +%s%N) - t) / 1000000 )); [ \$ms -le \$slowest ] || slowest=\$ms
+      done
+      wait; echo slowest-root-status-ms=\$slowest
+      cat /tmp/flood-*.log" >"$SW/flood.out" 2>&1 || true
+  guard_after=$(vm "systemctl show -P MemoryCurrent nm-killswitch-guard.service")
+  log "flood: $(sort "$SW/flood.out" | uniq -c | tr -s ' \n' ' ')"
+  log "guard memory (cgroup): $guard_before -> $guard_after bytes"
+  ! grep -q root-failed "$SW/flood.out" || problem "root's status failed during the flood"
+  ! grep -qx ok "$SW/flood.out" || problem "a flood call was accepted"
+  [ "$(grep -c "org.freedesktop.DBus.Error.AccessDenied" "$SW/flood.out")" = 1 ] ||
+    problem "the bus did not refuse the user's calls to the guard"
+  if [[ "$guard_before" =~ ^[0-9]+$ && "$guard_after" =~ ^[0-9]+$ ]]; then
+    [ "$guard_after" -le $((guard_before + 64 * 1024 * 1024)) ] ||
+      problem "the flood grew the guard by more than 64 MiB"
+  else
+    problem "cannot read the guard's memory: $guard_before / $guard_after"
+  fi
+  out=$(vm "runuser -u alice -- nm-killswitch status 2>&1") ||
+    problem "after the flood, status as alice failed: $out"
+  out=$(vm "runuser -u alice -- nm-killswitch engage --connection evil --tunnel eth0 2>&1") &&
+    problem "alice could engage: $out"
+  grep -q "not authorized" <<<"$out" || problem "alice's engage was not refused by polkit: $out"
+}
+
 run_suite() {
   SUITE=$1
   SW=$WORK/$SUITE
@@ -410,6 +462,12 @@ run_suite() {
   log "guard unit: $(tr '\n' ' ' <<<"$out")"
   out=$(vm "nm-killswitch status") || problem "nm-killswitch status failed after install: $out"
   TIMES+=("install $((SECONDS - step))")
+
+  # ---- a user floods the kill switch: only root may call the guard; the
+  # front (D-Bus activated under systemd, MemoryMax) takes users' calls.
+  step=$SECONDS
+  front_flood
+  TIMES+=("front+flood $((SECONDS - step))")
 
   # ---- the VPN: import, up with kernel WireGuard.
   step=$SECONDS
