@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <variant>
 
 #include "rules/ruleset.h"
 #include "tests/guard/guard_world.h"
@@ -43,8 +44,8 @@ class RepairTest : public GuardTest {
   Outcome RepairAs(const Caller& caller, bool through_front = true) {
     const char* dest = caller.uid != 0 && through_front ? "io.github.nmkillswitch.Front1"
                                                         : "io.github.nmkillswitch.Guard1";
-    Spawn s{.argv = {"gdbus", "call", "--system", "--dest", dest,
-                     "--object-path", "/io/github/nmkillswitch/Guard1", "--method",
+    Spawn s{.argv = {"gdbus", "call", "--system", "--dest", dest, "--object-path",
+                     "/io/github/nmkillswitch/Guard1", "--method",
                      "io.github.nmkillswitch.Guard1.Repair"},
             .netns_fd = world().client.fd(),
             .caller = caller,
@@ -52,8 +53,8 @@ class RepairTest : public GuardTest {
     return Execute(s);
   }
   void Engage() {
-    Outcome e = Cli({"engage", "--connection", "repair", "--tunnel", "tun0", "--endpoint",
-                     "203.0.113.1:1194"});
+    Outcome e = Cli(
+        {"engage", "--connection", "repair", "--tunnel", "tun0", "--endpoint", "203.0.113.1:1194"});
     ASSERT_EQ(e.exit_code, 0) << e.all();
   }
 };
@@ -68,6 +69,38 @@ TEST_F(RepairTest, NothingToRepairChangesNothing) {
   Status same = SameTable(engaged, Table());
   EXPECT_TRUE(same.ok()) << same.message();
   EXPECT_EQ(Leaks(5200), 0u);
+}
+
+// Engaging what makes the same table again (a VPN reconnecting, a second
+// connection with nothing new) with nothing changed since commits nothing:
+// the kernel's counters keep counting instead of starting from 0.
+TEST_F(RepairTest, TheSameTableAgainIsNotCommittedAgain) {
+  StartGuard();
+  Engage();
+  auto blocked = [this] {
+    uint64_t n = 0;
+    for (const RuleDef& r : Table().ruleset.rules) {
+      if (r.stop != Stop::kBlocked) continue;
+      for (const Insn& i : r.insns)
+        if (const auto* c = std::get_if<Counter>(&i)) n += c->packets;
+    }
+    return n;
+  };
+  EXPECT_EQ(Leaks(5203), 0u);
+  const uint64_t stopped = blocked();
+  EXPECT_GE(stopped, 2u);
+  Engage();
+  Outcome again = Cli(
+      {"engage", "--connection", "second", "--tunnel", "tun0", "--endpoint", "203.0.113.1:1194"});
+  ASSERT_EQ(again.exit_code, 0) << again.all();
+  EXPECT_EQ(blocked(), stopped) << "the table was committed again";
+  EXPECT_EQ(EngagedNow().size(), 2u);
+  // Something new is committed, and counted from 0.
+  Outcome more = Cli(
+      {"engage", "--connection", "second", "--tunnel", "tun0", "--endpoint", "203.0.113.2:1194"});
+  ASSERT_EQ(more.exit_code, 0) << more.all();
+  EXPECT_EQ(blocked(), 0u);
+  EXPECT_EQ(Leaks(5204), 0u);
 }
 
 // A Repair() with nothing changed since the last one reads nothing back
@@ -86,8 +119,8 @@ TEST_F(RepairTest, AChangeAfterANothingToRepairIsStillFound) {
   std::printf("Repair() said: \"%s\" (empty: the watch was first)\n", said.c_str());
   EXPECT_EQ(Table().flags, 0u) << "the dormant flag must be gone";
   EXPECT_EQ(Leaks(5201), 0u);
-  world::CommandResult rule = world().client.Run(
-      {"nft", "insert", "rule", "inet", kTableName, "output", "accept"});
+  world::CommandResult rule =
+      world().client.Run({"nft", "insert", "rule", "inet", kTableName, "output", "accept"});
   ASSERT_EQ(rule.exit_code, 0) << rule.output;
   Repair();
   EXPECT_EQ(Repair(), "");
