@@ -3,7 +3,7 @@
 // engaged so that a restarted guard takes the table over instead of opening
 // traffic, keeps the boot ruleset file, and repairs the table when another
 // process changes it (on kernels where it cannot own it). Every method leaves
-// the kernel's table as it was when it fails. No D-Bus here: guard/service.cc
+// the kernel's table as it was when it fails. No D-Bus here: guard/bus_service.cc
 // puts this behind the system bus.
 #pragma once
 

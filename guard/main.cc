@@ -15,7 +15,7 @@
 #include "guard/fd_store.h"
 #include "guard/files.h"
 #include "guard/guard.h"
-#include "guard/service.h"
+#include "guard/bus_service.h"
 #include "rules/i18n.h"
 #include "rules/ruleset.h"
 #include "rules/table_writer.h"
@@ -143,7 +143,7 @@ int Run(const Options& o) {
     return 1;
   }
   g_dbus_connection_set_exit_on_close(bus, FALSE);
-  Service service(*guard.value(), bus);
+  BusService service(*guard.value(), bus);
   if (Status s = service.Export(); !s.ok()) {
     g_critical("%s", s.message().c_str());
     return 1;

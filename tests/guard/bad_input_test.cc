@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "guard/service.h"
+#include "guard/bus_service.h"
 #include "tests/guard/guard_world.h"
 
 namespace nmks::guardtest {

@@ -29,7 +29,7 @@
 #include <utility>
 
 #include "guard/names.h"
-#include "guard/service.h"
+#include "guard/bus_service.h"
 #include "tests/guard/signal_cleanup.h"
 
 namespace nmks::guardtest {

@@ -1,4 +1,4 @@
-#include "guard/service.h"
+#include "guard/bus_service.h"
 
 #include <glib-unix.h>
 #include <malloc.h>
@@ -52,7 +52,7 @@ std::string TableWithCounts(const Ruleset& meant, const TableState& kernel, bool
 
 }  // namespace
 
-struct Service::Impl {
+struct BusService::Impl {
   Guard& guard;
   GDBusConnection* bus;
   Authority authority;
@@ -384,9 +384,9 @@ struct Service::Impl {
   }
 };
 
-Service::Service(Guard& guard, GDBusConnection* bus) : impl_(new Impl(guard, bus)) {}
+BusService::BusService(Guard& guard, GDBusConnection* bus) : impl_(new Impl(guard, bus)) {}
 
-Service::~Service() {
+BusService::~BusService() {
   if (impl_->watch_source) g_source_remove(impl_->watch_source);
   for (GDBusInterfaceSkeleton* s :
        {G_DBUS_INTERFACE_SKELETON(impl_->skeleton), G_DBUS_INTERFACE_SKELETON(impl_->relay)}) {
@@ -396,7 +396,7 @@ Service::~Service() {
   }
 }
 
-Status Service::Export() {
+Status BusService::Export() {
   Impl* i = impl_.get();
   i->skeleton = nmks_dbus_guard1_skeleton_new();
   g_signal_connect(i->skeleton, "handle-engage", G_CALLBACK(Impl::OnEngage), i);
