@@ -7,7 +7,8 @@
 # vmlinuz and initrd.img (Debian's own kernel and initramfs, for qemu's
 # -kernel/-initrd). The root is made from Debian's archive with mmdebstrap:
 # Debian's kernel, systemd as PID 1, the real NetworkManager, nftables,
-# wireguard-tools, polkitd and the libraries network-manager-killswitch
+# wireguard-tools, openvpn with network-manager-openvpn (for the dispatcher
+# hook), polkitd and the libraries network-manager-killswitch
 # links, so the package installs with dpkg -i and no network. An unprivileged
 # user "alice" sends the test traffic. A unit mounts the host's 9p share
 # (tag "host") at /mnt/host at boot and runs /mnt/host/agent.sh, which the
@@ -28,7 +29,8 @@ fail() {
 }
 
 common="linux-image-amd64 systemd-sysv udev kmod dbus procps iproute2 nftables
-  wireguard-tools network-manager polkitd libnftnl11 libmnl0 libnm0 e2fsprogs"
+  wireguard-tools network-manager polkitd libnftnl11 libmnl0 libnm0 e2fsprogs
+  openvpn network-manager-openvpn"
 case "$SUITE" in
   bookworm) packages="$common libglib2.0-0" ;;
   trixie) packages="$common libglib2.0-0t64" ;;

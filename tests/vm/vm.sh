@@ -11,13 +11,15 @@
 #
 #   VM (NetworkManager)          router (namespace)              internet (namespace)
 #   eth0 198.51.100.2 ------ tap lan 198.51.100.1
-#                                wan 203.0.113.254 ---------- wan 203.0.113.1 (wireguard-go :51820)
+#                                wan 203.0.113.254 ---------- wan 203.0.113.1 (wireguard-go :51820,
+#                                                                                openvpn :1194/udp)
 #   VPN: 192.0.2.2 (kernel WireGuard)                          wgs 192.0.2.1
+#   OpenVPN: 192.0.2.128/25                                    ovpns 192.0.2.129
 #   destination: 203.0.113.80 (internet's lo)
 #
-# The router counts every packet the VM sends that is not the VPN's encrypted
-# flow to 203.0.113.1:51820 ("leaked"; link housekeeping apart); the VPN
-# server counts what comes out of the tunnel ("tunneled"). Nothing is bridged
+# The router counts every packet the VM sends that is not a VPN's encrypted
+# flow to 203.0.113.1:51820 or :1194 ("leaked"; link housekeeping apart);
+# the VPN servers count what comes out of their tunnels ("tunneled"). Nothing is bridged
 # to the host's interfaces; only documentation addresses are used.
 #
 # Commands go into the VM and results come out through a 9p share
@@ -59,6 +61,10 @@
 #             0 packets through up, systemctl restart nftables with the
 #             tunnel gone and a NetworkManager restart; status and verify
 #             after the firewall's restart; down releases
+#   openvpn   an OpenVPN connection (network-manager-openvpn, TLS with a
+#             test PKI made for the run) opted in: the dispatcher hook
+#             engages it, 0 packets through up, nft flush ruleset with
+#             openvpn SIGKILLed, and a NetworkManager restart; down releases
 #   remove    dpkg -r releases and cleans up; traffic flows; purge
 # Every check is made and reported; the test fails if any failed. The time
 # of each step is printed.
@@ -90,17 +96,19 @@ problem() {
   PROBLEMS+=("$*")
 }
 
-R= I= QEMU_PID= SERVER_PID= SHARE=
+R= I= QEMU_PID= SERVER_PID= OVPN_PID= SHARE=
 suite_cleanup() {
   local code=$?
   if [ -n "$QEMU_PID" ]; then
     kill "$QEMU_PID" 2>/dev/null || true
     wait "$QEMU_PID" 2>/dev/null || true
   fi
-  if [ -n "$SERVER_PID" ]; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-  fi
+  local pid
+  for pid in "$SERVER_PID" "$OVPN_PID"; do
+    [ -n "$pid" ] || continue
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
   [ -z "$R" ] || ip netns del "$R" 2>/dev/null || true
   [ -z "$I" ] || ip netns del "$I" 2>/dev/null || true
   if [ "$code" != 0 ] && [ -f "$SW/console.log" ]; then
@@ -149,7 +157,7 @@ table inet nmks-vm {
     type filter hook prerouting priority -300; policy accept;
     iifname "lan" icmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert, mld-listener-report, mld2-listener-report } counter name housekeeping return
     iifname "lan" udp sport 68 udp dport 67 counter name housekeeping return
-    iifname "lan" ip daddr 203.0.113.1 udp dport 51820 counter name vpn return
+    iifname "lan" ip daddr 203.0.113.1 udp dport { 51820, 1194 } counter name vpn return
     iifname "lan" meta nfproto { ipv4, ipv6 } counter name sent
     iifname "lan" meta nfproto ipv4 meta l4proto { tcp, udp } add @flows4 { ip saddr . ip daddr . meta l4proto . th dport }
   }
@@ -160,7 +168,7 @@ table inet nmks-vm {
   counter tunneled {}
   chain pre {
     type filter hook prerouting priority -300; policy accept;
-    iifname "wgs" counter name tunneled
+    iifname { "wgs", "ovpns" } counter name tunneled
   }
 }
 EOF
@@ -206,6 +214,63 @@ EOF
   done
   cat "$SW/server.log" >&2
   fail "the VPN server (wireguard-go) did not start"
+}
+
+# The OpenVPN server for the dispatcher hook's OpenVPN connection: a test
+# PKI made now (EC keys, valid 2 days), openvpn on 203.0.113.1:1194/udp with
+# a /run of its own, the client's tunnel addresses in 192.0.2.128/25 (the
+# WireGuard server holds 192.0.2.0/24; the longer route wins).
+start_openvpn_server() {
+  local pki=$SW/pki
+  mkdir -p "$pki" "$SHARE/ovpn"
+  (
+    set -e
+    cd "$pki"
+    key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:prime256v1 -out "$1.key" 2>/dev/null; }
+    key ca
+    openssl req -x509 -new -key ca.key -out ca.crt -days 2 -subj /CN=nmks-vm-ca \
+      -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
+    for who in server client; do
+      key "$who"
+      openssl req -new -key "$who.key" -out "$who.csr" -subj "/CN=$who"
+      usage=serverAuth
+      [ "$who" = server ] || usage=clientAuth
+      printf 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=%s\n' \
+        "$usage" >"$who.ext"
+      openssl x509 -req -in "$who.csr" -CA ca.crt -CAkey ca.key -CAcreateserial \
+        -out "$who.crt" -days 2 -extfile "$who.ext" 2>/dev/null
+    done
+  ) || fail "making the OpenVPN test PKI failed"
+  cp "$pki/ca.crt" "$pki/client.crt" "$pki/client.key" "$SHARE/ovpn/"
+  cat >"$SW/ovpn-server.conf" <<CONF
+dev ovpns
+dev-type tun
+proto udp
+local 203.0.113.1
+port 1194
+topology subnet
+server 192.0.2.128 255.255.255.128
+push "redirect-gateway def1"
+keepalive 2 8
+persist-key
+dh none
+verb 3
+ca $pki/ca.crt
+cert $pki/server.crt
+key $pki/server.key
+CONF
+  ip netns exec "$I" unshare -m --propagation private sh -c \
+    "mount -t tmpfs tmpfs /run && exec openvpn --config $SW/ovpn-server.conf" \
+    >"$SW/ovpn-server.log" 2>&1 &
+  OVPN_PID=$!
+  local i
+  for i in $(seq 300); do
+    grep -q 'Initialization Sequence Completed' "$SW/ovpn-server.log" && return 0
+    kill -0 "$OVPN_PID" 2>/dev/null || break
+    sleep 0.05
+  done
+  cat "$SW/ovpn-server.log" >&2
+  fail "the OpenVPN server did not start"
 }
 
 # The VM: qemu in the router's namespace, its one card on the tap "lan".
@@ -432,6 +497,7 @@ run_suite() {
   mkdir -p "$SHARE/debs2"
   cp "$DEBS"/v2/network-manager-killswitch_*.deb "$SHARE/debs2/"
   make_world
+  start_openvpn_server
 
   step=$SECONDS
   start_vm
@@ -655,6 +721,46 @@ run_suite() {
   vm "nmcli connection delete wgn" >/dev/null || true
   TIMES+=("dispatcher hook $((SECONDS - step))")
 
+  # ---- the dispatcher hook with an opted-in OpenVPN connection
+  # (network-manager-openvpn, a TLS client of the server in the internet).
+  step=$SECONDS
+  vm_must "bash /mnt/host/guest/openvpn.sh && nm-killswitch enable ovpn" >/dev/null
+  out=$(vm "nmcli --wait 120 connection up ovpn") ||
+    problem "nmcli connection up ovpn (OpenVPN, opted in) failed: $out"
+  grep -Eq '"engaged": *true' <<<"$(vm "nm-killswitch status --json")" ||
+    problem "the dispatcher hook did not engage the kill switch for OpenVPN"
+  mark
+  sleep 3
+  expect_no_leak "OpenVPN opted in: up"
+  [ $(($(tunneled) - MARK_TUNNELED)) -gt 0 ] || problem "nothing came out of the OpenVPN tunnel"
+  # The tunnel and its routes go with its openvpn process.
+  mark
+  vm 'nft flush ruleset; kill -KILL $(pidof openvpn)' >/dev/null ||
+    problem "flush and killing openvpn failed in the VM"
+  sleep 3
+  expect_no_leak "OpenVPN opted in: nft flush ruleset, openvpn SIGKILLed"
+  grep -Eq '"engaged": *true' <<<"$(vm "nm-killswitch status --json")" ||
+    problem "OpenVPN's client killed: status does not say engaged"
+  vm "nmcli --wait 120 connection up ovpn" >/dev/null || problem "nmcli connection up ovpn failed again"
+  expect_tunnel_flows 3 "after OpenVPN came back up"
+  mark
+  vm "systemctl restart NetworkManager" >/dev/null || problem "systemctl restart NetworkManager failed"
+  sleep 5
+  expect_no_leak "OpenVPN opted in: NetworkManager restarted"
+  # Down as a user does it: up first if the restart took the VPN away.
+  [ "$(vm "nmcli -g GENERAL.STATE connection show ovpn 2>/dev/null")" = activated ] ||
+    vm "nmcli --wait 120 connection up ovpn" >/dev/null ||
+    problem "nmcli connection up ovpn after NetworkManager's restart failed"
+  vm "nmcli --wait 60 connection down ovpn" >/dev/null || problem "nmcli connection down ovpn failed"
+  before=$(leaked)
+  sleep 3
+  [ "$(leaked)" -gt "$before" ] ||
+    problem "OpenVPN down: traffic does not flow directly again ($(vm "nft list tables"))"
+  grep -Eq '"engaged": *false' <<<"$(vm "nm-killswitch status --json")" ||
+    problem "OpenVPN down: status does not say released"
+  vm "nmcli connection delete ovpn" >/dev/null || true
+  TIMES+=("dispatcher hook, OpenVPN $((SECONDS - step))")
+
   # ---- remove, purge: engaged for a tunnel that is not there, so that
   # nothing gets out until the removal releases it.
   step=$SECONDS
@@ -694,8 +800,8 @@ TIMES=()
 
 main() {
   [ "$(id -u)" = 0 ] || skip "needs root (network namespaces, tap devices, mmdebstrap)"
-  for tool in qemu-system-x86_64 qemu-img mmdebstrap mke2fs wireguard-go wg nft ip nsenter \
-    dpkg-buildpackage dpkg-deb; do
+  for tool in qemu-system-x86_64 qemu-img mmdebstrap mke2fs wireguard-go wg openvpn openssl nft ip \
+    nsenter dpkg-buildpackage dpkg-deb; do
     command -v "$tool" >/dev/null || skip "$tool is not installed (scripts/deps installs it)"
   done
   [ -e /dev/net/tun ] || skip "no /dev/net/tun"
