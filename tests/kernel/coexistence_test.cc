@@ -1,6 +1,7 @@
 // The kill switch next to the firewalls distributions ship (issue 9): with
 // Debian's default nftables.conf, a hand-written ruleset, firewalld's table,
-// or ufw's and docker's iptables-nft tables in the client, the engine
+// ufw's and docker's iptables-nft tables, or podman's netavark setting up
+// and tearing down a container's network in the client, the engine
 // installs its table, reads back exactly its own table (a dump answers for
 // the other tables too), blocks every packet while the firewall reloads
 // over and over, and on removal leaves the firewall's tables alone.
@@ -41,7 +42,7 @@ class CoexistenceTest : public KernelTest, public testing::WithParamInterface<Fi
 };
 
 TEST_P(CoexistenceTest, InstallReadBackReloadAndRemove) {
-  StartFirewall(world().client, firewall());
+  RunningFirewall running = StartFirewall(world().client, firewall());
   ASSERT_EQ(Leaks(4800), 2u) << "without the kill switch " << firewall().name
                              << " lets the probes out";
 

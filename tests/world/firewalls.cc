@@ -229,6 +229,39 @@ COMMIT
 COMMIT
 )";
 
+// podman's network backend, netavark (Debian 12: 1.4, iptables-nft), run
+// for real: the JSON podman passes for a rootful container on a bridge
+// network with a published port. The container's namespace is a file
+// bind-mounted under /run, one per namespace the firewall runs in (named
+// by its inode). Subnet 203.0.113.32/27: the worlds use the rest.
+constexpr char kNetavarkDir[] =
+    "d=/run/nmks-netavark.$(stat -L -c %i /proc/self/ns/net)\n"
+    "netavark() { /usr/lib/podman/netavark --config \"$d/config\" --file \"$d/network.json\" "
+    "\"$@\" \"$d/container\" >/dev/null; }\n";
+constexpr char kNetavarkNetwork[] = R"({
+  "container_id": "5b1c3e7a3f3e4c479a517f1f4c0de0a1",
+  "container_name": "nmks-test",
+  "networks": {
+    "podman": { "interface_name": "eth0", "static_ips": ["203.0.113.34"] }
+  },
+  "network_info": {
+    "podman": {
+      "dns_enabled": false,
+      "driver": "bridge",
+      "id": "2f259bab93aaaaa2542ba43ef33eb990d0999ee1b9924b557b7be53c0b7a1bb9",
+      "internal": false,
+      "ipv6_enabled": false,
+      "name": "podman",
+      "network_interface": "podman0",
+      "subnets": [{ "gateway": "203.0.113.33", "subnet": "203.0.113.32/27" }]
+    }
+  },
+  "port_mappings": [
+    { "host_ip": "", "container_port": 80, "host_port": 8080, "range": 1, "protocol": "tcp" }
+  ]
+}
+)";
+
 std::string Heredoc(const std::string& command, const std::string& text) {
   return command + " <<'NMKS_END'\n" + text + "NMKS_END\n";
 }
@@ -239,26 +272,58 @@ std::vector<Firewall> DistributionFirewalls() {
   std::vector<Firewall> all;
   // nftables.service: ExecStart and ExecReload are both `nft -f /etc/nftables.conf`.
   std::string debian = Heredoc("nft -f -", kDebianDefault);
-  all.push_back({"debian_default", debian, debian, {"table inet filter"}, true});
+  all.push_back({"debian_default", debian, debian, {"table inet filter"}, true, ""});
   std::string hand = Heredoc("nft -f -", kHandWritten);
-  all.push_back({"hand_written", hand, hand, {"table inet filter", "table ip nat"}, true});
+  all.push_back({"hand_written", hand, hand, {"table inet filter", "table ip nat"}, true, ""});
   // firewalld replaces its own table: delete it, then build it again.
   std::string firewalld = Heredoc("nft -f -", kFirewalldTable);
   all.push_back({"firewalld",
                  firewalld,
                  "nft add table inet firewalld && nft delete table inet firewalld && " + firewalld,
                  {"table inet firewalld"},
-                 false});
+                 false,
+                 ""});
   // ufw start and reload restore its whole tables (iptables-restore flushes them).
   std::string ufw =
       Heredoc("iptables-nft-restore", kUfw4) + Heredoc("ip6tables-nft-restore", kUfw6);
-  all.push_back({"ufw", ufw, ufw, {"table ip filter", "table ip6 filter"}, false});
+  all.push_back({"ufw", ufw, ufw, {"table ip filter", "table ip6 filter"}, false, ""});
   std::string docker = Heredoc("iptables-nft-restore", kDocker);
-  all.push_back({"docker", docker, docker, {"table ip nat", "table ip filter"}, false});
+  all.push_back({"docker", docker, docker, {"table ip nat", "table ip filter"}, false, ""});
+  // netavark: podman starting a container sets its network up (the
+  // container's namespace made first), restarting it tears it down and
+  // sets it up again; removing it tears it down.
+  std::string dir = kNetavarkDir;
+  std::string netavark = dir +
+                         "mkdir -p \"$d/config\"\n"
+                         "[ -e \"$d/container\" ] || { touch \"$d/container\" && "
+                         "unshare --net=\"$d/container\" true; }\n" +
+                         Heredoc("cat >\"$d/network.json\"", kNetavarkNetwork) + "netavark setup\n";
+  all.push_back({"netavark",
+                 netavark,
+                 dir + "netavark teardown && netavark setup\n",
+                 {"table ip nat", "table ip filter"},
+                 false,
+                 dir + "netavark teardown; umount \"$d/container\"; rm -rf \"$d\"\n"});
   return all;
 }
 
-void StartFirewall(const Netns& ns, const Firewall& firewall) { ns.Must(firewall.start); }
+RunningFirewall::RunningFirewall(const Netns& ns, const Firewall& firewall)
+    : ns_(ns), stop_(firewall.stop) {
+  try {
+    ns.Must(firewall.start);
+  } catch (...) {
+    if (!stop_.empty()) ns.Sh(stop_);  // what a failed start made
+    throw;
+  }
+}
+
+RunningFirewall::~RunningFirewall() {
+  if (!stop_.empty()) ns_.Sh(stop_);
+}
+
+RunningFirewall StartFirewall(const Netns& ns, const Firewall& firewall) {
+  return RunningFirewall(ns, firewall);
+}
 
 void ReloadFirewall(const Netns& ns, const Firewall& firewall) { ns.Must(firewall.reload); }
 
