@@ -188,7 +188,9 @@ Status ValidateConnectionId(std::string_view id) {
   return Status::Ok();
 }
 
-Status Validate(const Policy& policy) {
+namespace {
+
+Status ValidateTunnels(const Policy& policy) {
   if (policy.tunnels.empty() && !policy.no_tunnel) {
     return Status::Error(
         _("the policy names no tunnel interface: with nothing allowed through, "
@@ -204,47 +206,59 @@ Status Validate(const Policy& policy) {
       return Status::Error(_("\"lo\" cannot be a tunnel: loopback is always allowed"));
     }
   }
+  return Status::Ok();
+}
+
+bool IsIpv4Mapped(const Address& a) {
+  return a.family == Address::Family::kIpv6 && a.bytes[10] == 0xff && a.bytes[11] == 0xff &&
+         std::all_of(a.bytes.begin(), a.bytes.begin() + 10, [](uint8_t b) { return b == 0; });
+}
+
+// What is wrong with one endpoint, as a message template with one %s for
+// the endpoint; null if nothing is. The endpoint is named only when
+// something is wrong: formatting 100,000 of them would cost more than
+// checking them.
+const char* EndpointProblem(const Endpoint& e) {
+  if (IsUnspecified(e.address))
+    return _("endpoint %s: the unspecified address cannot be a VPN server");
+  if (IsLoopback(e.address)) {
+    return _("endpoint %s: loopback is always allowed and cannot be an endpoint");
+  }
+  if (IsMulticast(e.address)) {
+    return _("endpoint %s: a multicast or broadcast address cannot be a VPN server");
+  }
+  if (IsIpv4Mapped(e.address)) {
+    return _("endpoint %s: write IPv4-mapped addresses as plain IPv4 addresses");
+  }
+  if (e.port == 0) return _("endpoint %s: port 0 is not valid");
+  return nullptr;
+}
+
+Status ValidateEndpoints(const Policy& policy) {
   if (policy.endpoints.size() > kMaxEndpoints) {
     return Status::Error(Format(_("the policy has %zu endpoints; the limit is %zu"),
                                 policy.endpoints.size(), kMaxEndpoints));
   }
   for (const auto& e : policy.endpoints) {
-    // Named only when something is wrong: formatting 100,000 endpoints
-    // would cost more than checking them.
-    auto where_text = [&e] { return e.ToString(); };
-    if (IsUnspecified(e.address)) {
-      return Status::Error(Format(_("endpoint %s: the unspecified address cannot be a VPN server"),
-                                  where_text().c_str()));
-    }
-    if (IsLoopback(e.address)) {
-      return Status::Error(
-          Format(_("endpoint %s: loopback is always allowed and cannot be an endpoint"),
-                 where_text().c_str()));
-    }
-    if (IsMulticast(e.address)) {
-      return Status::Error(
-          Format(_("endpoint %s: a multicast or broadcast address cannot be a VPN server"),
-                 where_text().c_str()));
-    }
-    if (e.address.family == Address::Family::kIpv6 && e.address.bytes[10] == 0xff &&
-        e.address.bytes[11] == 0xff &&
-        std::all_of(e.address.bytes.begin(), e.address.bytes.begin() + 10,
-                    [](uint8_t b) { return b == 0; })) {
-      return Status::Error(
-          Format(_("endpoint %s: write IPv4-mapped addresses as plain IPv4 addresses"),
-                 where_text().c_str()));
-    }
-    if (e.port == 0) {
-      return Status::Error(Format(_("endpoint %s: port 0 is not valid"), where_text().c_str()));
+    if (const char* problem = EndpointProblem(e)) {
+      return Status::Error(Format(problem, e.ToString().c_str()));
     }
     if (e.protocol != Protocol::kTcp && e.protocol != Protocol::kUdp) {
       return Status::Error(_("an endpoint's protocol must be udp or tcp"));
     }
     if (e.mark && *e.mark == 0) {
       return Status::Error(
-          Format(_("endpoint %s: the fwmark must not be 0"), where_text().c_str()));
+          Format(_("endpoint %s: the fwmark must not be 0"), e.ToString().c_str()));
     }
   }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status Validate(const Policy& policy) {
+  if (Status s = ValidateTunnels(policy); !s.ok()) return s;
+  if (Status s = ValidateEndpoints(policy); !s.ok()) return s;
   if (policy.allow_cgnat && !policy.allow_lan) {
     return Status::Error(_("allowing 100.64.0.0/10 (CGNAT) needs allow-LAN as well"));
   }
