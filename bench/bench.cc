@@ -157,7 +157,15 @@ void EngageLatency() {
       "nft -f / engage (median) | (worst) |\n|---:|---:|---:|---:|---:|---:|\n");
   PrivateBus bus;
   Netns guard_ns("bg"), nft_ns("bn"), engine_ns("be");
-  GuardProcess guard(guard_ns, bus.dir, "auto");
+  // The guard's state where a real system keeps it: /run is a tmpfs there
+  // (here /tmp may be a disk, where saving the state file waits for fsync).
+  char state_tmpl[] = "/dev/shm/nmks-bench-state.XXXXXX";
+  const std::string state_dir = mkdtemp(state_tmpl);
+  struct RemoveDir {
+    std::string dir;
+    ~RemoveDir() { world::Run({"rm", "-rf", dir}); }
+  } remove_state{state_dir};
+  GuardProcess guard(guard_ns, state_dir, "auto");
   std::unique_ptr<TableWriter> writer;
   {
     NetnsScope in(engine_ns);
