@@ -15,6 +15,7 @@
 #include "rules/nft_socket.h"
 #include "rules/ruleset.h"
 #include "rules/status.h"
+#include "rules/table_compare.h"
 
 namespace nmks {
 
@@ -25,15 +26,6 @@ enum class Ownership : uint8_t {
   // table (kTwinTableName) with the same rules outlives the socket.
   kOwnedWithTwin,
   kUnowned,  // no flags: anyone root may change it; a watcher must repair it
-};
-
-// What the kernel holds under our table's name.
-struct TableState {
-  bool exists = false;
-  uint32_t flags = 0;
-  uint32_t owner = 0;
-  Bytes userdata;   // the table's own data (a comment); ours has none
-  Ruleset ruleset;  // decoded: no texts, counters as the kernel counts them
 };
 
 // True if this kernel keeps an owned table when its owner goes away
@@ -89,14 +81,5 @@ class TableWriter {
 
 // Reads the table through a fresh socket (for `verify` from any process).
 Result<TableState> ReadTable(const char* name = kTableName);
-
-// Ok if the kernel's table is exactly `meant` (counter values aside): its
-// sets, chains and rules, no table flag but the ownership ones (a dormant
-// table filters nothing), no table data. Otherwise says where it differs.
-// Which ownership flags are right is TableWriter::Check's business.
-Status CompareTable(const Ruleset& meant, const TableState& kernel);
-
-// The ruleset with every counter set to zero.
-Ruleset WithoutCounts(Ruleset ruleset);
 
 }  // namespace nmks

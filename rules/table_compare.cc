@@ -1,0 +1,131 @@
+#include "rules/table_compare.h"
+
+#include <algorithm>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "rules/i18n.h"
+#include "rules/table_codec.h"
+
+namespace nmks {
+namespace {
+
+void ZeroCounters(std::vector<Insn>& insns) {
+  for (Insn& insn : insns) {
+    if (auto* c = std::get_if<Counter>(&insn)) *c = Counter{};
+  }
+}
+
+// Whether two lists hold the same keys, in any order. Compared through
+// pointers: a set of 100,000 keys is not copied.
+bool SameElements(const std::vector<Bytes>& a, const std::vector<Bytes>& b) {
+  if (a.size() != b.size()) return false;
+  auto sorted = [](const std::vector<Bytes>& v) {
+    std::vector<const Bytes*> out;
+    out.reserve(v.size());
+    for (const Bytes& k : v) out.push_back(&k);
+    auto less = [](const Bytes* x, const Bytes* y) { return *x < *y; };
+    if (!std::is_sorted(out.begin(), out.end(), less)) std::sort(out.begin(), out.end(), less);
+    return out;
+  };
+  std::vector<const Bytes*> x = sorted(a), y = sorted(b);
+  for (size_t i = 0; i < x.size(); ++i)
+    if (*x[i] != *y[i]) return false;
+  return true;
+}
+
+std::string DescribeRule(const RuleDef& rule) {
+  std::string out;
+  for (const Insn& i : rule.insns) {
+    if (!out.empty()) out += "; ";
+    out += Describe(i);
+  }
+  return out;
+}
+
+}  // namespace
+
+Ruleset WithoutCounts(Ruleset ruleset) {
+  for (RuleDef& rule : ruleset.rules) ZeroCounters(rule.insns);
+  return ruleset;
+}
+
+Status CompareTable(const Ruleset& meant, const TableState& kernel) {
+  if (!kernel.exists) return Status::Error(_("the kill-switch table is not in the kernel"));
+  // Which ownership flags are right depends on the writer (TableWriter::Check);
+  // any other flag, or data the kill switch never writes, is a difference.
+  if (kernel.flags & kTableFlagDormant) {
+    return Status::Error(_("the kernel's table is dormant: its chains filter nothing"));
+  }
+  if ((kernel.flags & ~(kTableFlagOwner | kTableFlagPersist)) != 0) {
+    return Status::Error(Format(_("the kernel's table has flags 0x%x, which the kill switch never "
+                                  "sets"),
+                                kernel.flags));
+  }
+  if (!kernel.userdata.empty()) {
+    return Status::Error(
+        _("the kernel's table carries data (a comment) that the kill switch did not write"));
+  }
+  const Ruleset& k = kernel.ruleset;
+  if (k.sets.size() != meant.sets.size()) {
+    return Status::Error(Format(_("the kernel's table has %zu sets instead of %zu"), k.sets.size(),
+                                meant.sets.size()));
+  }
+  for (const SetDef& want : meant.sets) {
+    auto it = std::find_if(k.sets.begin(), k.sets.end(),
+                           [&](const SetDef& s) { return s.name == want.name; });
+    if (it == k.sets.end()) {
+      return Status::Error(
+          Format(_("set %s is missing from the kernel's table"), want.name.c_str()));
+    }
+    if (it->key_type != want.key_type || it->key_len != want.key_len || it->flags != want.flags ||
+        it->userdata != want.userdata) {
+      return Status::Error(
+          Format(_("set %s has another type in the kernel's table"), want.name.c_str()));
+    }
+    if (!SameElements(it->elements, want.elements)) {
+      return Status::Error(Format(_("set %s holds %zu elements in the kernel, %zu meant"),
+                                  want.name.c_str(), it->elements.size(), want.elements.size()));
+    }
+  }
+  if (k.chains.size() != meant.chains.size()) {
+    return Status::Error(Format(_("the kernel's table has %zu chains instead of %zu"),
+                                k.chains.size(), meant.chains.size()));
+  }
+  for (const ChainDef& want : meant.chains) {
+    auto it = std::find_if(k.chains.begin(), k.chains.end(),
+                           [&](const ChainDef& c) { return c.name == want.name; });
+    if (it == k.chains.end()) {
+      return Status::Error(
+          Format(_("chain %s is missing from the kernel's table"), want.name.c_str()));
+    }
+    if (it->hook != want.hook || it->priority != want.priority || it->type != want.type ||
+        it->policy != want.policy) {
+      return Status::Error(Format(_("chain %s has another hook, priority or policy in the kernel"),
+                                  want.name.c_str()));
+    }
+    std::vector<const RuleDef*> got, exp;
+    for (const RuleDef& r : k.rules)
+      if (r.chain == want.name) got.push_back(&r);
+    for (const RuleDef& r : meant.rules)
+      if (r.chain == want.name) exp.push_back(&r);
+    if (got.size() != exp.size()) {
+      return Status::Error(Format(_("chain %s has %zu rules in the kernel, %zu meant"),
+                                  want.name.c_str(), got.size(), exp.size()));
+    }
+    for (size_t i = 0; i < got.size(); ++i) {
+      RuleDef g = *got[i], e = *exp[i];
+      ZeroCounters(g.insns);
+      ZeroCounters(e.insns);
+      if (g.insns != e.insns || g.stop != e.stop) {
+        return Status::Error(
+            Format(_("rule %zu of chain %s differs in the kernel: [%s], meant [%s]"), i + 1,
+                   want.name.c_str(), DescribeRule(g).c_str(), DescribeRule(e).c_str()));
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace nmks
