@@ -14,15 +14,14 @@ int BootCommand(int argc, char** argv) {
       {"connection", 0, 0, G_OPTION_ARG_STRING, &connection,
        N_("Only this connection (default: every engaged connection)"), N_("NAME")},
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}};
-  GOptionContext* ctx = g_option_context_new("on|off");
-  g_option_context_set_summary(
-      ctx, _("on: load the engaged kill switch at every boot, before the network starts, so "
-             "nothing leaks until the VPN is up. off: stop doing that."));
-  g_option_context_add_main_entries(ctx, entries, GETTEXT_PACKAGE);
   int code = 0;
-  bool parsed = ParseOptions(ctx, &argc, &argv, &code);
-  g_option_context_free(ctx);
-  if (!parsed) return code;
+  if (!ParseVerbOptions(
+          "on|off",
+          _("on: load the engaged kill switch at every boot, before the network starts, so "
+            "nothing leaks until the VPN is up. off: stop doing that."),
+          entries, &argc, &argv, &code)) {
+    return code;
+  }
   if (argc != 2 || (std::strcmp(argv[1], "on") != 0 && std::strcmp(argv[1], "off") != 0)) {
     PrintError(_("say on or off, e.g. `nm-killswitch boot on`"));
     return 2;

@@ -10,8 +10,11 @@ namespace nmks::cli {
 // Prints "nm-killswitch: MESSAGE" to stderr.
 void PrintError(const std::string& message);
 
-// Parses the verb's options with GOption; prints usage on error. Returns
+// Parses a verb's options with GOption: `parameters` (the words after the
+// options in --help, or null), `summary` (translated), `entries` (ending
+// with a null entry, or null for none). Prints usage on error. Returns
 // false (and sets *exit_code) when the program should stop.
-bool ParseOptions(GOptionContext* context, int* argc, char*** argv, int* exit_code);
+bool ParseVerbOptions(const char* parameters, const char* summary, const GOptionEntry* entries,
+                      int* argc, char*** argv, int* exit_code);
 
 }  // namespace nmks::cli

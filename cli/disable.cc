@@ -22,16 +22,15 @@ bool BlockedAtBoot(GuardClient& guard, const std::string& uuid) {
 
 int DisableCommand(int argc, char** argv) {
   GOptionEntry entries[] = {{nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}};
-  GOptionContext* ctx = g_option_context_new(_("NAME"));
-  g_option_context_set_summary(
-      ctx, _("Take the kill switch away from a connection enabled with nm-killswitch enable. "
-             "While it is engaged it stays until the VPN is switched off (mode on) or an "
-             "administrator runs nm-killswitch release (lockdown)."));
-  g_option_context_add_main_entries(ctx, entries, GETTEXT_PACKAGE);
   int code = 0;
-  bool parsed = ParseOptions(ctx, &argc, &argv, &code);
-  g_option_context_free(ctx);
-  if (!parsed) return code;
+  if (!ParseVerbOptions(
+          _("NAME"),
+          _("Take the kill switch away from a connection enabled with nm-killswitch enable. "
+            "While it is engaged it stays until the VPN is switched off (mode on) or an "
+            "administrator runs nm-killswitch release (lockdown)."),
+          entries, &argc, &argv, &code)) {
+    return code;
+  }
   if (argc != 2) {
     PrintError(argc < 2 ? _("name the connection: nm-killswitch disable NAME")
                         : Format(_("unexpected argument \"%s\""), argv[2]));

@@ -24,16 +24,15 @@ int EnableCommand(int argc, char** argv) {
       {"block-at-boot", 0, 0, G_OPTION_ARG_NONE, &block_at_boot,
        N_("Also block at boot, before NetworkManager starts the VPN"), nullptr},
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}};
-  GOptionContext* ctx = g_option_context_new(_("NAME"));
-  g_option_context_set_summary(
-      ctx, _("Give a NetworkManager OpenVPN, OpenConnect or WireGuard connection the kill switch: "
-             "whenever NetworkManager starts it, everything but the VPN is blocked. NAME is the "
-             "connection's name, UUID or D-Bus path. The options replace any set before."));
-  g_option_context_add_main_entries(ctx, entries, GETTEXT_PACKAGE);
   int code = 0;
-  bool parsed = ParseOptions(ctx, &argc, &argv, &code);
-  g_option_context_free(ctx);
-  if (!parsed) return code;
+  if (!ParseVerbOptions(
+          _("NAME"),
+          _("Give a NetworkManager OpenVPN, OpenConnect or WireGuard connection the kill switch: "
+            "whenever NetworkManager starts it, everything but the VPN is blocked. NAME is the "
+            "connection's name, UUID or D-Bus path. The options replace any set before."),
+          entries, &argc, &argv, &code)) {
+    return code;
+  }
   if (argc != 2) {
     PrintError(argc < 2 ? _("name the connection: nm-killswitch enable NAME")
                         : Format(_("unexpected argument \"%s\""), argv[2]));
@@ -83,9 +82,10 @@ int EnableCommand(int argc, char** argv) {
     std::printf(_("It is active now: the kill switch engages the next time it starts.\n"));
   }
   if (options.mode == Mode::kOn && !options.block_at_boot) {
-    std::printf(_("Until NetworkManager reports the VPN up, its client's first packets and other "
-                  "traffic are not blocked; --block-at-boot or --mode lockdown keeps the table in "
-                  "place before the VPN starts.\n"));
+    std::printf(
+        _("Until NetworkManager reports the VPN up, its client's first packets and other "
+          "traffic are not blocked; --block-at-boot or --mode lockdown keeps the table in "
+          "place before the VPN starts.\n"));
   }
   return 0;
 }

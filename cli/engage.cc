@@ -65,15 +65,14 @@ int EngageCommand(int argc, char** argv) {
       {"block-at-boot", 0, 0, G_OPTION_ARG_NONE, &block_at_boot,
        N_("Also load this policy at boot, before the network starts"), nullptr},
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}};
-  GOptionContext* ctx = g_option_context_new(nullptr);
-  g_option_context_set_summary(
-      ctx, _("Block all traffic except through the given tunnel interfaces and to the given VPN "
-             "endpoints. Works for any VPN, also outside NetworkManager (wg-quick, openvpn)."));
-  g_option_context_add_main_entries(ctx, entries, GETTEXT_PACKAGE);
   int code = 0;
-  bool parsed = ParseOptions(ctx, &argc, &argv, &code);
-  g_option_context_free(ctx);
-  if (!parsed) return code;
+  if (!ParseVerbOptions(
+          nullptr,
+          _("Block all traffic except through the given tunnel interfaces and to the given VPN "
+            "endpoints. Works for any VPN, also outside NetworkManager (wg-quick, openvpn)."),
+          entries, &argc, &argv, &code)) {
+    return code;
+  }
   if (argc > 1) {
     PrintError(Format(_("unexpected argument \"%s\""), argv[1]));
     return 2;

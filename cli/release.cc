@@ -16,15 +16,14 @@ int ReleaseCommand(int argc, char** argv) {
        N_("The connection to release (default: command-line)"), N_("NAME")},
       {"all", 0, 0, G_OPTION_ARG_NONE, &all, N_("Release every engaged connection"), nullptr},
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}};
-  GOptionContext* ctx = g_option_context_new(nullptr);
-  g_option_context_set_summary(
-      ctx, _("Let traffic out again. Needs administrator rights; releasing a lockdown kill "
-             "switch always asks for an administrator."));
-  g_option_context_add_main_entries(ctx, entries, GETTEXT_PACKAGE);
   int code = 0;
-  bool parsed = ParseOptions(ctx, &argc, &argv, &code);
-  g_option_context_free(ctx);
-  if (!parsed) return code;
+  if (!ParseVerbOptions(
+          nullptr,
+          _("Let traffic out again. Needs administrator rights; releasing a lockdown kill "
+            "switch always asks for an administrator."),
+          entries, &argc, &argv, &code)) {
+    return code;
+  }
   if (argc > 1 || (all && connection)) {
     PrintError(_("give either --connection NAME or --all"));
     return 2;

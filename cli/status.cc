@@ -54,13 +54,11 @@ int StatusCommand(int argc, char** argv) {
       {"table", 0, 0, G_OPTION_ARG_NONE, &table,
        N_("Also print the nftables table with its counters"), nullptr},
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}};
-  GOptionContext* ctx = g_option_context_new(nullptr);
-  g_option_context_set_summary(ctx, _("Show what the kill switch blocks and what it stopped."));
-  g_option_context_add_main_entries(ctx, entries, GETTEXT_PACKAGE);
   int code = 0;
-  bool parsed = ParseOptions(ctx, &argc, &argv, &code);
-  g_option_context_free(ctx);
-  if (!parsed) return code;
+  if (!ParseVerbOptions(nullptr, _("Show what the kill switch blocks and what it stopped."),
+                        entries, &argc, &argv, &code)) {
+    return code;
+  }
 
   auto guard = GuardClient::Connect();
   if (!guard.ok()) {

@@ -100,15 +100,15 @@ ProbeResult Try(GuardClient& guard, const Probe& probe) {
 }  // namespace
 
 int VerifyCommand(int argc, char** argv) {
-  GOptionContext* ctx = g_option_context_new(nullptr);
-  g_option_context_set_summary(
-      ctx, _("Self-test: check that the table in the kernel is the engaged policy, then try to "
-             "send packets that must not get out and show what the kernel did with each. Exits "
-             "non-zero if anything got out."));
   int code = 0;
-  bool parsed = ParseOptions(ctx, &argc, &argv, &code);
-  g_option_context_free(ctx);
-  if (!parsed) return code;
+  if (!ParseVerbOptions(
+          nullptr,
+          _("Self-test: check that the table in the kernel is the engaged policy, then try to "
+            "send packets that must not get out and show what the kernel did with each. Exits "
+            "non-zero if anything got out."),
+          nullptr, &argc, &argv, &code)) {
+    return code;
+  }
 
   auto guard = GuardClient::Connect();
   if (!guard.ok()) {
