@@ -474,11 +474,20 @@ std::string CommentFromUserdata(const Bytes& userdata) {
   return "";
 }
 
-Ruleset BuildRuleset(const Policy& policy) {
-  using F = Address::Family;
-  Ruleset r;
-  const bool block6 = policy.ipv6 == Ipv6Mode::kBlock;
+namespace {
 
+using F = Address::Family;
+
+void Add(Ruleset& r, RuleDef rule) { r.rules.push_back(std::move(rule)); }
+
+// Neighbour discovery messages of these types (hop limit 255: from the link).
+void NeighbourDiscovery(Ruleset& r, const std::string& chain,
+                        std::initializer_list<std::pair<uint8_t, const char*>> types) {
+  for (auto [type, name] : types)
+    Add(r, RuleBuilder(chain).Match(Icmpv6Type(type, name)).Match(Hoplimit(255)).Accept());
+}
+
+std::vector<SetDef> Sets(const Policy& policy) {
   SetDef tunnels =
       MakeSet("tunnels", SetKind::kIfname, kTypeIfname, 16, kHostOrderUserdata, "ifname");
   for (const auto& t : policy.tunnels) tunnels.elements.push_back(IfName(t));
@@ -490,134 +499,151 @@ Ruleset BuildRuleset(const Policy& policy) {
   auto all = [](const Endpoint&) { return true; };
   auto unmarked = [](const Endpoint& e) { return !e.mark.has_value(); };
   auto marked = [](const Endpoint& e) { return e.mark.has_value(); };
-  r.sets = {std::move(tunnels),
-            std::move(marks),
-            EndpointSet("endpoints4", F::kIpv4, false, policy.endpoints, all),
-            EndpointSet("endpoints6", F::kIpv6, false, policy.endpoints, all),
-            EndpointSet("unmarked4", F::kIpv4, false, policy.endpoints, unmarked),
-            EndpointSet("unmarked6", F::kIpv6, false, policy.endpoints, unmarked),
-            EndpointSet("marked4", F::kIpv4, true, policy.endpoints, marked),
-            EndpointSet("marked6", F::kIpv6, true, policy.endpoints, marked)};
-  r.chains = {{"input", NF_INET_LOCAL_IN, 0},
-              {"forward", NF_INET_FORWARD, 0},
-              {"output", NF_INET_LOCAL_OUT, 0}};
-  auto add = [&r](RuleDef rule) { r.rules.push_back(std::move(rule)); };
-  auto ndp = [&](const std::string& chain,
-                 std::initializer_list<std::pair<uint8_t, const char*>> types) {
-    for (auto [type, name] : types)
-      add(RuleBuilder(chain).Match(Icmpv6Type(type, name)).Match(Hoplimit(255)).Accept());
-  };
+  return {std::move(tunnels),
+          std::move(marks),
+          EndpointSet("endpoints4", F::kIpv4, false, policy.endpoints, all),
+          EndpointSet("endpoints6", F::kIpv6, false, policy.endpoints, all),
+          EndpointSet("unmarked4", F::kIpv4, false, policy.endpoints, unmarked),
+          EndpointSet("unmarked6", F::kIpv6, false, policy.endpoints, unmarked),
+          EndpointSet("marked4", F::kIpv4, true, policy.endpoints, marked),
+          EndpointSet("marked6", F::kIpv6, true, policy.endpoints, marked)};
+}
 
+void InputRules(const Policy& policy, Ruleset& r) {
+  const bool block6 = policy.ipv6 == Ipv6Mode::kBlock;
   // input: loopback, tunnels, neighbour discovery; then nothing addressed to
   // another interface; then DHCP, replies to what went out, the endpoints
   // and (maybe) the LAN.
-  add(RuleBuilder("input").Match(IfnameIs(false, "lo")).Accept());
-  add(RuleBuilder("input").Match(IfnameInSet(false, "tunnels")).Accept());
-  ndp("input", {{ND_ROUTER_ADVERT, "nd-router-advert"},
-                {ND_NEIGHBOR_SOLICIT, "nd-neighbor-solicit"},
-                {ND_NEIGHBOR_ADVERT, "nd-neighbor-advert"}});
-  add(RuleBuilder("input").Match(NotAddressedToArrivalInterface()).CountedDrop(Stop::kSpoofed));
-  add(RuleBuilder("input").Match(Nfproto(F::kIpv4)).Match(UdpPorts(67, 68)).Accept());
-  add(RuleBuilder("input").Match(AddressIn(true, "fe80::/10")).Match(UdpPorts(547, 546)).Accept());
-  add(RuleBuilder("input").Match(EstablishedOrRelated()).Accept());
-  add(RuleBuilder("input").Match(EndpointLookup(F::kIpv4, true, false, "endpoints4")).Accept());
-  add(RuleBuilder("input").Match(EndpointLookup(F::kIpv6, true, false, "endpoints6")).Accept());
+  Add(r, RuleBuilder("input").Match(IfnameIs(false, "lo")).Accept());
+  Add(r, RuleBuilder("input").Match(IfnameInSet(false, "tunnels")).Accept());
+  NeighbourDiscovery(r, "input",
+                     {{ND_ROUTER_ADVERT, "nd-router-advert"},
+                      {ND_NEIGHBOR_SOLICIT, "nd-neighbor-solicit"},
+                      {ND_NEIGHBOR_ADVERT, "nd-neighbor-advert"}});
+  Add(r, RuleBuilder("input").Match(NotAddressedToArrivalInterface()).CountedDrop(Stop::kSpoofed));
+  Add(r, RuleBuilder("input").Match(Nfproto(F::kIpv4)).Match(UdpPorts(67, 68)).Accept());
+  Add(r,
+      RuleBuilder("input").Match(AddressIn(true, "fe80::/10")).Match(UdpPorts(547, 546)).Accept());
+  Add(r, RuleBuilder("input").Match(EstablishedOrRelated()).Accept());
+  Add(r, RuleBuilder("input").Match(EndpointLookup(F::kIpv4, true, false, "endpoints4")).Accept());
+  Add(r, RuleBuilder("input").Match(EndpointLookup(F::kIpv6, true, false, "endpoints6")).Accept());
   if (policy.allow_lan) {
-    for (const char* cidr : kLan4) add(RuleBuilder("input").Match(AddressIn(true, cidr)).Accept());
-    if (policy.allow_cgnat) add(RuleBuilder("input").Match(AddressIn(true, kCgnat4)).Accept());
+    for (const char* cidr : kLan4)
+      Add(r, RuleBuilder("input").Match(AddressIn(true, cidr)).Accept());
+    if (policy.allow_cgnat) Add(r, RuleBuilder("input").Match(AddressIn(true, kCgnat4)).Accept());
     if (!block6)
       for (const char* cidr : kLan6)
-        add(RuleBuilder("input").Match(AddressIn(true, cidr)).Accept());
+        Add(r, RuleBuilder("input").Match(AddressIn(true, cidr)).Accept());
   }
-  add(RuleBuilder("input").CountedDrop(Stop::kInbound));
+  Add(r, RuleBuilder("input").CountedDrop(Stop::kInbound));
+}
 
+void ForwardRules(const Policy& policy, Ruleset& r) {
+  const bool block6 = policy.ipv6 == Ipv6Mode::kBlock;
   // forward: only into and out of the tunnels.
   if (block6) {
-    add(RuleBuilder("forward")
-            .Match(Nfproto(F::kIpv6))
-            .Match(IfnameInSet(true, "tunnels"))
-            .CountedDrop(Stop::kIpv6));
+    Add(r, RuleBuilder("forward")
+               .Match(Nfproto(F::kIpv6))
+               .Match(IfnameInSet(true, "tunnels"))
+               .CountedDrop(Stop::kIpv6));
   }
-  add(RuleBuilder("forward").Match(IfnameInSet(true, "tunnels")).Accept());
+  Add(r, RuleBuilder("forward").Match(IfnameInSet(true, "tunnels")).Accept());
   // From a tunnel only replies: the VPN's side must not reach the LAN
   // through this host.
-  add(RuleBuilder("forward")
-          .Match(IfnameInSet(false, "tunnels"))
-          .Match(EstablishedOrRelated())
-          .Accept());
-  add(RuleBuilder("forward").CountedDrop(Stop::kForwarded));
+  Add(r, RuleBuilder("forward")
+             .Match(IfnameInSet(false, "tunnels"))
+             .Match(EstablishedOrRelated())
+             .Accept());
+  Add(r, RuleBuilder("forward").CountedDrop(Stop::kForwarded));
+}
 
+void OutputRules(const Policy& policy, Ruleset& r) {
+  const bool block6 = policy.ipv6 == Ipv6Mode::kBlock;
   // output: loopback; our tunnel's own packets never into a tunnel; the
   // tunnels; the endpoints; link housekeeping; DNS refused before the LAN.
-  add(RuleBuilder("output").Match(IfnameIs(true, "lo")).Accept());
-  add(RuleBuilder("output")
-          .Match(MarkInSet("marks"))
-          .Match(IfnameInSet(true, "tunnels"))
-          .CountedDrop(Stop::kLoop));
+  Add(r, RuleBuilder("output").Match(IfnameIs(true, "lo")).Accept());
+  Add(r, RuleBuilder("output")
+             .Match(MarkInSet("marks"))
+             .Match(IfnameInSet(true, "tunnels"))
+             .CountedDrop(Stop::kLoop));
   if (block6) {
-    add(RuleBuilder("output")
-            .Match(Nfproto(F::kIpv6))
-            .Match(IfnameInSet(true, "tunnels"))
-            .CountedReject(Stop::kIpv6));
+    Add(r, RuleBuilder("output")
+               .Match(Nfproto(F::kIpv6))
+               .Match(IfnameInSet(true, "tunnels"))
+               .CountedReject(Stop::kIpv6));
   }
-  add(RuleBuilder("output").Match(IfnameInSet(true, "tunnels")).Accept());
-  add(RuleBuilder("output").Match(EndpointLookup(F::kIpv4, false, true, "marked4")).Accept());
-  add(RuleBuilder("output").Match(EndpointLookup(F::kIpv6, false, true, "marked6")).Accept());
-  add(RuleBuilder("output").Match(EndpointLookup(F::kIpv4, false, false, "unmarked4")).Accept());
-  add(RuleBuilder("output").Match(EndpointLookup(F::kIpv6, false, false, "unmarked6")).Accept());
+  Add(r, RuleBuilder("output").Match(IfnameInSet(true, "tunnels")).Accept());
+  Add(r, RuleBuilder("output").Match(EndpointLookup(F::kIpv4, false, true, "marked4")).Accept());
+  Add(r, RuleBuilder("output").Match(EndpointLookup(F::kIpv6, false, true, "marked6")).Accept());
+  Add(r, RuleBuilder("output").Match(EndpointLookup(F::kIpv4, false, false, "unmarked4")).Accept());
+  Add(r, RuleBuilder("output").Match(EndpointLookup(F::kIpv6, false, false, "unmarked6")).Accept());
   // DHCP clients: to any address only from root's sockets (a lease is
   // renewed by unicast to the server; where ip_unprivileged_port_start is
   // 0 anyone could bind port 68 and reach any host on port 67), otherwise
   // only to the broadcast / the all-DHCP-servers multicast address, which
   // stay on the link.
-  add(RuleBuilder("output")
-          .Match(Nfproto(F::kIpv4))
-          .Match(UdpPorts(68, 67))
-          .Match(FromRootSocket())
-          .Accept());
-  add(RuleBuilder("output")
-          .Match(AddressIn(false, "255.255.255.255"))
-          .Match(UdpPorts(68, 67))
-          .Accept());
-  add(RuleBuilder("output")
-          .Match(AddressIn(true, "fe80::/10"))
-          .Match(UdpPorts(546, 547))
-          .Match(FromRootSocket())
-          .Accept());
-  add(RuleBuilder("output")
-          .Match(AddressIn(false, "ff02::1:2"))
-          .Match(UdpPorts(546, 547))
-          .Accept());
-  ndp("output", {{ND_ROUTER_SOLICIT, "nd-router-solicit"},
-                 {ND_NEIGHBOR_SOLICIT, "nd-neighbor-solicit"},
-                 {ND_NEIGHBOR_ADVERT, "nd-neighbor-advert"}});
+  Add(r, RuleBuilder("output")
+             .Match(Nfproto(F::kIpv4))
+             .Match(UdpPorts(68, 67))
+             .Match(FromRootSocket())
+             .Accept());
+  Add(r, RuleBuilder("output")
+             .Match(AddressIn(false, "255.255.255.255"))
+             .Match(UdpPorts(68, 67))
+             .Accept());
+  Add(r, RuleBuilder("output")
+             .Match(AddressIn(true, "fe80::/10"))
+             .Match(UdpPorts(546, 547))
+             .Match(FromRootSocket())
+             .Accept());
+  Add(r, RuleBuilder("output")
+             .Match(AddressIn(false, "ff02::1:2"))
+             .Match(UdpPorts(546, 547))
+             .Accept());
+  NeighbourDiscovery(r, "output",
+                     {{ND_ROUTER_SOLICIT, "nd-router-solicit"},
+                      {ND_NEIGHBOR_SOLICIT, "nd-neighbor-solicit"},
+                      {ND_NEIGHBOR_ADVERT, "nd-neighbor-advert"}});
   // Multicast listener reports, so switches that snoop them keep
   // forwarding neighbour discovery to us (link-local, hop limit 1).
   constexpr uint8_t kMld2ListenerReport = 143;  // RFC 3810; not in glibc's icmp6.h
-  add(RuleBuilder("output")
-          .Match(Icmpv6Type(MLD_LISTENER_REPORT, "mld-listener-report"))
-          .Match(Hoplimit(1))
-          .Accept());
-  add(RuleBuilder("output")
-          .Match(Icmpv6Type(kMld2ListenerReport, "mld2-listener-report"))
-          .Match(Hoplimit(1))
-          .Accept());
-  add(RuleBuilder("output").Match(Dport(Protocol::kUdp, 53)).CountedReject(Stop::kDns));
-  add(RuleBuilder("output").Match(Dport(Protocol::kTcp, 53)).CountedReset(Stop::kDns));
+  Add(r, RuleBuilder("output")
+             .Match(Icmpv6Type(MLD_LISTENER_REPORT, "mld-listener-report"))
+             .Match(Hoplimit(1))
+             .Accept());
+  Add(r, RuleBuilder("output")
+             .Match(Icmpv6Type(kMld2ListenerReport, "mld2-listener-report"))
+             .Match(Hoplimit(1))
+             .Accept());
+  Add(r, RuleBuilder("output").Match(Dport(Protocol::kUdp, 53)).CountedReject(Stop::kDns));
+  Add(r, RuleBuilder("output").Match(Dport(Protocol::kTcp, 53)).CountedReset(Stop::kDns));
   if (policy.allow_lan) {
     for (const char* cidr : kLan4)
-      add(RuleBuilder("output").Match(AddressIn(false, cidr)).Accept());
-    if (policy.allow_cgnat) add(RuleBuilder("output").Match(AddressIn(false, kCgnat4)).Accept());
+      Add(r, RuleBuilder("output").Match(AddressIn(false, cidr)).Accept());
+    if (policy.allow_cgnat) Add(r, RuleBuilder("output").Match(AddressIn(false, kCgnat4)).Accept());
     for (const char* cidr : kMulticast4)
-      add(RuleBuilder("output").Match(AddressIn(false, cidr)).Accept());
+      Add(r, RuleBuilder("output").Match(AddressIn(false, cidr)).Accept());
     if (!block6) {
       for (const char* cidr : kLan6)
-        add(RuleBuilder("output").Match(AddressIn(false, cidr)).Accept());
-      add(RuleBuilder("output").Match(AddressIn(false, kMulticast6)).Accept());
+        Add(r, RuleBuilder("output").Match(AddressIn(false, cidr)).Accept());
+      Add(r, RuleBuilder("output").Match(AddressIn(false, kMulticast6)).Accept());
     }
   }
-  add(RuleBuilder("output").Match(L4Tcp()).CountedReset(Stop::kBlocked));
-  add(RuleBuilder("output").CountedReject(Stop::kBlocked));
+  Add(r, RuleBuilder("output").Match(L4Tcp()).CountedReset(Stop::kBlocked));
+  Add(r, RuleBuilder("output").CountedReject(Stop::kBlocked));
+}
+
+}  // namespace
+
+Ruleset BuildRuleset(const Policy& policy) {
+  Ruleset r;
+  r.sets = Sets(policy);
+  r.chains = {{"input", NF_INET_LOCAL_IN, 0},
+              {"forward", NF_INET_FORWARD, 0},
+              {"output", NF_INET_LOCAL_OUT, 0}};
+  InputRules(policy, r);
+  ForwardRules(policy, r);
+  OutputRules(policy, r);
   return r;
 }
 
