@@ -269,6 +269,41 @@ Result<std::vector<Endpoint>> Service::ResolveEndpoints(const Settings& settings
   return all;
 }
 
+namespace {
+
+// The tunnel's device configuration: the keys decoded, each peer with the
+// endpoint address chosen for it.
+Result<DeviceConfig> DeviceConfigOf(const Settings& settings, const std::string& ifname,
+                                    const std::vector<PeerEndpoint>& chosen) {
+  DeviceConfig dev;
+  dev.ifname = ifname;
+  auto private_key = DecodeKey(settings.config.private_key);
+  if (!private_key.ok()) return private_key.status();
+  dev.private_key = SecretKey(private_key.value());
+  dev.listen_port = settings.config.listen_port;
+  dev.mtu = settings.config.mtu.value_or(kDefaultMtu);
+  dev.fwmark = kDefaultMark;
+  size_t next_endpoint = 0;
+  for (const Peer& peer : settings.config.peers) {
+    PeerConfig pc;
+    auto pub = DecodeKey(peer.public_key);
+    if (!pub.ok()) return pub.status();
+    pc.public_key = pub.value();
+    if (!peer.preshared_key.empty()) {
+      auto psk = DecodeKey(peer.preshared_key);
+      if (!psk.ok()) return psk.status();
+      pc.preshared_key = SecretKey(psk.value());
+    }
+    if (peer.endpoint) pc.endpoint = chosen[next_endpoint++];
+    for (const Cidr& ip : peer.allowed_ips) pc.allowed_ips.push_back({ip.address, ip.prefix});
+    pc.persistent_keepalive = peer.persistent_keepalive;
+    dev.peers.push_back(std::move(pc));
+  }
+  return dev;
+}
+
+}  // namespace
+
 Result<NmConfig> Service::Connect(NMConnection* connection) {
   Disconnect();  // a second Connect replaces the first
   NMSettingVpn* vpn = nm_connection_get_setting_vpn(connection);
@@ -292,47 +327,33 @@ Result<NmConfig> Service::Connect(NMConnection* connection) {
   std::vector<PeerEndpoint> chosen;
   auto endpoints = ResolveEndpoints(settings.value(), &chosen);
   if (!endpoints.ok()) return endpoints.status();
-
   if (options_.kill_switch != Options::KillSwitch::kOff) {
-    auto guard = GuardClient::Connect();
-    if (!guard.ok()) {
-      return Status::Error(
-          Format(_("the kill switch cannot be engaged: %s"), guard.message().c_str()));
-    }
-    Policy policy = BuildPolicy(settings.value(), ifname_, endpoints.value());
-    if (Status s = guard.value()->Engage(uuid_, policy, options_.block_at_boot); !s.ok()) {
-      return Status::Error(Format(_("the kill switch cannot be engaged: %s"), s.message().c_str()));
-    }
-    engaged_ = true;
-    Log(Format("kill switch engaged for %s: tunnel %s, %zu endpoint address(es)", uuid_.c_str(),
-               ifname_.c_str(), endpoints.value().size()));
+    if (Status s = EngageKillSwitch(settings.value(), endpoints.value()); !s.ok()) return s;
   }
+  auto device = DeviceConfigOf(settings.value(), ifname_, chosen);
+  if (!device.ok()) return device.status();
+  if (Status s = StartTunnel(device.value()); !s.ok()) return s;
+  WatchTunnel();
+  return BuildNmConfig(settings.value().config, ifname_, chosen);
+}
 
-  DeviceConfig dev;
-  dev.ifname = ifname_;
-  auto private_key = DecodeKey(settings.value().config.private_key);
-  if (!private_key.ok()) return private_key.status();
-  dev.private_key = SecretKey(private_key.value());
-  dev.listen_port = settings.value().config.listen_port;
-  dev.mtu = settings.value().config.mtu.value_or(kDefaultMtu);
-  dev.fwmark = kDefaultMark;
-  size_t next_endpoint = 0;
-  for (const Peer& peer : settings.value().config.peers) {
-    PeerConfig pc;
-    auto pub = DecodeKey(peer.public_key);
-    if (!pub.ok()) return pub.status();
-    pc.public_key = pub.value();
-    if (!peer.preshared_key.empty()) {
-      auto psk = DecodeKey(peer.preshared_key);
-      if (!psk.ok()) return psk.status();
-      pc.preshared_key = SecretKey(psk.value());
-    }
-    if (peer.endpoint) pc.endpoint = chosen[next_endpoint++];
-    for (const Cidr& ip : peer.allowed_ips) pc.allowed_ips.push_back({ip.address, ip.prefix});
-    pc.persistent_keepalive = peer.persistent_keepalive;
-    dev.peers.push_back(std::move(pc));
+Status Service::EngageKillSwitch(const Settings& settings, const std::vector<Endpoint>& endpoints) {
+  auto guard = GuardClient::Connect();
+  if (!guard.ok()) {
+    return Status::Error(
+        Format(_("the kill switch cannot be engaged: %s"), guard.message().c_str()));
   }
+  Policy policy = BuildPolicy(settings, ifname_, endpoints);
+  if (Status s = guard.value()->Engage(uuid_, policy, options_.block_at_boot); !s.ok()) {
+    return Status::Error(Format(_("the kill switch cannot be engaged: %s"), s.message().c_str()));
+  }
+  engaged_ = true;
+  Log(Format("kill switch engaged for %s: tunnel %s, %zu endpoint address(es)", uuid_.c_str(),
+             ifname_.c_str(), endpoints.size()));
+  return Status::Ok();
+}
 
+Status Service::StartTunnel(const DeviceConfig& device) {
   // The kernel's WireGuard when it has one, wireguard-go otherwise (or when
   // a tun of ours is left from before).
   bool userspace = InterfaceExists(ifname_) && IsTun(ifname_);
@@ -348,13 +369,19 @@ Result<NmConfig> Service::Connect(NMConnection* connection) {
     }
   }
   if (userspace) tunnel_ = std::make_unique<UserspaceTunnel>(Log);
-  if (Status s = tunnel_->Configure(dev); !s.ok()) {
+  if (Status s = tunnel_->Configure(device); !s.ok()) {
     tunnel_->Remove();
     tunnel_.reset();
     return Status::Error(Format(_("%s; the kill switch stays engaged"), s.message().c_str()));
   }
-  if (Status s = JoinTunnelGroup(ifname_, kTunnelGroup); !s.ok())
+  Log(Format("tunnel %s up (%s)", ifname_.c_str(), userspace ? "wireguard-go" : "kernel"));
+  return Status::Ok();
+}
+
+void Service::WatchTunnel() {
+  if (Status s = JoinTunnelGroup(ifname_, kTunnelGroup); !s.ok()) {
     g_warning("%s", s.message().c_str());
+  }
   if (Status s = EnsureMarkRules(kDefaultMark, kTunnelGroup); !s.ok()) {
     g_warning("%s", s.message().c_str());
   }
@@ -364,8 +391,6 @@ Result<NmConfig> Service::Connect(NMConnection* connection) {
   } else {
     g_warning("%s", watch.message().c_str());
   }
-  Log(Format("tunnel %s up (%s)", ifname_.c_str(), userspace ? "wireguard-go" : "kernel"));
-  return BuildNmConfig(settings.value().config, ifname_, chosen);
 }
 
 void Service::OnNetworkChanged() {

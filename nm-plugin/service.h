@@ -62,6 +62,12 @@ class Service {
   // The endpoints the guard holds for this connection (one Status call).
   std::vector<Endpoint> EngagedEndpoints();
   void OnNetworkChanged();
+  // Connect's steps: the kill switch engaged for the connection's policy;
+  // the tunnel made (kernel WireGuard, or wireguard-go) and configured; the
+  // routing marks and the network watch in place.
+  Status EngageKillSwitch(const Settings& settings, const std::vector<Endpoint>& endpoints);
+  Status StartTunnel(const DeviceConfig& device);
+  void WatchTunnel();
 
   GDBusConnection* bus_;
   std::string uuid_;
