@@ -97,6 +97,73 @@ ProbeResult Try(GuardClient& guard, const Probe& probe) {
   return r;
 }
 
+// What the self-test tries: documentation addresses and DNS (the system's
+// servers too) on every physical interface, and each marked endpoint from
+// an unmarked socket.
+std::vector<Probe> ProbesFor(const Policy& merged) {
+  std::set<std::string> tunnels(merged.tunnels.begin(), merged.tunnels.end());
+  std::vector<Probe> probes;
+  const Address doc4 = Address::Parse("192.0.2.1").value();
+  const Address doc6 = Address::Parse("2001:db8::1").value();
+  const Address dns4 = Address::Parse("192.0.2.53").value();
+  for (const std::string& dev : PhysicalInterfaces(tunnels)) {
+    probes.push_back({Protocol::kUdp, doc4, 9, dev});
+    probes.push_back({Protocol::kTcp, doc4, 443, dev});
+    probes.push_back({Protocol::kUdp, doc6, 9, dev});
+    probes.push_back({Protocol::kTcp, doc6, 443, dev});
+    probes.push_back({Protocol::kUdp, dns4, 53, dev});
+    probes.push_back({Protocol::kTcp, dns4, 53, dev});
+    for (const Address& ns : NameServers()) {
+      probes.push_back({Protocol::kUdp, ns, 53, dev});
+      probes.push_back({Protocol::kTcp, ns, 53, dev});
+    }
+  }
+  std::set<std::pair<Address, uint16_t>> done;
+  for (const Endpoint& e : merged.endpoints) {
+    if (!e.mark) continue;  // endpoints without a mark are open to every program by design
+    if (!done.insert({e.address, e.port}).second) continue;
+    probes.push_back({e.protocol, e.address, e.port, ""});
+  }
+  return probes;
+}
+
+const char* VerdictOf(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::kStopped:
+      return _("stopped ");
+    case Outcome::kNoRoute:
+      return _("no route");
+    case Outcome::kGotOut:
+      return _("GOT OUT ");
+    case Outcome::kUntested:
+      return _("UNTESTED");
+  }
+  return "";
+}
+
+struct ProbeCounts {
+  size_t got_out = 0;
+  size_t untested = 0;
+};
+
+// Runs each probe and prints what the kernel did with it.
+ProbeCounts RunProbes(GuardClient& guard, const std::vector<Probe>& probes) {
+  std::printf(_("Probes from an unprivileged socket (the kill switch must stop each):\n"));
+  ProbeCounts counts;
+  for (const Probe& p : probes) {
+    // Only the table's own counters show that the kill switch stopped the
+    // probe: a reset or ICMP error made by our table looks just like one
+    // from the far side, and silence like a packet lost out there.
+    ProbeResult r = Try(guard, p);
+    if (r.outcome == Outcome::kGotOut) ++counts.got_out;
+    if (r.outcome == Outcome::kUntested) ++counts.untested;
+    std::printf("  %s  %s (%s)\n", VerdictOf(r.outcome), DescribeProbe(p).c_str(),
+                r.detail.c_str());
+  }
+  if (probes.empty()) std::printf(_("  (no interface besides loopback and the tunnels is up)\n"));
+  return counts;
+}
+
 }  // namespace
 
 int VerifyCommand(int argc, char** argv) {
@@ -135,59 +202,8 @@ int VerifyCommand(int argc, char** argv) {
 
   // Status lists up to 16 endpoints of each connection: the marked ones among
   // them are probed (each probe takes two guard calls; 100,000 would not end).
-  Policy merged = Merge(status.connections);
-  std::set<std::string> tunnels(merged.tunnels.begin(), merged.tunnels.end());
-
-  std::vector<Probe> probes;
-  const Address doc4 = Address::Parse("192.0.2.1").value();
-  const Address doc6 = Address::Parse("2001:db8::1").value();
-  const Address dns4 = Address::Parse("192.0.2.53").value();
-  for (const std::string& dev : PhysicalInterfaces(tunnels)) {
-    probes.push_back({Protocol::kUdp, doc4, 9, dev});
-    probes.push_back({Protocol::kTcp, doc4, 443, dev});
-    probes.push_back({Protocol::kUdp, doc6, 9, dev});
-    probes.push_back({Protocol::kTcp, doc6, 443, dev});
-    probes.push_back({Protocol::kUdp, dns4, 53, dev});
-    probes.push_back({Protocol::kTcp, dns4, 53, dev});
-    for (const Address& ns : NameServers()) {
-      probes.push_back({Protocol::kUdp, ns, 53, dev});
-      probes.push_back({Protocol::kTcp, ns, 53, dev});
-    }
-  }
-  std::set<std::pair<Address, uint16_t>> done;
-  for (const Endpoint& e : merged.endpoints) {
-    if (!e.mark) continue;  // endpoints without a mark are open to every program by design
-    if (!done.insert({e.address, e.port}).second) continue;
-    probes.push_back({e.protocol, e.address, e.port, ""});
-  }
-
-  std::printf(_("Probes from an unprivileged socket (the kill switch must stop each):\n"));
-  size_t got_out = 0, untested = 0;
-  for (const Probe& p : probes) {
-    // Only the table's own counters show that the kill switch stopped the
-    // probe: a reset or ICMP error made by our table looks just like one
-    // from the far side, and silence like a packet lost out there.
-    ProbeResult r = Try(*guard.value(), p);
-    const char* verdict = "";
-    switch (r.outcome) {
-      case Outcome::kStopped:
-        verdict = _("stopped ");
-        break;
-      case Outcome::kNoRoute:
-        verdict = _("no route");
-        break;
-      case Outcome::kGotOut:
-        verdict = _("GOT OUT ");
-        ++got_out;
-        break;
-      case Outcome::kUntested:
-        verdict = _("UNTESTED");
-        ++untested;
-        break;
-    }
-    std::printf("  %s  %s (%s)\n", verdict, DescribeProbe(p).c_str(), r.detail.c_str());
-  }
-  if (probes.empty()) std::printf(_("  (no interface besides loopback and the tunnels is up)\n"));
+  const ProbeCounts counts = RunProbes(*guard.value(), ProbesFor(Merge(status.connections)));
+  const size_t got_out = counts.got_out, untested = counts.untested;
 
   if (got_out > 0) {
     std::printf(
