@@ -45,6 +45,48 @@ void PrintConnection(const std::string& id, const Policy& p, size_t count, bool 
               at_boot ? _("blocked") : _("not blocked"));
 }
 
+// The first lines: whether anything is blocked, and how the table is kept.
+void PrintState(const GuardStatus& status) {
+  if (!status.engaged && status.table_in_kernel) {
+    // Never "not blocked" while a table of ours may be blocking.
+    std::printf(_("Kill switch: not engaged, but its table is in the kernel and may block "
+                  "traffic: %s\n"),
+                status.problem.c_str());
+    std::printf(
+        _("Engage the connection again, or remove the table with `nm-killswitch release "
+          "--all`.\n"));
+    return;
+  }
+  if (!status.engaged) {
+    std::printf(_("Kill switch: not engaged. Traffic is not blocked.\n"));
+    return;
+  }
+  std::printf(_("Kill switch: engaged. Nothing leaves outside the tunnel.\n"));
+  const char* how = _("the guard repairs the table the moment another process changes it");
+  if (status.protection == "owner") {
+    how = _("the table is owned by the guard; no other process can remove it");
+  } else if (status.protection == "twin") {
+    how =
+        _("the table is owned by the guard; no other process can remove it; a twin table "
+          "keeps blocking if the guard stops");
+  }
+  std::printf(_("Protection: %s\n"), how);
+}
+
+// What the table stopped since it was last changed, by reason.
+void PrintStopped(const GuardStatus& status) {
+  if (!status.engaged || status.stopped.empty()) return;
+  std::printf(_("Stopped since the last change:\n"));
+  bool any = false;
+  for (const auto& [why, n] : status.stopped) {
+    if (n == 0) continue;
+    any = true;
+    std::printf("  %10llu  %s\n", static_cast<unsigned long long>(n),
+                StopDescription(StopFromComment(why)));
+  }
+  if (!any) std::printf(_("  nothing yet\n"));
+}
+
 }  // namespace
 
 int StatusCommand(int argc, char** argv) {
@@ -77,28 +119,7 @@ int StatusCommand(int argc, char** argv) {
     return 0;
   }
 
-  if (!status.engaged && status.table_in_kernel) {
-    // Never "not blocked" while a table of ours may be blocking.
-    std::printf(_("Kill switch: not engaged, but its table is in the kernel and may block "
-                  "traffic: %s\n"),
-                status.problem.c_str());
-    std::printf(
-        _("Engage the connection again, or remove the table with `nm-killswitch release "
-          "--all`.\n"));
-  } else if (!status.engaged) {
-    std::printf(_("Kill switch: not engaged. Traffic is not blocked.\n"));
-  } else {
-    std::printf(_("Kill switch: engaged. Nothing leaves outside the tunnel.\n"));
-    const char* how = _("the guard repairs the table the moment another process changes it");
-    if (status.protection == "owner") {
-      how = _("the table is owned by the guard; no other process can remove it");
-    } else if (status.protection == "twin") {
-      how =
-          _("the table is owned by the guard; no other process can remove it; a twin table "
-            "keeps blocking if the guard stops");
-    }
-    std::printf(_("Protection: %s\n"), how);
-  }
+  PrintState(status);
   if (!status.connections.empty()) {
     std::printf(_("Engaged connections:\n"));
     for (const auto& [id, p] : status.connections) {
@@ -110,17 +131,7 @@ int StatusCommand(int argc, char** argv) {
     for (const auto& b : status.boot_connections) std::printf(" %s", b.c_str());
     std::printf("\n");
   }
-  if (status.engaged && !status.stopped.empty()) {
-    std::printf(_("Stopped since the last change:\n"));
-    bool any = false;
-    for (const auto& [why, n] : status.stopped) {
-      if (n == 0) continue;
-      any = true;
-      std::printf("  %10llu  %s\n", static_cast<unsigned long long>(n),
-                  StopDescription(StopFromComment(why)));
-    }
-    if (!any) std::printf(_("  nothing yet\n"));
-  }
+  PrintStopped(status);
   if (status.engaged && !status.kernel_matches) {
     std::printf(_("WARNING: %s\n"), status.problem.c_str());
   }
