@@ -20,7 +20,7 @@
 #                                   with a state, waits until it has it
 #   gear ROW                        the row's options (gear) button
 #   tab WINDOW LABEL                the page tab labelled LABEL in window WINDOW
-#   button WINDOW NAME              the push button NAME in window WINDOW
+#   button WINDOW NAME              the button NAME in window WINDOW
 #   label WINDOW TEXT               the label TEXT in window WINDOW
 #   window WINDOW                   the window (frame, dialog or file chooser) itself
 #   add-vpn                         the "+" (Add connection) button of the VPN section
@@ -54,6 +54,8 @@ from gi.repository import Atspi  # noqa: E402
 
 APP = 'gnome-control-center'
 SWITCH_ROLES = ('check box', 'toggle button', 'switch')
+# AT-SPI's role of a GtkButton: 'push button' in GTK 4.8, 'button' in 4.18.
+BUTTON_ROLES = ('push button', 'button')
 
 
 class NotFound(Exception):
@@ -237,7 +239,7 @@ def find(args):
     if cmd == 'gear':
         win, row = vpn_row(args[1])
         for o in descendants(row):
-            if o.get_role_name() == 'push button':
+            if o.get_role_name() in BUTTON_ROLES:
                 return '%d %d' % on_screen(win, 'Settings', o)
         raise NotFound('no button in row %r' % args[1])
     if cmd == 'add-vpn':
@@ -249,7 +251,7 @@ def find(args):
                 up = lbl.get_parent()
                 for _ in range(3):
                     for o in descendants(up):
-                        if o.get_role_name() == 'push button' and showing(o):
+                        if o.get_role_name() in BUTTON_ROLES and showing(o):
                             return point(win, 'Settings', o)
                     up = up.get_parent()
         raise NotFound('no "+" button next to the VPN heading')
@@ -294,8 +296,10 @@ def find(args):
     if cmd == 'file-entry':
         # The file chooser's location entry (it appears on "/" or ctrl+L).
         for o in descendants(win):
-            if o.get_role_name() == 'text' and o.get_name() == 'GtkFileChooserEntry' \
-                    and showing(o):
+            # GTK 4.8 names it; GTK 4.18 (Debian 13) leaves it unnamed.
+            if o.get_role_name() == 'text' and showing(o) and (
+                    o.get_name() == 'GtkFileChooserEntry' or
+                    (o.get_name() == '' and 'editable' in states(o))):
                 t = text_of(o)
                 if len(args) > 2 and t != args[2]:
                     raise NotFound('the location is %r' % t)
@@ -334,7 +338,7 @@ def find(args):
         # GTK 4.8 names a button with a mnemonic label "_Cancel Cancel";
         # its label child is named "Cancel". Extra args: states to wait for
         # (sensitive, !sensitive).
-        if cmd == 'button' and role == 'push button' and has_label(o, args[2]) and showing(o):
+        if cmd == 'button' and role in BUTTON_ROLES and has_label(o, args[2]) and showing(o):
             want_state(o, args[3:], 'button %r' % args[2])
             return point(win, title, o)
         if cmd == 'row' and role == 'list item' and showing(o) and has_label(o, args[2]):

@@ -320,7 +320,7 @@ void NmWorld::WriteNmFiles() {
                 "addr-gen-mode=eui64\n",
             0600);
   WriteFile(Path("resolv.conf"), "nameserver 203.0.113.53\n");
-  if (options_.install_root.empty()) {
+  if (options_.install_root.empty() && options_.root.empty()) {
     WriteFile(Path("vpn/nm-killswitch-service.name"),
               "[VPN Connection]\nname=killswitch\nservice=org.freedesktop.NetworkManager."
               "killswitch\nprogram=" +
@@ -341,36 +341,70 @@ void NmWorld::StartHolder() {
   // A process that holds NetworkManager's mount namespace: /sys read-only
   // (so NetworkManager runs without udev and manages the veth), and private
   // copies of everything NetworkManager reads or writes.
-  std::string binds =
-      "set -e\n"
-      // A sysfs of this network namespace, read-only.
-      "mount -t sysfs -o ro sysfs /sys\n";
-  if (!options_.install_root.empty()) {
-    binds += "mount -t overlay overlay -o lowerdir=" + options_.install_root + "/usr:/usr /usr\n";
+  std::string binds = "set -e\n";
+  // Where the files NetworkManager sees are: / or the root's overlay.
+  std::string r;
+  if (!options_.root.empty()) {
+    // An overlay of the root (its changes go to the world's directory), with
+    // the kernel's file systems and the host's /tmp, our packages installed.
+    r = Path("root");
+    binds += "mkdir -p " + r + " " + Path("root-upper") + " " + Path("root-work") + "\n" +
+             "mount -t overlay overlay -o lowerdir=" + options_.root +
+             ",upperdir=" + Path("root-upper") + ",workdir=" + Path("root-work") + " " + r +
+             "\n"
+             "mount -t proc proc " +
+             r + "/proc\nmount --rbind /dev " + r + "/dev\nmount --bind /tmp " + r +
+             "/tmp\n"
+             "mount -t sysfs -o ro sysfs " +
+             r + "/sys\n";
+    if (!options_.root_debs.empty()) {
+      binds += "chroot " + r + " sh -c 'dpkg -i " + options_.root_debs + "/*.deb' >" +
+               Path("dpkg.log") + " 2>&1\n";
+    }
+    binds += "touch " + r + "/etc/resolv.conf\nmkdir -p " + r + "/var/lib/NetworkManager " + r +
+             "/usr/lib/NetworkManager/dispatcher.d " + r + "/usr/lib/NetworkManager/conf.d\n";
   } else {
-    binds += "mount --bind " + Path("vpn") + " /usr/lib/NetworkManager/VPN\n";
+    // A sysfs of this network namespace, read-only.
+    binds += "mount -t sysfs -o ro sysfs /sys\n";
+    if (!options_.install_root.empty()) {
+      binds += "mount -t overlay overlay -o lowerdir=" + options_.install_root + "/usr:/usr /usr\n";
+    } else {
+      binds += "mount --bind " + Path("vpn") + " /usr/lib/NetworkManager/VPN\n";
+    }
   }
-  binds += "mount --bind " + Path("etc-nm") + " /etc/NetworkManager\n" + "mount --bind " +
-           Path("varlib-nm") + " /var/lib/NetworkManager\n" + "mount --bind " + Path("empty") +
-           " /usr/lib/NetworkManager/dispatcher.d\n" + "mount --bind " + Path("empty") +
-           " /usr/lib/NetworkManager/conf.d\n" + "mount --bind " + Path("resolv.conf") +
-           " /etc/resolv.conf\n" + "mount --bind " + Path("run") + " /run\n" +
-           "mkdir -p /run/NetworkManager\n"
+  binds += "mount --bind " + Path("etc-nm") + " " + r + "/etc/NetworkManager\n" + "mount --bind " +
+           Path("varlib-nm") + " " + r + "/var/lib/NetworkManager\n" + "mount --bind " +
+           Path("empty") + " " + r + "/usr/lib/NetworkManager/dispatcher.d\n" + "mount --bind " +
+           Path("empty") + " " + r + "/usr/lib/NetworkManager/conf.d\n" + "mount --bind " +
+           Path("resolv.conf") + " " + r + "/etc/resolv.conf\n" + "mount --bind " + Path("run") +
+           " " + r + "/run\n" + "mkdir -p " + r +
+           "/run/NetworkManager\n"
            "hostname nmks-client\n"
            "touch " +
-           Path("holder.ready") + "\n" + "exec sleep infinity\n";
+           Path("holder.ready") + "\n" +
+           (r.empty() ? "exec sleep infinity\n" : "exec chroot " + r + " sleep infinity\n");
   holder_ = Spawn("holder", {"unshare", "-m", "-u", "--propagation", "private", "sh", "-c", binds},
                   &client);
-  for (int i = 0; i < 200 && access(Path("holder.ready").c_str(), F_OK) != 0; ++i) usleep(20000);
+  // dpkg -i in a root takes a while.
+  const int tries = options_.root.empty() ? 200 : 6000;
+  for (int i = 0; i < tries && access(Path("holder.ready").c_str(), F_OK) != 0; ++i) {
+    if (waitpid(holder_.pid, nullptr, WNOHANG) == holder_.pid) {
+      holder_.pid = -1;
+      break;
+    }
+    usleep(20000);
+  }
   if (access(Path("holder.ready").c_str(), F_OK) != 0) {
     throw std::runtime_error("NetworkManager's mount namespace could not be made: " +
-                             ReadFile(holder_.log));
+                             ReadFile(holder_.log) + ReadFile(Path("dpkg.log")));
   }
 }
 
 std::vector<std::string> NmWorld::InHolder(const std::vector<std::string>& argv) const {
-  std::vector<std::string> out = {"nsenter", "-t", std::to_string(holder_.pid), "-m", "-n",
-                                  "-u",      "--"};
+  std::vector<std::string> out = {"nsenter", "-t", std::to_string(holder_.pid), "-m", "-n", "-u"};
+  // In the holder's root (a chroot there) and its working directory.
+  if (!options_.root.empty()) out.insert(out.end(), {"-r", "-w"});
+  out.push_back("--");
   out.insert(out.end(), argv.begin(), argv.end());
   return out;
 }
@@ -417,8 +451,9 @@ void NmWorld::StartDispatcher() {
 }
 
 std::string NmWorld::GuardProgram() const {
-  return options_.install_root.empty() ? options_.build_dir + "/guard/nm-killswitch-guard"
-                                       : "/usr/sbin/nm-killswitch-guard";
+  return options_.install_root.empty() && options_.root.empty()
+             ? options_.build_dir + "/guard/nm-killswitch-guard"
+             : "/usr/sbin/nm-killswitch-guard";
 }
 
 // A DNS server on the internet's 203.0.113.53 (the client's resolver) that
@@ -446,12 +481,13 @@ void NmWorld::StartGuard() {
                            Path("state/boot.nft")}),
                  nullptr);
   // What D-Bus activation starts for callers that are not root.
+  // In a root, the root's (installed) one, in NetworkManager's namespaces.
   if (front_.pid <= 0) {
-    front_ =
-        Spawn("front",
-              {options_.install_root.empty() ? options_.build_dir + "/guard/nm-killswitch-front"
-                                             : "/usr/libexec/nm-killswitch-front"},
-              nullptr);
+    const bool installed = !options_.install_root.empty() || !options_.root.empty();
+    std::vector<std::string> front = {installed
+                                          ? "/usr/libexec/nm-killswitch-front"
+                                          : options_.build_dir + "/guard/nm-killswitch-front"};
+    front_ = Spawn("front", options_.root.empty() ? front : InHolder(front), nullptr);
   }
   for (int i = 0; i < 200; ++i) {
     if (Killswitch({"status"}).ok()) return;
@@ -549,8 +585,9 @@ CommandResult NmWorld::KillswitchAsNobody(const std::vector<std::string>& args) 
 }
 
 std::vector<std::string> NmWorld::KillswitchArgv(const std::vector<std::string>& args) const {
-  std::string cli = options_.install_root.empty() ? options_.build_dir + "/cli/nm-killswitch"
-                                                  : "/usr/bin/nm-killswitch";
+  std::string cli = options_.install_root.empty() && options_.root.empty()
+                        ? options_.build_dir + "/cli/nm-killswitch"
+                        : "/usr/bin/nm-killswitch";
   std::vector<std::string> argv = {"env", "DBUS_SYSTEM_BUS_ADDRESS=" + bus_address_, cli};
   argv.insert(argv.end(), args.begin(), args.end());
   return argv;

@@ -42,6 +42,15 @@ struct Options {
   // laid over /usr in NetworkManager's mount namespace.
   std::string build_dir;
   std::string install_root;
+  // A whole Debian root file system (tests/gnome/root.sh), e.g. of another
+  // release than the host's: everything that runs in NetworkManager's mount
+  // namespace (NetworkManager, nmcli, our installed programs, and what a test
+  // starts there) runs chrooted in an overlay of it, which the world makes
+  // and removes; the packages in root_debs (.deb files) are installed into
+  // that overlay first with dpkg -i. The host's /tmp is shared with it (the
+  // world's directory is there). Traffic and the servers run on the host.
+  std::string root;
+  std::string root_debs;
   std::string kill_switch = "on";  // vpn.data kill-switch
   bool block_at_boot = false;
   // vpn.persistent: the VPN stays up while the LAN is gone. NetworkManager

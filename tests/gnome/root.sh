@@ -1,0 +1,69 @@
+#!/bin/bash
+# A Debian root file system with GNOME Settings, for the GNOME Settings test
+# of another Debian release than the host's (tests/e2e/gnome_settings_test.cc
+# with NMKS_GNOME_ROOT):
+#
+#   root.sh SUITE        (e.g. trixie)
+#
+# prints the directory of the root (a plain directory tree, made once and
+# cached). It holds what the test runs inside its world's namespaces:
+# gnome-control-center, NetworkManager, Xvfb, xdotool, ImageMagick's import,
+# python3 with AT-SPI, nftables, wireguard-go, and the libraries our packages
+# link. Our packages are not in it: the test installs them into an overlay
+# of the root each run, so the cached root never holds a build of ours.
+#
+# Cached under /var/cache/nm-killswitch-vm/gnome-SUITE-HASH, HASH over the
+# package list and RECIPE, so a change to either makes a new root and a
+# second run reuses it. As root.
+set -euo pipefail
+
+SUITE=${1:?usage: root.sh SUITE}
+CACHE=${NMKS_VM_CACHE:-/var/cache/nm-killswitch-vm}
+
+log() { printf '[gnome-root] %s\n' "$*" >&2; }
+fail() {
+  printf '[gnome-root] FAIL: %s\n' "$*" >&2
+  exit 1
+}
+
+packages="gnome-control-center network-manager nftables wireguard-tools wireguard-go
+  iproute2 procps util-linux dbus polkitd xvfb xdotool imagemagick python3-gi
+  gir1.2-atspi-2.0 at-spi2-core libnftnl11 libmnl0 libnm0 libnma0 libnma-gtk4-0 libgtk-4-1
+  fonts-dejavu-core"
+case "$SUITE" in
+  bookworm) packages="$packages libglib2.0-0" ;;
+  *) packages="$packages libglib2.0-0t64" ;;
+esac
+packages=$(echo $packages | tr ' ' '\n' | LC_ALL=C sort | tr '\n' ',')
+packages=${packages%,}
+# Raise when the root is made differently, so that a cached root of the old
+# recipe is not used.
+RECIPE=1
+hash=$(echo "$SUITE $packages recipe $RECIPE" | sha256sum | cut -c1-12)
+DIR=$CACHE/gnome-$SUITE-$hash
+if [ -f "$DIR/ready" ]; then
+  echo "$DIR/root"
+  exit 0
+fi
+
+mkdir -p "$CACHE"
+TMP=$(mktemp -d "$CACHE/.build-gnome-$SUITE.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+started=$SECONDS
+log "$SUITE: mmdebstrap with $packages (log: $TMP/mmdebstrap.log)"
+# Recommends are left out (as minbase does): the root needs only what the
+# test runs, and a smaller root is quicker to make.
+if ! mmdebstrap --variant=minbase --include="$packages" \
+  --customize-hook='rm -f "$1/etc/apt/sources.list" "$1"/etc/apt/sources.list.d/*' \
+  "$SUITE" "$TMP/root" "deb http://deb.debian.org/debian $SUITE main" \
+  >"$TMP/mmdebstrap.log" 2>&1; then
+  tail -n 40 "$TMP/mmdebstrap.log" >&2
+  fail "mmdebstrap $SUITE failed"
+fi
+chroot "$TMP/root" dpkg-query -W >"$TMP/packages"
+touch "$TMP/ready"
+rm -rf "$DIR"
+mv "$TMP" "$DIR"
+trap - EXIT
+log "$SUITE: root $DIR/root in $((SECONDS - started)) s"
+echo "$DIR/root"
