@@ -6,7 +6,11 @@
 // probe that was answered, accepted or met silence while they stayed got
 // out (or may have).
 #include <ifaddrs.h>
+#include <libmnl/libmnl.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
 #include <net/if.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -29,14 +33,70 @@
 namespace nmks::cli {
 namespace {
 
-// Interfaces that are up, other than loopback and the tunnels.
+struct LinkAttrs {
+  const char* name = nullptr;
+  bool enslaved = false;
+};
+
+int OnLinkAttr(const nlattr* attr, void* data) {
+  auto* link = static_cast<LinkAttrs*>(data);
+  if (mnl_attr_get_type(attr) == IFLA_IFNAME && mnl_attr_validate(attr, MNL_TYPE_STRING) >= 0) {
+    link->name = mnl_attr_get_str(attr);
+  } else if (mnl_attr_get_type(attr) == IFLA_MASTER) {
+    link->enslaved = true;
+  }
+  return MNL_CB_OK;
+}
+
+int OnLink(const nlmsghdr* nlh, void* data) {
+  LinkAttrs link;
+  mnl_attr_parse(nlh, sizeof(ifinfomsg), OnLinkAttr, &link);
+  if (link.name != nullptr && link.enslaved) {
+    static_cast<std::set<std::string>*>(data)->insert(link.name);
+  }
+  return MNL_CB_OK;
+}
+
+// Interfaces enslaved to another (bridge and bond ports, such as the veth of
+// a container's bridge): packets are routed through their master, never
+// sent from them, so a probe bound to one tests nothing. Asked of the
+// kernel (rtnetlink): /sys may belong to another network namespace.
+std::set<std::string> EnslavedInterfaces() {
+  std::set<std::string> out;
+  mnl_socket* nl = mnl_socket_open(NETLINK_ROUTE);
+  if (nl == nullptr) return out;
+  std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+  nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
+  nlh->nlmsg_type = RTM_GETLINK;
+  nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  nlh->nlmsg_seq = 1;
+  auto* ifm = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
+  ifm->ifi_family = AF_UNSPEC;
+  if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) == 0 &&
+      mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) >= 0) {
+    const unsigned portid = mnl_socket_get_portid(nl);
+    for (;;) {
+      ssize_t n = mnl_socket_recvfrom(nl, buf.data(), buf.size());
+      if (n <= 0 ||
+          mnl_cb_run(buf.data(), static_cast<size_t>(n), 1, portid, OnLink, &out) <= MNL_CB_STOP) {
+        break;
+      }
+    }
+  }
+  mnl_socket_close(nl);
+  return out;
+}
+
+// Interfaces that are up, other than loopback, the tunnels and ports of a
+// bridge or bond.
 std::vector<std::string> PhysicalInterfaces(const std::set<std::string>& tunnels) {
+  const std::set<std::string> enslaved = EnslavedInterfaces();
   std::set<std::string> names;
   ifaddrs* list = nullptr;
   if (getifaddrs(&list) == 0) {
     for (ifaddrs* i = list; i; i = i->ifa_next) {
       if (!(i->ifa_flags & IFF_UP) || (i->ifa_flags & IFF_LOOPBACK)) continue;
-      if (tunnels.count(i->ifa_name)) continue;
+      if (tunnels.count(i->ifa_name) || enslaved.count(i->ifa_name)) continue;
       names.insert(i->ifa_name);
     }
     freeifaddrs(list);
