@@ -44,30 +44,7 @@ std::string DescribeRule(const RuleDef& rule) {
   return out;
 }
 
-}  // namespace
-
-Ruleset WithoutCounts(Ruleset ruleset) {
-  for (RuleDef& rule : ruleset.rules) ZeroCounters(rule.insns);
-  return ruleset;
-}
-
-Status CompareTable(const Ruleset& meant, const TableState& kernel) {
-  if (!kernel.exists) return Status::Error(_("the kill-switch table is not in the kernel"));
-  // Which ownership flags are right depends on the writer (TableWriter::Check);
-  // any other flag, or data the kill switch never writes, is a difference.
-  if (kernel.flags & kTableFlagDormant) {
-    return Status::Error(_("the kernel's table is dormant: its chains filter nothing"));
-  }
-  if ((kernel.flags & ~(kTableFlagOwner | kTableFlagPersist)) != 0) {
-    return Status::Error(Format(_("the kernel's table has flags 0x%x, which the kill switch never "
-                                  "sets"),
-                                kernel.flags));
-  }
-  if (!kernel.userdata.empty()) {
-    return Status::Error(
-        _("the kernel's table carries data (a comment) that the kill switch did not write"));
-  }
-  const Ruleset& k = kernel.ruleset;
+Status CompareSets(const Ruleset& meant, const Ruleset& k) {
   if (k.sets.size() != meant.sets.size()) {
     return Status::Error(Format(_("the kernel's table has %zu sets instead of %zu"), k.sets.size(),
                                 meant.sets.size()));
@@ -89,6 +66,10 @@ Status CompareTable(const Ruleset& meant, const TableState& kernel) {
                                   want.name.c_str(), it->elements.size(), want.elements.size()));
     }
   }
+  return Status::Ok();
+}
+
+Status CompareChains(const Ruleset& meant, const Ruleset& k) {
   if (k.chains.size() != meant.chains.size()) {
     return Status::Error(Format(_("the kernel's table has %zu chains instead of %zu"),
                                 k.chains.size(), meant.chains.size()));
@@ -126,6 +107,33 @@ Status CompareTable(const Ruleset& meant, const TableState& kernel) {
     }
   }
   return Status::Ok();
+}
+
+}  // namespace
+
+Ruleset WithoutCounts(Ruleset ruleset) {
+  for (RuleDef& rule : ruleset.rules) ZeroCounters(rule.insns);
+  return ruleset;
+}
+
+Status CompareTable(const Ruleset& meant, const TableState& kernel) {
+  if (!kernel.exists) return Status::Error(_("the kill-switch table is not in the kernel"));
+  // Which ownership flags are right depends on the writer (TableWriter::Check);
+  // any other flag, or data the kill switch never writes, is a difference.
+  if (kernel.flags & kTableFlagDormant) {
+    return Status::Error(_("the kernel's table is dormant: its chains filter nothing"));
+  }
+  if ((kernel.flags & ~(kTableFlagOwner | kTableFlagPersist)) != 0) {
+    return Status::Error(Format(_("the kernel's table has flags 0x%x, which the kill switch never "
+                                  "sets"),
+                                kernel.flags));
+  }
+  if (!kernel.userdata.empty()) {
+    return Status::Error(
+        _("the kernel's table carries data (a comment) that the kill switch did not write"));
+  }
+  if (Status st = CompareSets(meant, kernel.ruleset); !st.ok()) return st;
+  return CompareChains(meant, kernel.ruleset);
 }
 
 }  // namespace nmks
