@@ -83,11 +83,15 @@ void OnRelayed(GObject* source, GAsyncResult* res, gpointer data) {
   }
   g_autofree gchar* remote = g_dbus_error_get_remote_error(error);
   if (remote != nullptr) g_dbus_error_strip_remote_error(error);
+  // Only the bus saying the guard is not there means it is not running; a
+  // timeout or any other failure is told as it is.
+  const bool gone =
+      remote != nullptr && (std::strcmp(remote, "org.freedesktop.DBus.Error.ServiceUnknown") == 0 ||
+                            std::strcmp(remote, "org.freedesktop.DBus.Error.NameHasNoOwner") == 0);
   std::string message =
-      remote != nullptr && std::strcmp(remote, "org.freedesktop.DBus.Error.ServiceUnknown") != 0
-          ? std::string(error->message)
-          : Format(_("nm-killswitch-guard is not running and could not be started (%s)"),
-                   error->message);
+      gone ? Format(_("nm-killswitch-guard is not running and could not be started (%s)"),
+                    error->message)
+           : std::string(error->message);
   const char* name = remote != nullptr ? remote : kErrorFailed;
   g_clear_error(&error);
   ReturnError(inv, name, message);

@@ -178,5 +178,14 @@ TEST_F(FloodTest, TheFrontServesUsersAndExitsWhenIdle) {
   EXPECT_FALSE(bus().OwnerPid(kFrontBusName).has_value());
 }
 
+// With no guard, a user's call through the front says so in words the user
+// can act on, not as a D-Bus error.
+TEST_F(FloodTest, WithoutTheGuardUsersAreToldItIsNotRunning) {
+  Outcome status = Cli({"status"}, Caller::Nobody());
+  EXPECT_NE(status.exit_code, 0) << status.all();
+  EXPECT_THAT(status.all(), HasSubstr("nm-killswitch-guard is not running")) << status.all();
+  EXPECT_TRUE(front_->running()) << "the front must outlive a missing guard";
+}
+
 }  // namespace
 }  // namespace nmks::guardtest
