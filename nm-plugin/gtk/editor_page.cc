@@ -10,7 +10,9 @@ extern "C" {
 
 #include <string>
 #include <utility>
+#include <vector>
 
+#include "nm-plugin/import_export.h"
 #include "rules/i18n.h"
 
 namespace nmks::wg {
@@ -95,6 +97,7 @@ EditorPage::EditorPage(NMConnection* connection, std::function<void()> changed)
   gtk_style_context_add_class(gtk_widget_get_style_context(problem_), GTK_STYLE_CLASS_ERROR);
   gtk_widget_set_no_show_all(problem_, TRUE);
   gtk_box_pack_start(GTK_BOX(box), problem_, FALSE, FALSE, 0);
+  BuildFileButton(box);
   BuildInterface(box);
   BuildPeer(box);
   BuildOtherPeers(box);
@@ -102,10 +105,18 @@ EditorPage::EditorPage(NMConnection* connection, std::function<void()> changed)
   gtk_widget_show_all(box);
 }
 
+// The page an open file chooser reports to; cleared when the page goes
+// first, so a late answer finds nothing.
+constexpr char kChooserPage[] = "nmks-editor-page";
+
 EditorPage::~EditorPage() {
+  if (chooser_) {
+    g_object_set_data(chooser_.get(), kChooserPage, nullptr);
+    gtk_native_dialog_destroy(GTK_NATIVE_DIALOG(chooser_.get()));
+  }
   // The widgets may outlive the page (the program holds the top one).
   for (GtkWidget* w : entries_) g_signal_handlers_disconnect_by_data(w, this);
-  for (GtkWidget* w : {kill_switch_, allow_lan_, block_at_boot_, ipv6_}) {
+  for (GtkWidget* w : {kill_switch_, allow_lan_, block_at_boot_, ipv6_, file_button_}) {
     g_signal_handlers_disconnect_by_data(w, this);
   }
 }
@@ -142,6 +153,75 @@ GtkWidget* EditorPage::AddField(GtkGrid* grid, int row, size_t index) {
   g_signal_connect_swapped(entry, "changed", G_CALLBACK(OnEdit), this);
   entries_[index] = entry;
   return AddRow(grid, row, field.label.c_str(), entry);
+}
+
+void EditorPage::BuildFileButton(GtkWidget* box) {
+  GtkWidget* button = gtk_button_new_with_mnemonic(_("_Fill in from a WireGuard file…"));
+  gtk_widget_set_name(button, "fill-from-file");
+  gtk_widget_set_halign(button, GTK_ALIGN_START);
+  gtk_widget_set_tooltip_text(
+      button, _("Read the interface and peer from a wg-quick file (.conf) your VPN provider gave "
+                "you. The kill-switch choices below stay as they are."));
+  g_signal_connect_swapped(button, "clicked",
+                           G_CALLBACK(+[](EditorPage* page) { page->OpenFileChooser(); }), this);
+  file_button_ = button;
+  gtk_box_pack_start(GTK_BOX(box), button, FALSE, FALSE, 0);
+}
+
+void EditorPage::OpenFileChooser() {
+  if (chooser_) return;  // one at a time
+  GtkWidget* top = gtk_widget_get_toplevel(root_.get());
+  GtkWindow* parent = top && GTK_IS_WINDOW(top) ? GTK_WINDOW(top) : nullptr;
+  GtkFileChooserNative* native = gtk_file_chooser_native_new(
+      _("Choose a WireGuard file"), parent, GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), _("_Cancel"));
+  GtkFileFilter* conf = gtk_file_filter_new();  // the chooser takes it
+  gtk_file_filter_set_name(conf, _("WireGuard files (*.conf)"));
+  gtk_file_filter_add_pattern(conf, "*.conf");
+  gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(native), conf);
+  GtkFileFilter* all = gtk_file_filter_new();
+  gtk_file_filter_set_name(all, _("All files"));
+  gtk_file_filter_add_pattern(all, "*");
+  gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(native), all);
+  gtk_native_dialog_set_modal(GTK_NATIVE_DIALOG(native), TRUE);
+  chooser_.reset(G_OBJECT(native));
+  g_object_set_data(chooser_.get(), kChooserPage, this);
+  g_signal_connect(native, "response", G_CALLBACK(&EditorPage::OnChooserResponse), nullptr);
+  gtk_native_dialog_show(GTK_NATIVE_DIALOG(native));
+}
+
+void EditorPage::OnChooserResponse(GtkNativeDialog* dialog, int response, gpointer /*data*/) {
+  auto* page = static_cast<EditorPage*>(g_object_get_data(G_OBJECT(dialog), kChooserPage));
+  if (!page) return;
+  GObjectPtr<GFile> file(response == GTK_RESPONSE_ACCEPT
+                             ? gtk_file_chooser_get_file(GTK_FILE_CHOOSER(dialog))
+                             : nullptr);
+  g_object_set_data(G_OBJECT(dialog), kChooserPage, nullptr);
+  gtk_native_dialog_destroy(dialog);
+  page->chooser_.reset();  // the last reference to `dialog`
+  GFreePtr<char> path(file ? g_file_get_path(file.get()) : nullptr);
+  if (path) page->FillFromFile(path.get());
+}
+
+void EditorPage::FillFromFile(const char* path) {
+  auto imported = ImportFile(path);
+  if (!imported.ok()) {
+    ShowProblem(imported.message());
+    return;
+  }
+  NMSettingVpn* vpn = nm_connection_get_setting_vpn(imported.value().get());
+  const std::vector<FormField> fields = FormFields(vpn);
+  // The file's further peers are what Save keeps from now on.
+  kept_.reset(NM_SETTING_VPN(nm_setting_duplicate(NM_SETTING(vpn))));
+  for (size_t i = 0; i < fields.size() && i < entries_.size(); ++i) {
+    gtk_entry_set_text(GTK_ENTRY(entries_[i]), fields[i].text.c_str());
+  }
+  gtk_widget_hide(problem_);
+  if (changed_) changed_();
+}
+
+void EditorPage::ShowProblem(const std::string& message) {
+  gtk_label_set_text(GTK_LABEL(problem_), message.c_str());
+  gtk_widget_show(problem_);
 }
 
 void EditorPage::BuildInterface(GtkWidget* box) {
@@ -265,8 +345,7 @@ bool EditorPage::Save(NMConnection* connection, GError** error) {
     gtk_style_context_add_class(gtk_widget_get_style_context(entries_[fault.field]),
                                 GTK_STYLE_CLASS_ERROR);
   }
-  gtk_label_set_text(GTK_LABEL(problem_), fault.message.c_str());
-  gtk_widget_show(problem_);
+  ShowProblem(fault.message);
   g_set_error_literal(error, NM_CONNECTION_ERROR, NM_CONNECTION_ERROR_INVALID_PROPERTY,
                       fault.message.c_str());
   return false;

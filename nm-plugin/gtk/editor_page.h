@@ -38,7 +38,7 @@ class EditorPage {
   bool Save(NMConnection* connection, GError** error);
 
   // What the page's "Fill in from a WireGuard file…" button does with the
-  // file the user chose (GTK 4 page only): the WireGuard fields show the
+  // file the user chose: the WireGuard fields show the
   // wg-quick file's interface and first peer, and its further peers are
   // what Save keeps; the kill-switch choices stay as they are. A file that
   // cannot be read changes nothing and is named in the page's problem line.
@@ -74,7 +74,7 @@ class EditorPage {
   // Says what is wrong while the page cannot be saved: programs such as
   // GNOME Settings only grey out their Add/Apply button.
   GtkWidget* problem_ = nullptr;
-  // The file chooser while it is open (GTK 4): closed with the page.
+  // The file chooser while it is open: closed with the page.
   GObjectPtr<GObject> chooser_;
   GtkWidget* file_button_ = nullptr;
   GObjectPtr<GtkSizeGroup> labels_;  // one width for the labels of every section

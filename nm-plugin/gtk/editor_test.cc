@@ -311,6 +311,104 @@ TEST_F(GnomeEditorTest, ANewConnectionStartsEmpty) {
   EXPECT_STREQ(nm_connection_get_id(connection.get()), "new");
 }
 
+// The file chooser "Fill in from a WireGuard file…" opened (without a
+// portal, GtkFileChooserNative shows a GtkFileChooserDialog), or nullptr
+// after 5 s.
+GtkWidget* OpenFileChooser() {
+  for (int i = 0; i < 500; ++i) {
+    GList* toplevels = gtk_window_list_toplevels();
+    GtkWidget* found = nullptr;
+    for (GList* l = toplevels; l && !found; l = l->next) {
+      if (GTK_IS_FILE_CHOOSER(l->data) && gtk_widget_get_visible(GTK_WIDGET(l->data))) {
+        found = GTK_WIDGET(l->data);
+      }
+    }
+    g_list_free(toplevels);
+    if (found) return found;
+    while (gtk_events_pending()) gtk_main_iteration();
+    usleep(10000);
+  }
+  return nullptr;
+}
+
+// Clicks "Fill in from a WireGuard file…" on `page` and chooses `path`
+// in the file chooser, as the user would.
+void FillFromFile(GtkWidget* page, const std::string& path) {
+  GtkWidget* button = Find(page, "fill-from-file");
+  ASSERT_TRUE(button && GTK_IS_BUTTON(button));
+  gtk_button_clicked(GTK_BUTTON(button));
+  GtkWidget* chooser = OpenFileChooser();
+  ASSERT_TRUE(chooser) << "no file chooser opened";
+  GObjectPtr<GFile> file(g_file_new_for_path(path.c_str()));
+  ASSERT_TRUE(gtk_file_chooser_set_file(GTK_FILE_CHOOSER(chooser), file.get(), nullptr));
+  // The chooser selects the file once it has read the folder.
+  for (int i = 0; i < 500; ++i) {
+    GObjectPtr<GFile> chosen(gtk_file_chooser_get_file(GTK_FILE_CHOOSER(chooser)));
+    if (chosen && g_file_equal(chosen.get(), file.get())) break;
+    while (gtk_events_pending()) gtk_main_iteration();
+    usleep(10000);
+  }
+  gtk_dialog_response(GTK_DIALOG(chooser), GTK_RESPONSE_ACCEPT);
+  while (gtk_events_pending()) gtk_main_iteration();
+}
+
+// nm-connection-editor offers "Import a saved VPN configuration…" too; the
+// page reads the provider's file into a connection being made or edited.
+TEST_F(GnomeEditorTest, ANewConnectionIsFilledFromAWireGuardFile) {
+  GObjectPtr<NMConnection> connection(nm_simple_connection_new());
+  NMSetting* s_con = nm_setting_connection_new();
+  GFreePtr<char> uuid(nm_utils_uuid_generate());
+  g_object_set(s_con, NM_SETTING_CONNECTION_ID, "new", NM_SETTING_CONNECTION_UUID, uuid.get(),
+               NM_SETTING_CONNECTION_TYPE, NM_SETTING_VPN_SETTING_NAME, nullptr);
+  nm_connection_add_setting(connection.get(), s_con);
+  NMSetting* vpn = nm_setting_vpn_new();
+  g_object_set(vpn, NM_SETTING_VPN_SERVICE_TYPE, kServiceType, nullptr);
+  nm_connection_add_setting(connection.get(), vpn);
+  GtkWidget* page = Open(connection.get());
+  ASSERT_TRUE(page);
+  gtk_combo_box_set_active_id(GTK_COMBO_BOX(Find(page, kKeyKillSwitch)), "lockdown");
+  FillFromFile(page, TestFilePath("good/several-peers.conf"));
+  if (HasFailure()) return;
+
+  auto file = Import("several-peers.conf");
+  ASSERT_TRUE(file);
+  NMSettingVpn* want = nm_connection_get_setting_vpn(file.get());
+  EXPECT_STREQ(gtk_entry_get_text(Entry(page, "peer.0.endpoint")),
+               nm_setting_vpn_get_data_item(want, "peer.0.endpoint"));
+  EXPECT_STREQ(gtk_entry_get_text(Entry(page, kSecretPrivateKey)),
+               nm_setting_vpn_get_secret(want, kSecretPrivateKey));
+  EXPECT_GT(changes_, 1) << "the program was not told the page changed";
+  // The kill-switch choice stays; every peer of the file is saved, the
+  // connection keeps its name.
+  EXPECT_STREQ(gtk_combo_box_get_active_id(GTK_COMBO_BOX(Find(page, kKeyKillSwitch))), "lockdown");
+  EXPECT_EQ(Update(connection.get()), "");
+  auto saved = FromVpnSetting(nm_connection_get_setting_vpn(connection.get()));
+  auto expected = FromVpnSetting(want);
+  ASSERT_TRUE(saved.ok()) << saved.message();
+  ASSERT_TRUE(expected.ok()) << expected.message();
+  EXPECT_EQ(saved.value().config, expected.value().config);
+  EXPECT_EQ(saved.value().options.kill_switch, Options::KillSwitch::kLockdown);
+  EXPECT_STREQ(nm_connection_get_id(connection.get()), "new");
+}
+
+TEST_F(GnomeEditorTest, AFileThatIsNotWireGuardIsNamedAndChangesNothing) {
+  auto connection = Import("psk.conf");
+  ASSERT_TRUE(connection);
+  GtkWidget* page = Open(connection.get());
+  ASSERT_TRUE(page);
+  const std::string endpoint = gtk_entry_get_text(Entry(page, "peer.0.endpoint"));
+  FillFromFile(page, TestFilePath("bad/bad-base64.conf"));
+  if (HasFailure()) return;
+  GtkWidget* problem = Find(page, "problem");
+  ASSERT_TRUE(problem && GTK_IS_LABEL(problem));
+  EXPECT_TRUE(gtk_widget_get_visible(problem));
+  EXPECT_NE(std::string(gtk_label_get_text(GTK_LABEL(problem))).find("bad-base64.conf"),
+            std::string::npos)
+      << gtk_label_get_text(GTK_LABEL(problem));
+  EXPECT_EQ(gtk_entry_get_text(Entry(page, "peer.0.endpoint")), endpoint);
+  EXPECT_EQ(changes_, 0);
+}
+
 TEST_F(GnomeEditorTest, OtherPeersAreShownAndKept) {
   auto connection = Import("several-peers.conf");
   ASSERT_TRUE(connection);
