@@ -26,6 +26,8 @@ const Verb kVerbs[] = {
     {"enable", nmks::cli::EnableCommand,
      N_("give a NetworkManager OpenVPN, OpenConnect or WireGuard connection the kill switch")},
     {"disable", nmks::cli::DisableCommand, N_("take the kill switch away from a connection")},
+    {"teardown", nmks::cli::TeardownCommand,
+     N_("release everything and turn blocking at boot off, as removing the package does")},
 };
 
 void Usage(FILE* out) {

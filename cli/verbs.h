@@ -7,6 +7,7 @@ namespace nmks::cli {
 
 int EngageCommand(int argc, char** argv);
 int ReleaseCommand(int argc, char** argv);
+int TeardownCommand(int argc, char** argv);
 int StatusCommand(int argc, char** argv);
 int VerifyCommand(int argc, char** argv);
 int BootCommand(int argc, char** argv);

@@ -479,7 +479,7 @@ EOF
   grep 'engaged for:' "$WORK/remove.log" | grep '"command-line"' | grep '"Work VPN"' >/dev/null ||
     fail "remove did not say which connections were engaged"
   grep -q 'being released' "$WORK/remove.log" || fail "remove did not say the kill switch is released"
-  grep -q 'blocking at boot is turned off' "$WORK/remove.log" ||
+  grep -qi 'blocking at boot is turned off' "$WORK/remove.log" ||
     fail "remove did not say blocking at boot is turned off"
   ! table_in_kernel || fail "table inet nm-killswitch is still there after remove"
   [ ! -e "$R/var/lib/nm-killswitch/boot.nft" ] || fail "boot.nft is still there after remove"
@@ -522,7 +522,7 @@ EOF
   sed 's/^/    | /' "$WORK/remove2.log"
   grep -q 'guard cannot be reached' "$WORK/remove2.log" ||
     fail "remove did not say the guard cannot be reached"
-  grep -q 'deleted the kill-switch table' "$WORK/remove2.log" ||
+  grep -qi 'deleted the kill-switch table' "$WORK/remove2.log" ||
     fail "remove did not say it deleted the table"
   ! table_in_kernel || fail "table inet nm-killswitch is still there after remove"
   [ ! -e "$R/var/lib/nm-killswitch/boot.nft" ] || fail "boot.nft is still there after remove"
