@@ -1,9 +1,9 @@
 // libnm-vpn-plugin-killswitch.so: the NMVpnEditorPlugin that libnm loads
 // for connections of our VPN type (nmcli connection import/export, GNOME
 // Settings). It names the VPN type and imports and exports wg-quick files
-// without GTK; the graphical editor lives in its own modules (nm-plugin/gtk/
-// for GTK 3 programs, nm-plugin/gtk4/ for GTK 4 ones) and is loaded only when
-// a program asks for it (see gnome_editor.h). The only exported symbol is
+// without GTK; the graphical editor lives in its own modules (nm-plugin/gtk/,
+// built once for GTK 3 programs and once for GTK 4 ones) and is loaded only
+// when a program asks for it (see gnome_editor.h). The only exported symbol is
 // nm_vpn_editor_plugin_factory (see editor_plugin.ver).
 #include <dlfcn.h>
 #include <gmodule.h>

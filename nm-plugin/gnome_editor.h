@@ -1,9 +1,9 @@
 // The one call between the GTK-free editor plugin (editor_plugin.cc, loaded
 // by nmcli and every other libnm client) and the GNOME editor, which the
-// plugin loads only when a program asks for an editor: nm-plugin/gtk/ (GTK 3
-// and libnma) in a GTK 3 program such as nm-connection-editor, nm-plugin/gtk4/
-// (GTK 4 and libnma-gtk4) in a GTK 4 program such as GNOME Settings. Both
-// have the same factory. All modules are installed in the same directory;
+// plugin loads only when a program asks for an editor: nm-plugin/gtk/ built
+// against GTK 3 and libnma in a GTK 3 program such as nm-connection-editor,
+// the same built against GTK 4 and libnma-gtk4 in a GTK 4 program such as
+// GNOME Settings. Both have the same factory. All modules are installed in the same directory;
 // the plugin opens the editor by absolute path next to itself.
 #pragma once
 

@@ -39,11 +39,10 @@ TEST(PoTest, PotfilesListsEveryFileWithTranslatableStrings) {
   for (std::string line; std::getline(potfiles, line);) {
     if (line.empty() || line[0] == '#') continue;
     listed.insert(line);
-    EXPECT_TRUE(fs::exists(root / line)) << "po/POTFILES.in lists " << line
-                                         << ", which does not exist";
+    EXPECT_TRUE(fs::exists(root / line))
+        << "po/POTFILES.in lists " << line << ", which does not exist";
   }
-  for (const char* dir :
-       {"rules", "guard", "cli", "nm-plugin", "nm-plugin/gtk", "nm-plugin/gtk4", "dispatcher"}) {
+  for (const char* dir : {"rules", "guard", "cli", "nm-plugin", "nm-plugin/gtk", "dispatcher"}) {
     for (const auto& entry : fs::directory_iterator(root / dir)) {
       const std::string name = entry.path().filename().string();
       if (entry.path().extension() != ".cc" || name.ends_with("_test.cc")) continue;

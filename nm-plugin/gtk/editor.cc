@@ -5,7 +5,7 @@
 // Settings 42 and later). The GTK-free editor plugin loads the one that
 // matches the program and calls its one exported function,
 // nm_vpn_editor_factory_killswitch (see gnome_editor.h and editor.ver). The
-// page itself is EditorPage, written once for each GTK.
+// page itself is EditorPage, written once for both.
 #include <gmodule.h>
 #include <gtk/gtk.h>
 #include <libintl.h>

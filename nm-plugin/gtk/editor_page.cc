@@ -1,4 +1,6 @@
-// EditorPage: the widgets of the GNOME editor and the Form they hold.
+// EditorPage: the widgets of the GNOME editor and the Form they hold, once
+// for GTK 3 and GTK 4 (what differs is behind widgets.h; the file chooser
+// is GtkFileDialog from GTK 4.10 on, GtkFileChooserNative before).
 #include "nm-plugin/gtk/editor_page.h"
 
 #include <libintl.h>
@@ -8,24 +10,24 @@ extern "C" {
 #include <nma-ui-utils.h>
 }
 
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "nm-plugin/gtk/widgets.h"
 #include "nm-plugin/import_export.h"
 #include "rules/i18n.h"
 
 namespace nmks::wg {
+
+using widgets::Append;
+
 namespace {
 
 // Indices into FormFields(): the interface, then peer 0.
 constexpr size_t kFirstInterfaceField = 0;
 constexpr size_t kFirstPeerField = 6;
-
-struct Choice {
-  const char* id;  // the vpn.data value
-  const char* label;
-};
 
 GtkWidget* Heading(const char* text) {
   GtkWidget* label = gtk_label_new(nullptr);
@@ -40,24 +42,14 @@ GtkWidget* NewGrid(GtkWidget* box) {
   gtk_grid_set_row_spacing(GTK_GRID(grid), 6);
   gtk_grid_set_column_spacing(GTK_GRID(grid), 12);
   gtk_widget_set_margin_start(grid, 12);
-  gtk_box_pack_start(GTK_BOX(box), grid, FALSE, FALSE, 0);
+  Append(box, grid);
   return grid;
-}
-
-GtkWidget* Combo(const char* name, const std::vector<Choice>& choices, const char* active) {
-  GtkWidget* combo = gtk_combo_box_text_new();
-  gtk_widget_set_name(combo, name);
-  for (const Choice& c : choices) {
-    gtk_combo_box_text_append(GTK_COMBO_BOX_TEXT(combo), c.id, c.label);
-  }
-  gtk_combo_box_set_active_id(GTK_COMBO_BOX(combo), active);
-  return combo;
 }
 
 GtkWidget* Check(const char* name, const char* label, bool active) {
   GtkWidget* check = gtk_check_button_new_with_label(label);
   gtk_widget_set_name(check, name);
-  gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(check), active);
+  widgets::SetChecked(check, active);
   return check;
 }
 
@@ -67,14 +59,13 @@ NMSettingSecretFlags SecretFlags(NMSettingVpn* vpn, const std::string& key) {
   return flags;
 }
 
-std::string ActiveId(GtkWidget* combo) {
-  const char* id = gtk_combo_box_get_active_id(GTK_COMBO_BOX(combo));
-  return id ? id : "";
-}
-
 std::string Trimmed(const char* text) {
   GFreePtr<char> copy(g_strdup(text ? text : ""));
   return g_strstrip(copy.get());
+}
+
+void SetPlaceholder(GtkWidget* entry, const char* text) {
+  gtk_entry_set_placeholder_text(GTK_ENTRY(entry), text);
 }
 
 }  // namespace
@@ -86,23 +77,26 @@ EditorPage::EditorPage(NMConnection* connection, std::function<void()> changed)
   fields_ = FormFields(kept_.get());
 
   GtkWidget* box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 12);
-  gtk_container_set_border_width(GTK_CONTAINER(box), 12);
+  for (auto margin : {gtk_widget_set_margin_top, gtk_widget_set_margin_bottom,
+                      gtk_widget_set_margin_start, gtk_widget_set_margin_end}) {
+    margin(box, 12);
+  }
   root_.reset(GTK_WIDGET(g_object_ref_sink(box)));
   entries_.assign(fields_.size(), nullptr);
   labels_.reset(gtk_size_group_new(GTK_SIZE_GROUP_HORIZONTAL));
   problem_ = gtk_label_new(nullptr);
   gtk_widget_set_name(problem_, "problem");
-  gtk_label_set_line_wrap(GTK_LABEL(problem_), TRUE);
+  widgets::Wrap(problem_);
   gtk_label_set_xalign(GTK_LABEL(problem_), 0);
-  gtk_style_context_add_class(gtk_widget_get_style_context(problem_), GTK_STYLE_CLASS_ERROR);
-  gtk_widget_set_no_show_all(problem_, TRUE);
-  gtk_box_pack_start(GTK_BOX(box), problem_, FALSE, FALSE, 0);
+  widgets::MarkError(problem_, true);
+  Append(box, problem_);
   BuildFileButton(box);
   BuildInterface(box);
   BuildPeer(box);
   BuildOtherPeers(box);
   BuildKillSwitch(box);
-  gtk_widget_show_all(box);
+  widgets::ShowAll(box);
+  gtk_widget_set_visible(problem_, FALSE);
 }
 
 // The page an open file chooser reports to; cleared when the page goes
@@ -112,7 +106,11 @@ constexpr char kChooserPage[] = "nmks-editor-page";
 EditorPage::~EditorPage() {
   if (chooser_) {
     g_object_set_data(chooser_.get(), kChooserPage, nullptr);
+#if GTK_CHECK_VERSION(4, 10, 0)
+    g_cancellable_cancel(G_CANCELLABLE(chooser_.get()));
+#else
     gtk_native_dialog_destroy(GTK_NATIVE_DIALOG(chooser_.get()));
+#endif
   }
   // The widgets may outlive the page (the program holds the top one).
   for (GtkWidget* w : entries_) g_signal_handlers_disconnect_by_data(w, this);
@@ -140,7 +138,7 @@ GtkWidget* EditorPage::AddField(GtkGrid* grid, int row, size_t index) {
   const FormField& field = fields_[index];
   GtkWidget* entry = gtk_entry_new();
   gtk_widget_set_name(entry, field.key.c_str());
-  gtk_entry_set_text(GTK_ENTRY(entry), field.text.c_str());
+  widgets::SetText(entry, field.text);
   if (field.secret) {
     gtk_entry_set_visibility(GTK_ENTRY(entry), FALSE);
     gtk_entry_set_input_purpose(GTK_ENTRY(entry), GTK_INPUT_PURPOSE_PASSWORD);
@@ -165,30 +163,56 @@ void EditorPage::BuildFileButton(GtkWidget* box) {
   g_signal_connect_swapped(button, "clicked",
                            G_CALLBACK(+[](EditorPage* page) { page->OpenFileChooser(); }), this);
   file_button_ = button;
-  gtk_box_pack_start(GTK_BOX(box), button, FALSE, FALSE, 0);
+  Append(box, button);
 }
 
 void EditorPage::OpenFileChooser() {
   if (chooser_) return;  // one at a time
-  GtkWidget* top = gtk_widget_get_toplevel(root_.get());
-  GtkWindow* parent = top && GTK_IS_WINDOW(top) ? GTK_WINDOW(top) : nullptr;
+  GtkWindow* parent = widgets::WindowOf(root_.get());
+  const GObjectPtr<GtkFileFilter> filters[] = {
+      widgets::NewFileFilter(_("WireGuard files (*.conf)"), "*.conf"),
+      widgets::NewFileFilter(_("All files"), "*")};
+#if GTK_CHECK_VERSION(4, 10, 0)
+  GObjectPtr<GListStore> list(g_list_store_new(GTK_TYPE_FILE_FILTER));
+  for (const auto& filter : filters) g_list_store_append(list.get(), filter.get());
+  GObjectPtr<GtkFileDialog> dialog(gtk_file_dialog_new());
+  gtk_file_dialog_set_title(dialog.get(), _("Choose a WireGuard file"));
+  gtk_file_dialog_set_filters(dialog.get(), G_LIST_MODEL(list.get()));
+  chooser_.reset(G_OBJECT(g_cancellable_new()));
+  g_object_set_data(chooser_.get(), kChooserPage, this);
+  // The answer comes after this returns; chooser_ is cleared there, or by
+  // the destructor.
+  gtk_file_dialog_open(dialog.get(), parent, G_CANCELLABLE(chooser_.get()),
+                       &EditorPage::OnFileChosen, g_object_ref(chooser_.get()));
+#else
   GtkFileChooserNative* native = gtk_file_chooser_native_new(
       _("Choose a WireGuard file"), parent, GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), _("_Cancel"));
-  GtkFileFilter* conf = gtk_file_filter_new();  // the chooser takes it
-  gtk_file_filter_set_name(conf, _("WireGuard files (*.conf)"));
-  gtk_file_filter_add_pattern(conf, "*.conf");
-  gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(native), conf);
-  GtkFileFilter* all = gtk_file_filter_new();
-  gtk_file_filter_set_name(all, _("All files"));
-  gtk_file_filter_add_pattern(all, "*");
-  gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(native), all);
+  for (const auto& filter : filters) {
+    gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(native), filter.get());
+  }
   gtk_native_dialog_set_modal(GTK_NATIVE_DIALOG(native), TRUE);
   chooser_.reset(G_OBJECT(native));
   g_object_set_data(chooser_.get(), kChooserPage, this);
   g_signal_connect(native, "response", G_CALLBACK(&EditorPage::OnChooserResponse), nullptr);
   gtk_native_dialog_show(GTK_NATIVE_DIALOG(native));
+#endif
 }
 
+#if GTK_CHECK_VERSION(4, 10, 0)
+// `chooser` is the page's GCancellable, with a reference for this call.
+void EditorPage::OnFileChosen(GObject* dialog, GAsyncResult* result, gpointer chooser) {
+  GObjectPtr<GObject> held(G_OBJECT(chooser));
+  GError* error = nullptr;
+  GObjectPtr<GFile> file(gtk_file_dialog_open_finish(GTK_FILE_DIALOG(dialog), result, &error));
+  if (error) g_error_free(error);  // dismissed or cancelled: nothing to read
+  auto* page = static_cast<EditorPage*>(g_object_get_data(held.get(), kChooserPage));
+  if (!page) return;  // the page went first
+  g_object_set_data(held.get(), kChooserPage, nullptr);
+  page->chooser_.reset();
+  GFreePtr<char> path(file ? g_file_get_path(file.get()) : nullptr);
+  if (path) page->FillFromFile(path.get());
+}
+#else
 void EditorPage::OnChooserResponse(GtkNativeDialog* dialog, int response, gpointer /*data*/) {
   auto* page = static_cast<EditorPage*>(g_object_get_data(G_OBJECT(dialog), kChooserPage));
   if (!page) return;
@@ -201,6 +225,7 @@ void EditorPage::OnChooserResponse(GtkNativeDialog* dialog, int response, gpoint
   GFreePtr<char> path(file ? g_file_get_path(file.get()) : nullptr);
   if (path) page->FillFromFile(path.get());
 }
+#endif
 
 void EditorPage::FillFromFile(const char* path) {
   auto imported = ImportFile(path);
@@ -213,37 +238,37 @@ void EditorPage::FillFromFile(const char* path) {
   // The file's further peers are what Save keeps from now on.
   kept_.reset(NM_SETTING_VPN(nm_setting_duplicate(NM_SETTING(vpn))));
   for (size_t i = 0; i < fields.size() && i < entries_.size(); ++i) {
-    gtk_entry_set_text(GTK_ENTRY(entries_[i]), fields[i].text.c_str());
+    widgets::SetText(entries_[i], fields[i].text);
   }
-  gtk_widget_hide(problem_);
+  gtk_widget_set_visible(problem_, FALSE);
   if (changed_) changed_();
 }
 
 void EditorPage::ShowProblem(const std::string& message) {
   gtk_label_set_text(GTK_LABEL(problem_), message.c_str());
-  gtk_widget_show(problem_);
+  gtk_widget_set_visible(problem_, TRUE);
 }
 
 void EditorPage::BuildInterface(GtkWidget* box) {
-  gtk_box_pack_start(GTK_BOX(box), Heading(_("WireGuard interface")), FALSE, FALSE, 0);
+  Append(box, Heading(_("WireGuard interface")));
   GtkGrid* grid = GTK_GRID(NewGrid(box));
   for (size_t i = kFirstInterfaceField; i < kFirstPeerField; ++i) {
     AddField(grid, static_cast<int>(i - kFirstInterfaceField), i);
   }
-  gtk_entry_set_placeholder_text(GTK_ENTRY(entries_[1]), "192.0.2.2/32, 2001:db8::2/128");
-  gtk_entry_set_placeholder_text(GTK_ENTRY(entries_[4]), _("automatic"));
-  gtk_entry_set_placeholder_text(GTK_ENTRY(entries_[5]), _("random"));
+  SetPlaceholder(entries_[1], "192.0.2.2/32, 2001:db8::2/128");
+  SetPlaceholder(entries_[4], _("automatic"));
+  SetPlaceholder(entries_[5], _("random"));
 }
 
 void EditorPage::BuildPeer(GtkWidget* box) {
-  gtk_box_pack_start(GTK_BOX(box), Heading(_("Peer")), FALSE, FALSE, 0);
+  Append(box, Heading(_("Peer")));
   GtkGrid* grid = GTK_GRID(NewGrid(box));
   for (size_t i = kFirstPeerField; i < fields_.size(); ++i) {
     AddField(grid, static_cast<int>(i - kFirstPeerField), i);
   }
-  gtk_entry_set_placeholder_text(GTK_ENTRY(entries_[kFirstPeerField + 2]), "vpn.example.net:51820");
-  gtk_entry_set_placeholder_text(GTK_ENTRY(entries_[kFirstPeerField + 3]), "0.0.0.0/0, ::/0");
-  gtk_entry_set_placeholder_text(GTK_ENTRY(entries_[kFirstPeerField + 4]), _("off"));
+  SetPlaceholder(entries_[kFirstPeerField + 2], "vpn.example.net:51820");
+  SetPlaceholder(entries_[kFirstPeerField + 3], "0.0.0.0/0, ::/0");
+  SetPlaceholder(entries_[kFirstPeerField + 4], _("off"));
 }
 
 void EditorPage::BuildOtherPeers(GtkWidget* box) {
@@ -267,33 +292,35 @@ void EditorPage::BuildOtherPeers(GtkWidget* box) {
                                       "file.",
                                       count),
                             count);
-  gtk_box_pack_start(GTK_BOX(box), Heading(_("Other peers")), FALSE, FALSE, 0);
+  Append(box, Heading(_("Other peers")));
   GtkWidget* label = gtk_label_new((note + "\n" + list).c_str());
   gtk_widget_set_name(label, "other-peers");
-  gtk_label_set_line_wrap(GTK_LABEL(label), TRUE);
+  widgets::Wrap(label);
   gtk_label_set_selectable(GTK_LABEL(label), TRUE);
   gtk_label_set_xalign(GTK_LABEL(label), 0);
   gtk_widget_set_margin_start(label, 12);
-  gtk_box_pack_start(GTK_BOX(box), label, FALSE, FALSE, 0);
+  Append(box, label);
 }
 
 void EditorPage::BuildKillSwitch(GtkWidget* box) {
   Options o = FormOptions(kept_.get());
-  gtk_box_pack_start(GTK_BOX(box), Heading(_("Kill switch")), FALSE, FALSE, 0);
+  Append(box, Heading(_("Kill switch")));
   GtkGrid* grid = GTK_GRID(NewGrid(box));
   const char* mode = o.kill_switch == Options::KillSwitch::kLockdown ? "lockdown"
                      : o.kill_switch == Options::KillSwitch::kOff    ? "off"
                                                                      : "on";
-  kill_switch_ = Combo(kKeyKillSwitch,
-                       {{"on", _("On: released when you switch the VPN off")},
-                        {"lockdown", _("Lockdown: stays until an administrator releases it")},
-                        {"off", _("Off: a plain WireGuard VPN")}},
-                       mode);
+  kill_switch_ =
+      widgets::NewChoice(kKeyKillSwitch,
+                         {{"on", _("On: released when you switch the VPN off")},
+                          {"lockdown", _("Lockdown: stays until an administrator releases it")},
+                          {"off", _("Off: a plain WireGuard VPN")}},
+                         mode);
   AddRow(grid, 0, _("Kill switch"), kill_switch_);
-  ipv6_ = Combo(kKeyIpv6,
-                {{"auto", _("Through the tunnel when it has an IPv6 address, blocked otherwise")},
-                 {"block", _("Always blocked")}},
-                o.ipv6 == Options::Ipv6::kBlock ? "block" : "auto");
+  ipv6_ = widgets::NewChoice(
+      kKeyIpv6,
+      {{"auto", _("Through the tunnel when it has an IPv6 address, blocked otherwise")},
+       {"block", _("Always blocked")}},
+      o.ipv6 == Options::Ipv6::kBlock ? "block" : "auto");
   AddRow(grid, 1, _("IPv6"), ipv6_);
   allow_lan_ =
       Check(kKeyAllowLan, _("Allow the local network (DNS outside the tunnel stays blocked)"),
@@ -302,8 +329,8 @@ void EditorPage::BuildKillSwitch(GtkWidget* box) {
   block_at_boot_ =
       Check(kKeyBlockAtBoot, _("Block at boot, before any network comes up"), o.block_at_boot);
   gtk_grid_attach(grid, block_at_boot_, 1, 3, 1, 1);
-  for (GtkWidget* combo : {kill_switch_, ipv6_}) {
-    g_signal_connect_swapped(combo, "changed", G_CALLBACK(OnEdit), this);
+  for (GtkWidget* choice : {kill_switch_, ipv6_}) {
+    g_signal_connect_swapped(choice, widgets::kChoiceChanged, G_CALLBACK(OnEdit), this);
   }
   for (GtkWidget* check : {allow_lan_, block_at_boot_}) {
     g_signal_connect_swapped(check, "toggled", G_CALLBACK(OnEdit), this);
@@ -314,37 +341,32 @@ Form EditorPage::ReadForm() const {
   Form form;
   form.fields = fields_;
   for (size_t i = 0; i < fields_.size(); ++i) {
-    form.fields[i].text = Trimmed(gtk_entry_get_text(GTK_ENTRY(entries_[i])));
+    form.fields[i].text = Trimmed(widgets::Text(entries_[i]).c_str());
     if (fields_[i].key == kSecretPrivateKey) {
       form.private_key_flags = nma_utils_menu_to_secret_flags(entries_[i]);
     } else if (fields_[i].secret) {
       form.preshared_key_flags = nma_utils_menu_to_secret_flags(entries_[i]);
     }
   }
-  std::string mode = ActiveId(kill_switch_);
+  std::string mode = widgets::ChosenId(kill_switch_);
   form.options.kill_switch = mode == "lockdown" ? Options::KillSwitch::kLockdown
                              : mode == "off"    ? Options::KillSwitch::kOff
                                                 : Options::KillSwitch::kOn;
-  form.options.allow_lan = gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(allow_lan_));
-  form.options.block_at_boot = gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(block_at_boot_));
-  std::string ipv6 = ActiveId(ipv6_);
+  form.options.allow_lan = widgets::Checked(allow_lan_);
+  form.options.block_at_boot = widgets::Checked(block_at_boot_);
+  std::string ipv6 = widgets::ChosenId(ipv6_);
   form.options.ipv6 = ipv6 == "block" ? Options::Ipv6::kBlock : Options::Ipv6::kAuto;
   return form;
 }
 
 bool EditorPage::Save(NMConnection* connection, GError** error) {
-  for (GtkWidget* entry : entries_) {
-    gtk_style_context_remove_class(gtk_widget_get_style_context(entry), GTK_STYLE_CLASS_ERROR);
-  }
+  for (GtkWidget* entry : entries_) widgets::MarkError(entry, false);
   FormError fault;
   if (ApplyForm(ReadForm(), kept_.get(), connection, &fault)) {
-    gtk_widget_hide(problem_);
+    gtk_widget_set_visible(problem_, FALSE);
     return true;
   }
-  if (fault.field >= 0) {
-    gtk_style_context_add_class(gtk_widget_get_style_context(entries_[fault.field]),
-                                GTK_STYLE_CLASS_ERROR);
-  }
+  if (fault.field >= 0) widgets::MarkError(entries_[fault.field], true);
   ShowProblem(fault.message);
   g_set_error_literal(error, NM_CONNECTION_ERROR, NM_CONNECTION_ERROR_INVALID_PROPERTY,
                       fault.message.c_str());

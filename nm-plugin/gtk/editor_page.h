@@ -2,11 +2,10 @@
 // first peer (further peers are listed read-only and kept as they are) and
 // the kill-switch options, filled from a connection. Every widget that
 // edits a vpn.data item or secret is named after it ("peer.0.endpoint",
-// "kill-switch"), so tests and accessibility tools can find it. One
-// declaration, two implementations: editor_page.cc here in GTK 3 widgets,
-// nm-plugin/gtk4/editor_page.cc in GTK 4 ones (its two choices are
-// GtkDropDowns whose model holds the vpn.data values), both from the same
-// Form (editor_form.h).
+// "kill-switch"), so tests and accessibility tools can find it. Written
+// once and built twice, against GTK 3 and against GTK 4: what differs
+// between them is behind widgets.h; what the page holds is a Form
+// (editor_form.h).
 #pragma once
 
 #include <gtk/gtk.h>
