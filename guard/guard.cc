@@ -193,6 +193,7 @@ Status Guard::Apply(const Engagements& next, const Policy* merged) {
                   : merged != nullptr ? BuildRuleset(*merged)
                                       : BuildRuleset(Merge(next));
   verified_ = false;
+  if (watch_) watch_->ForgetLost();
   uint32_t generation = 0;
   Status s = next.empty() ? writer_->Remove() : writer_->Install(meant, &generation);
   if (!s.ok()) return s;
@@ -358,12 +359,32 @@ bool Guard::LoosensLockdown(const std::string& connection, const Policy& policy,
 }
 
 bool Guard::UnchangedSinceVerified() {
+  if (!verified_) return false;
   auto generation = writer_->Generation();
-  return generation.ok() && verified_ && generation.value() == verified_generation_;
+  if (!generation.ok()) return false;
+  if (generation.value() == verified_generation_) return true;
+  // Another commit since (a firewall reload, a container's rules): read
+  // back only what can have changed.
+  if (protection_ == Protection::kOwner) {
+    // Nobody but our socket can change an owned table: its flags (dormant)
+    // and owner are all there is to look at.
+    uint32_t at = 0;
+    if (!writer_->CheckOwnership(&at).ok()) return false;
+    verified_generation_ = at;
+    return true;
+  }
+  // The owned table of a twin cannot change either; the twin and an
+  // unowned table can, and each change names its table in a notification.
+  if (!watch_) return false;
+  (void)watch_->DrainForeignChanges(writer_->portid());
+  if (!watch_->UntouchedBetween(verified_generation_, generation.value())) return false;
+  verified_generation_ = generation.value();
+  return true;
 }
 
 Status Guard::CheckAndRemember(const Ruleset& meant, TableState* read) {
   verified_ = false;
+  if (watch_) watch_->ForgetLost();
   uint32_t generation = 0;
   Status same = writer_->Check(meant, &generation, read);
   if (read == nullptr) malloc_trim(0);  // the table read back is gone
@@ -382,7 +403,11 @@ Result<std::string> Guard::Repair() {
   const Ruleset& meant = meant_;
   Status diff = CheckAndRemember(meant, nullptr);
   if (diff.ok()) return std::string();
-  if (Status s = writer_->Install(meant); !s.ok()) return s;
+  if (watch_) watch_->ForgetLost();
+  uint32_t generation = 0;
+  if (Status s = writer_->Install(meant, &generation); !s.ok()) return s;
+  verified_ = true;
+  verified_generation_ = generation;
   return diff.message();
 }
 

@@ -116,7 +116,7 @@ Ruleset WithoutCounts(Ruleset ruleset) {
   return ruleset;
 }
 
-Status CompareTable(const Ruleset& meant, const TableState& kernel) {
+Status CompareTableItself(const TableState& kernel) {
   if (!kernel.exists) return Status::Error(_("the kill-switch table is not in the kernel"));
   // Which ownership flags are right depends on the writer (TableWriter::Check);
   // any other flag, or data the kill switch never writes, is a difference.
@@ -132,6 +132,11 @@ Status CompareTable(const Ruleset& meant, const TableState& kernel) {
     return Status::Error(
         _("the kernel's table carries data (a comment) that the kill switch did not write"));
   }
+  return Status::Ok();
+}
+
+Status CompareTable(const Ruleset& meant, const TableState& kernel) {
+  if (Status st = CompareTableItself(kernel); !st.ok()) return st;
   if (Status st = CompareSets(meant, kernel.ruleset); !st.ok()) return st;
   return CompareChains(meant, kernel.ruleset);
 }

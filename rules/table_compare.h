@@ -24,6 +24,10 @@ struct TableState {
 // Which ownership flags are right is TableWriter::Check's business.
 Status CompareTable(const Ruleset& meant, const TableState& kernel);
 
+// The part of CompareTable about the table itself, not its contents: it is
+// there, with no flag but the ownership ones and no table data.
+Status CompareTableItself(const TableState& kernel);
+
 // The ruleset with every counter set to zero.
 Ruleset WithoutCounts(Ruleset ruleset);
 

@@ -275,6 +275,29 @@ Result<TableState> TableWriter::ReadTwin() {
   return ReadWith(*socket_, kTwinTableName);
 }
 
+Status TableWriter::CheckOwnership(uint32_t* generation) {
+  auto before = RulesetGeneration(*socket_);
+  if (!before.ok()) return before.status();
+  auto table = ReadTableOnly(*socket_, kTableName);
+  if (!table.ok()) return table.status();
+  auto after = RulesetGeneration(*socket_);
+  if (!after.ok()) return after.status();
+  if (after.value() != before.value()) {
+    return Status::Error(_("the ruleset changed while the kill-switch table was read"));
+  }
+  const TableState& t = table.value();
+  if (Status s = CompareTableItself(t); !s.ok()) return s;
+  if (t.flags != flags()) {
+    return Status::Error(
+        Format(_("the kernel holds the table with flags 0x%x instead of 0x%x"), t.flags, flags()));
+  }
+  if ((flags() & kTableFlagOwner) && t.owner != portid()) {
+    return Status::Error(_("the table is not owned by the guard"));
+  }
+  *generation = before.value();
+  return Status::Ok();
+}
+
 Status TableWriter::Check(const Ruleset& meant, uint32_t* generation, TableState* read) {
   auto table = ReadWith(*socket_, kTableName, generation);
   if (!table.ok()) return table.status();

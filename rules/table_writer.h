@@ -64,6 +64,12 @@ class TableWriter {
   // writer's socket; otherwise says what differs. `generation` gets the
   // ruleset generation the table was read at, `read` the table as read.
   Status Check(const Ruleset& meant, uint32_t* generation = nullptr, TableState* read = nullptr);
+  // Ok if the table is there with the flags this writer gives it, owned by
+  // its socket, without table data (a dormant flag is a difference); reads
+  // none of its contents. With kOwned that is all that can have changed
+  // since a full Check: the kernel lets no other socket change an owned
+  // table. `generation` gets the ruleset generation it was read at.
+  Status CheckOwnership(uint32_t* generation);
   // The table and its rules with their counters, without sets or chains
   // (cheap however many endpoints the sets hold).
   Result<TableState> ReadRules(const char* name = kTableName);

@@ -5,6 +5,7 @@
 // Root needs no polkit; anyone else needs io.github.nmkillswitch.configure.
 #include <gmock/gmock.h>
 #include <signal.h>
+#include <stdlib.h>
 
 #include <chrono>
 #include <cstdint>
@@ -15,8 +16,12 @@
 #include <thread>
 #include <variant>
 
+#include "guard/guard.h"
+#include "rules/policy.h"
 #include "rules/ruleset.h"
+#include "rules/table_compare.h"
 #include "tests/guard/guard_world.h"
+#include "tests/world/netns.h"
 
 namespace nmks::guardtest {
 namespace {
@@ -180,6 +185,90 @@ TEST_F(RepairTest, OthersNeedTheConfigurePermission) {
   EXPECT_EQ(Leaks(5203), 0u);
   polkit_.reset();
 }
+
+// Repair() in the guard itself, with no main loop reading the watch first:
+// after another program commits to its own table (a firewall reload), the
+// guard reads back only what can have changed (the owned table's flags;
+// for a twin or an unowned table, what the notifications name), and still
+// finds every change to its tables, the dormant flag included, made before
+// or after that other commit.
+class RepairInGuard : public testing::TestWithParam<Protection> {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/nmks-repair.XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { world::Run({"rm", "-rf", dir_}); }
+  std::string dir_;
+};
+
+TEST_P(RepairInGuard, FindsEveryChangeToItsTablesAndNothingElse) {
+  world::Netns ns("rg");
+  world::NetnsScope in(ns);
+  if (GetParam() == Protection::kOwner) {
+    auto keeps = KernelKeepsOwnedTables();
+    ASSERT_TRUE(keeps.ok()) << keeps.message();
+    if (!keeps.value()) GTEST_SKIP() << "this kernel cannot keep owned tables (Linux < 6.9)";
+  }
+  GuardOptions options;
+  options.protection = GetParam();
+  options.state_file = dir_ + "/state";
+  options.boot_file = dir_ + "/boot.nft";
+  auto started = Guard::Start(options);
+  ASSERT_TRUE(started.ok()) << started.message();
+  Guard& guard = *started.value();
+  Policy policy;
+  policy.tunnels = {"tun0"};
+  policy.endpoints = {Endpoint::Parse("203.0.113.1:1194").value()};
+  ASSERT_TRUE(guard.Engage("repair", policy, false).ok());
+  auto repair = [&guard] {
+    auto said = guard.Repair();
+    EXPECT_TRUE(said.ok()) << said.message();
+    return said.ok() ? said.value() : std::string("<error>");
+  };
+  auto as_engaged = [&guard] {
+    auto kernel = guard.ReadKernel();
+    if (!kernel.ok()) return kernel.status();
+    return CompareTable(guard.meant(), kernel.value());
+  };
+  auto other_commits = [&ns] {
+    world::CommandResult r = ns.Run({"nft", "add table inet other; delete table inet other"});
+    ASSERT_TRUE(r.ok()) << r.output;
+  };
+  EXPECT_EQ(repair(), "");
+  other_commits();
+  EXPECT_EQ(repair(), "") << "another program's table is not ours";
+  EXPECT_EQ(repair(), "");
+
+  // Where another program can change a table of ours: the unowned table,
+  // or the twin.
+  const std::string mine = GetParam() == Protection::kTwin ? kTwinTableName : kTableName;
+  for (const std::string& change :
+       {"insert rule inet " + mine + " output accept",
+        "add table inet " + mine + " { flags dormant; }",
+        "delete element inet " + mine + " endpoints4 { 203.0.113.1 . udp . 1194 }"}) {
+    world::CommandResult r = ns.Run({"nft", change});
+    if (GetParam() == Protection::kOwner) {
+      EXPECT_FALSE(r.ok()) << "the kernel let another program change an owned table: " << change;
+      other_commits();
+      EXPECT_EQ(repair(), "");
+      continue;
+    }
+    ASSERT_TRUE(r.ok()) << r.output;
+    other_commits();  // the change is not the last commit
+    EXPECT_NE(repair(), "") << "not found: " << change;
+    Status same = as_engaged();
+    EXPECT_TRUE(same.ok()) << change << ": " << same.message();
+    EXPECT_EQ(repair(), "") << "after the repair of " << change;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Protections, RepairInGuard,
+                         testing::Values(Protection::kOwner, Protection::kTwin, Protection::kWatch),
+                         [](const testing::TestParamInfo<Protection>& p) {
+                           return std::string(ProtectionName(p.param));
+                         });
 
 }  // namespace
 }  // namespace nmks::guardtest
