@@ -42,19 +42,8 @@ for tool in mmdebstrap dpkg-parsechangelog perl; do
 done
 
 # The Build-Depends, as package names: the versions are checked in the
-# chroot by dpkg-buildpackage. debhelper-compat is provided by debhelper.
-BUILD_DEPENDS=$(perl -MDpkg::Control::Info -MDpkg::Deps -e '
-  my $src = Dpkg::Control::Info->new("'"$SRC"'/debian/control")->get_source;
-  my @names;
-  for my $field (qw(Build-Depends Build-Depends-Arch)) {
-    next unless $src->{$field};
-    deps_iterate(deps_parse($src->{$field}, build_dep => 1, reduce_arch => 1), sub {
-      my $name = $_[0]->{package};
-      push @names, $name eq "debhelper-compat" ? "debhelper" : $name;
-      1;
-    });
-  }
-  print join(",", @names), "\n";')
+# chroot by dpkg-buildpackage.
+BUILD_DEPENDS=$("$SRC/tests/package/build-depends.sh")
 [ -n "$BUILD_DEPENDS" ] || fail "no Build-Depends in debian/control"
 VERSION=$(dpkg-parsechangelog -l "$SRC/debian/changelog" -S Version)
 NAME=$(dpkg-parsechangelog -l "$SRC/debian/changelog" -S Source)
