@@ -17,6 +17,14 @@
 # WireGuard importer before any VPN plugin, so the newcomer's path there is
 # "WireGuard with kill switch" and our page's "Fill in from a WireGuard
 # file…"; the test of the import path is left out.
+#
+# The packages are built on the host (Debian 12, GTK 4.8), so their GTK 4
+# editor opens GtkFileChooserNative; built against Debian 13's GTK 4.18 it
+# opens GtkFileDialog instead. So the GTK 4 editor in the installed
+# network-manager-killswitch-gnome is replaced by one built inside the
+# Debian 13 root (tests/gnome/editor.sh: GCC 14, warnings as errors, cached
+# by the tree with NMKS_EDITOR_CACHE and by ccache), and clicking "Fill in
+# from a WireGuard file…" runs the GtkFileDialog path.
 set -euo pipefail
 
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -44,8 +52,17 @@ WORK=$(mktemp -d /tmp/nmks-gnome13.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 "$SRC/tests/package/debs.sh" build "$WORK/pkg" "$WORK/all"
 mkdir -p "$WORK/debs"
-cp "$WORK"/all/network-manager-killswitch_*.deb "$WORK"/all/network-manager-killswitch-gnome_*.deb \
-  "$WORK/debs/"
+cp "$WORK"/all/network-manager-killswitch_*.deb "$WORK/debs/"
+"$SRC/tests/gnome/editor.sh" "$SUITE" "$WORK/editor"
+# The gnome package with that editor in place of the host's build.
+editor=libnm-gtk4-vpn-plugin-killswitch-editor.so
+dpkg-deb -R "$WORK"/all/network-manager-killswitch-gnome_*.deb "$WORK/gnome"
+path=$(cd "$WORK/gnome" && find . -name "$editor" | sed 's|^\./||')
+[ -n "$path" ] || { echo "[gnome13] FAIL: no $editor in the gnome package" >&2; exit 1; }
+install -m 644 "$WORK/editor/$editor" "$WORK/gnome/$path"
+(cd "$WORK/gnome" && find . -type f ! -path './DEBIAN/*' -printf '%P\0' | LC_ALL=C sort -z |
+  xargs -0 md5sum >DEBIAN/md5sums)
+dpkg-deb --root-owner-group -b "$WORK/gnome" "$WORK/debs/" >/dev/null
 chmod 755 "$WORK" "$WORK/debs"
 printf '[gnome13] root and packages ready in %s s\n' "$((SECONDS - started))"
 

@@ -9,15 +9,19 @@
 # cached). It holds what the test runs inside its world's namespaces:
 # gnome-control-center, NetworkManager, Xvfb, xdotool, ImageMagick's import,
 # python3 with AT-SPI, nftables, wireguard-go, and the libraries our packages
-# link. Our packages are not in it: the test installs them into an overlay
-# of the root each run, so the cached root never holds a build of ours.
+# link; and the Build-Depends of debian/control with g++ and ccache, so that
+# tests/gnome/editor.sh builds our GTK 4 editor there against the suite's
+# own GTK. Our packages are not in it: the test installs them into an
+# overlay of the root each run, so the cached root never holds a build of
+# ours.
 #
 # Cached under /var/cache/nm-killswitch-vm/gnome-SUITE-HASH, HASH over the
-# package list and RECIPE, so a change to either makes a new root and a
-# second run reuses it. As root.
+# package list (Build-Depends included) and RECIPE, so a change to either
+# makes a new root and a second run reuses it. As root.
 set -euo pipefail
 
 SUITE=${1:?usage: root.sh SUITE}
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=${NMKS_VM_CACHE:-/var/cache/nm-killswitch-vm}
 
 log() { printf '[gnome-root] %s\n' "$*" >&2; }
@@ -29,12 +33,12 @@ fail() {
 packages="gnome-control-center network-manager nftables wireguard-tools wireguard-go
   iproute2 procps util-linux dbus polkitd xvfb xdotool imagemagick python3-gi
   gir1.2-atspi-2.0 at-spi2-core libnftnl11 libmnl0 libnm0 libnma0 libnma-gtk4-0 libgtk-4-1
-  fonts-dejavu-core"
+  fonts-dejavu-core g++ ccache $("$SRC/tests/package/build-depends.sh" | tr , ' ')"
 case "$SUITE" in
   bookworm) packages="$packages libglib2.0-0" ;;
   *) packages="$packages libglib2.0-0t64" ;;
 esac
-packages=$(echo $packages | tr ' ' '\n' | LC_ALL=C sort | tr '\n' ',')
+packages=$(echo $packages | tr ' ' '\n' | LC_ALL=C sort -u | tr '\n' ',')
 packages=${packages%,}
 # Raise when the root is made differently, so that a cached root of the old
 # recipe is not used.
