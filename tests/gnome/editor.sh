@@ -7,7 +7,8 @@
 #
 #   editor.sh SUITE OUTDIR
 #
-# puts the module into OUTDIR. The build runs in an overlay of the root
+# puts the module into OUTDIR (the GTK 3 editor is built as well, so that
+# the same page meets the suite's compiler and headers). The build runs in an overlay of the root
 # (the root stays as it is) with warnings as errors; ccache keeps its cache
 # in /var/cache/nm-killswitch-vm/ccache-SUITE, so a change to a few files
 # recompiles only those. With NMKS_EDITOR_CACHE (set by meson) the module
@@ -73,7 +74,10 @@ exec chroot $WORK/root /usr/bin/env -i PATH=/usr/lib/ccache:/usr/sbin:/usr/bin:/
   pkg-config --modversion gtk4 | sed "s/^/gtk4 /"
   meson setup /build -Dtests=false -Ddemo=false -Dgtk=enabled -Dwerror=true \
     -Doptimization=2 -Ddebug=false
-  nice meson compile -C /build nm-gtk4-vpn-plugin-killswitch-editor
+  # The GTK 3 one too, though the test shows only the GTK 4 one: it is
+  # the same page, and this is where it meets GCC 14 and Debian 13 headers.
+  nice meson compile -C /build nm-gtk4-vpn-plugin-killswitch-editor \
+    nm-gtk3-vpn-plugin-killswitch-editor
   ccache -s | grep -i "hits\|misses" || true
   cp "\$(find /build -name $MODULE)" /src/
 '
@@ -83,7 +87,9 @@ if ! unshare -m --propagation private sh "$WORK/build" >"$OUT/build.log" 2>&1; t
   tail -n 40 "$OUT/build.log" >&2
   fail "the GTK 4 editor does not build in the $SUITE root"
 fi
-readelf --dyn-syms -W "$WORK/src/$MODULE" | grep -q ' gtk_file_dialog_open$' ||
+# (Read whole: grep -q would stop readelf early, and pipefail see it fail.)
+readelf --dyn-syms -W "$WORK/src/$MODULE" >"$WORK/symbols"
+grep -q ' gtk_file_dialog_open$' "$WORK/symbols" ||
   fail "$MODULE does not call gtk_file_dialog_open: not built against GTK 4.10 or later"
 cp "$WORK/src/$MODULE" "$OUT/"
 if [ -n "$cache" ]; then
