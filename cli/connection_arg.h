@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "nm-plugin/libnm.h"
+#include "base/libnm.h"
 #include "rules/status.h"
 
 namespace nmks::cli {

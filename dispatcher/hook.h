@@ -30,9 +30,9 @@
 #include <string>
 #include <vector>
 
+#include "base/libnm.h"
 #include "dispatcher/event.h"
 #include "dispatcher/resolve.h"
-#include "nm-plugin/libnm.h"
 #include "rules/policy.h"
 #include "rules/status.h"
 

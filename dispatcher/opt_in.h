@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "nm-plugin/libnm.h"
+#include "base/libnm.h"
 #include "rules/policy.h"
 #include "rules/status.h"
 

@@ -23,8 +23,8 @@
 #include <string>
 #include <vector>
 
+#include "base/libnm.h"
 #include "dispatcher/opt_in.h"
-#include "nm-plugin/libnm.h"
 #include "rules/policy.h"
 #include "rules/status.h"
 

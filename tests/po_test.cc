@@ -42,7 +42,8 @@ TEST(PoTest, PotfilesListsEveryFileWithTranslatableStrings) {
     EXPECT_TRUE(fs::exists(root / line))
         << "po/POTFILES.in lists " << line << ", which does not exist";
   }
-  for (const char* dir : {"rules", "guard", "cli", "nm-plugin", "nm-plugin/gtk", "dispatcher"}) {
+  for (const char* dir :
+       {"rules", "guard", "cli", "wireguard", "editor", "editor/gtk", "service", "dispatcher"}) {
     for (const auto& entry : fs::directory_iterator(root / dir)) {
       const std::string name = entry.path().filename().string();
       if (entry.path().extension() != ".cc" || name.ends_with("_test.cc")) continue;
@@ -217,7 +218,7 @@ TEST(PoTest, NmKillswitchSpeaksGerman) {
       << status.err;
 
   // The VPN plugin's service speaks German too.
-  const fs::path service = build / "nm-plugin" / "nm-killswitch-service";
+  const fs::path service = build / "service" / "nm-killswitch-service";
   Output plugin = RunWithCatalogue(scratch, mo, {service.string(), "--help"}, german);
   EXPECT_EQ(plugin.exit_code, 0) << plugin.err;
   EXPECT_NE(plugin.out.find("Nach dem Trennen nicht beenden"), std::string::npos) << plugin.out;

@@ -267,16 +267,16 @@ class GnomeSettingsTest : public testing::Test {
     options.root_debs = Env("NMKS_GNOME_DEBS");
     if (options.root.empty()) {
       // The plugin opens the GTK 4 editor from its own directory; in the
-      // build they are apart (nm-plugin/, nm-plugin/gtk/), so the world
+      // build they are apart (editor/, editor/gtk/), so the world
       // names a copy of the plugin that sits next to a copy of the editor,
       // as installed.
       char tmpl[] = "/tmp/nmks-gnome-plugin.XXXXXX";
       ASSERT_NE(mkdtemp(tmpl), nullptr);
       stage_ = tmpl;
       const std::string build = NMKS_BUILD_DIR;
-      fs::copy_file(build + "/nm-plugin/libnm-vpn-plugin-killswitch.so",
+      fs::copy_file(build + "/editor/libnm-vpn-plugin-killswitch.so",
                     stage_ + "/libnm-vpn-plugin-killswitch.so");
-      fs::copy_file(build + "/nm-plugin/gtk/libnm-gtk4-vpn-plugin-killswitch-editor.so",
+      fs::copy_file(build + "/editor/gtk/libnm-gtk4-vpn-plugin-killswitch-editor.so",
                     stage_ + "/libnm-gtk4-vpn-plugin-killswitch-editor.so");
       setenv("NMKS_EDITOR_PLUGIN", (stage_ + "/libnm-vpn-plugin-killswitch.so").c_str(), 1);
     }

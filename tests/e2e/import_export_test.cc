@@ -15,9 +15,9 @@
 #include <sstream>
 #include <string>
 
-#include "nm-plugin/wg_config.h"
-#include "nm-plugin/wg_test_files.h"
 #include "tests/e2e/e2e.h"
+#include "wireguard/wg_config.h"
+#include "wireguard/wg_test_files.h"
 
 namespace nmks::nmworld {
 namespace {

@@ -325,7 +325,7 @@ void NmWorld::WriteNmFiles() {
               "[VPN Connection]\nname=killswitch\nservice=org.freedesktop.NetworkManager."
               "killswitch\nprogram=" +
                   options_.build_dir +
-                  "/nm-plugin/nm-killswitch-service\nsupports-multiple-connections=true\n\n"
+                  "/service/nm-killswitch-service\nsupports-multiple-connections=true\n\n"
                   "[libnm]\nplugin=" +
                   EditorPlugin() + "\n");
   }
@@ -334,7 +334,7 @@ void NmWorld::WriteNmFiles() {
 std::string NmWorld::EditorPlugin() const {
   // A sanitized build names a copy built without sanitizers for nmcli.
   if (const char* plugin = std::getenv("NMKS_EDITOR_PLUGIN"); plugin && *plugin) return plugin;
-  return options_.build_dir + "/nm-plugin/libnm-vpn-plugin-killswitch.so";
+  return options_.build_dir + "/editor/libnm-vpn-plugin-killswitch.so";
 }
 
 void NmWorld::StartHolder() {

@@ -1,0 +1,434 @@
+#include "service/service.h"
+
+#include <netdb.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <utility>
+
+#include "guard/client.h"
+#include "guard/policy_variant.h"
+#include "rules/i18n.h"
+#include "service/kernel_tunnel.h"
+#include "service/route_rules.h"
+#include "service/tun_device.h"
+#include "service/userspace_tunnel.h"
+
+namespace nmks::wg {
+namespace {
+
+// Our tunnels' interface group, for the routing rules (the fwmark's value).
+constexpr uint32_t kTunnelGroup = kDefaultMark;
+constexpr uint32_t kDefaultMtu = 1420;
+
+void Log(const std::string& message) { g_message("%s", message.c_str()); }
+
+bool HasFamily(const std::vector<Cidr>& cidrs, Address::Family f) {
+  return std::any_of(cidrs.begin(), cidrs.end(),
+                     [f](const Cidr& c) { return c.address.family == f; });
+}
+
+bool IsDefaultRoute(const Cidr& c) { return c.prefix == 0; }
+
+guint32 Ipv4Word(const Address& a) {
+  guint32 v;
+  memcpy(&v, a.bytes.data(), 4);  // NetworkManager reads it natively, in network order
+  return v;
+}
+
+GVariant* Ipv6Bytes(const Address& a) {
+  return g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, a.bytes.data(), 16, 1);
+}
+
+Address Masked(const Cidr& c) {
+  Address a = c.address;
+  const size_t bits = a.size() * 8;
+  for (size_t bit = c.prefix; bit < bits; ++bit) a.bytes[bit / 8] &= ~(0x80 >> (bit % 8));
+  return a;
+}
+
+bool IsTun(const std::string& ifname) {
+  struct stat st;
+  return stat(("/sys/class/net/" + ifname + "/tun_flags").c_str(), &st) == 0;
+}
+
+}  // namespace
+
+std::string TunnelName(const std::string& uuid) {
+  std::string hex;
+  for (char c : uuid) {
+    if (isxdigit(static_cast<unsigned char>(c))) hex += static_cast<char>(tolower(c));
+    if (hex.size() == 8) break;
+  }
+  return "ks" + hex;
+}
+
+Policy BuildPolicy(const Settings& s, const std::string& ifname,
+                   const std::vector<Endpoint>& endpoints) {
+  Policy p;
+  p.tunnels = {ifname};
+  p.endpoints = endpoints;
+  p.allow_lan = s.options.allow_lan;
+  bool v6_addresses = HasFamily(s.config.addresses, Address::Family::kIpv6);
+  bool v6_routes = std::any_of(s.config.peers.begin(), s.config.peers.end(), [](const Peer& peer) {
+    return HasFamily(peer.allowed_ips, Address::Family::kIpv6);
+  });
+  p.ipv6 = s.options.ipv6 == Options::Ipv6::kAuto && v6_addresses && v6_routes ? Ipv6Mode::kTunnel
+                                                                               : Ipv6Mode::kBlock;
+  p.mode = s.options.kill_switch == Options::KillSwitch::kLockdown ? Mode::kLockdown : Mode::kOn;
+  Normalize(p);
+  return p;
+}
+
+NmConfig BuildNmConfig(const Config& c, const std::string& ifname,
+                       const std::vector<PeerEndpoint>& gateways) {
+  NmConfig out;
+  const bool has4 = HasFamily(c.addresses, Address::Family::kIpv4);
+  const bool has6 = HasFamily(c.addresses, Address::Family::kIpv6);
+
+  GVariantBuilder general;
+  g_variant_builder_init(&general, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add(&general, "{sv}", NM_VPN_PLUGIN_CONFIG_TUNDEV,
+                        g_variant_new_string(ifname.c_str()));
+  if (!gateways.empty()) {
+    const Address& gw = gateways.front().address;
+    g_variant_builder_add(
+        &general, "{sv}", NM_VPN_PLUGIN_CONFIG_EXT_GATEWAY,
+        gw.family == Address::Family::kIpv4 ? g_variant_new_uint32(Ipv4Word(gw)) : Ipv6Bytes(gw));
+  }
+  g_variant_builder_add(&general, "{sv}", NM_VPN_PLUGIN_CONFIG_MTU,
+                        g_variant_new_uint32(c.mtu.value_or(kDefaultMtu)));
+  g_variant_builder_add(&general, "{sv}", NM_VPN_PLUGIN_CONFIG_HAS_IP4,
+                        g_variant_new_boolean(has4));
+  g_variant_builder_add(&general, "{sv}", NM_VPN_PLUGIN_CONFIG_HAS_IP6,
+                        g_variant_new_boolean(has6));
+  // A link change must not tear the tunnel down: it survives, blocked.
+  g_variant_builder_add(&general, "{sv}", NM_VPN_PLUGIN_CAN_PERSIST, g_variant_new_boolean(TRUE));
+  out.general = g_variant_builder_end(&general);
+
+  for (Address::Family f : {Address::Family::kIpv4, Address::Family::kIpv6}) {
+    const bool v4 = f == Address::Family::kIpv4;
+    auto address = std::find_if(c.addresses.begin(), c.addresses.end(),
+                                [f](const Cidr& a) { return a.address.family == f; });
+    if (address == c.addresses.end()) continue;
+    GVariantBuilder b;
+    g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
+    g_variant_builder_add(
+        &b, "{sv}", "address",
+        v4 ? g_variant_new_uint32(Ipv4Word(address->address)) : Ipv6Bytes(address->address));
+    g_variant_builder_add(&b, "{sv}", "prefix", g_variant_new_uint32(address->prefix));
+    GVariantBuilder dns;
+    g_variant_builder_init(&dns, v4 ? G_VARIANT_TYPE("au") : G_VARIANT_TYPE("aay"));
+    bool any_dns = false;
+    for (const Address& d : c.dns) {
+      if (d.family != f) continue;
+      any_dns = true;
+      if (v4) {
+        g_variant_builder_add(&dns, "u", Ipv4Word(d));
+      } else {
+        g_variant_builder_add_value(&dns, Ipv6Bytes(d));
+      }
+    }
+    if (any_dns) {
+      g_variant_builder_add(&b, "{sv}", "dns", g_variant_builder_end(&dns));
+    } else {
+      g_variant_builder_clear(&dns);
+    }
+    if (!c.dns_search.empty()) {
+      GVariantBuilder domains;
+      g_variant_builder_init(&domains, G_VARIANT_TYPE_STRING_ARRAY);
+      for (const auto& d : c.dns_search) g_variant_builder_add(&domains, "s", d.c_str());
+      g_variant_builder_add(&b, "{sv}", "domains", g_variant_builder_end(&domains));
+    }
+    bool default_route = false;
+    GVariantBuilder routes;
+    g_variant_builder_init(&routes, v4 ? G_VARIANT_TYPE("aau") : G_VARIANT_TYPE("a(ayuayu)"));
+    for (const Peer& peer : c.peers) {
+      for (const Cidr& ip : peer.allowed_ips) {
+        if (ip.address.family != f) continue;
+        if (IsDefaultRoute(ip)) {
+          default_route = true;
+          continue;
+        }
+        Address net = Masked(ip);
+        if (v4) {
+          guint32 route[4] = {Ipv4Word(net), ip.prefix, 0, 0};
+          g_variant_builder_add_value(
+              &routes, g_variant_new_fixed_array(G_VARIANT_TYPE_UINT32, route, 4, sizeof(guint32)));
+        } else {
+          Address zero;
+          zero.family = Address::Family::kIpv6;
+          g_variant_builder_add_value(
+              &routes, g_variant_new("(@ayu@ayu)", Ipv6Bytes(net), static_cast<guint32>(ip.prefix),
+                                     Ipv6Bytes(zero), 0u));
+        }
+      }
+    }
+    g_variant_builder_add(&b, "{sv}", "routes", g_variant_builder_end(&routes));
+    g_variant_builder_add(&b, "{sv}", "never-default", g_variant_new_boolean(!default_route));
+    (v4 ? out.ip4 : out.ip6) = g_variant_builder_end(&b);
+  }
+  return out;
+}
+
+Service::Service(GDBusConnection* bus) : bus_(bus) {}
+
+Service::~Service() { Disconnect(); }
+
+bool Service::NeedsSecrets(NMConnection* connection) {
+  NMSettingVpn* vpn = nm_connection_get_setting_vpn(connection);
+  if (vpn == nullptr) return false;
+  const char* key = nm_setting_vpn_get_secret(vpn, kSecretPrivateKey);
+  return key == nullptr || *key == '\0';
+}
+
+std::vector<Endpoint> Service::EngagedEndpoints() {
+  auto guard = GuardClient::Connect();
+  if (!guard.ok()) return {};
+  auto policy = guard.value()->GetPolicy(uuid_);
+  if (!policy.ok() || !policy.value()) return {};
+  return policy.value()->endpoints;
+}
+
+Result<std::vector<Endpoint>> Service::ResolveEndpoints(const Settings& settings,
+                                                        std::vector<PeerEndpoint>* chosen) {
+  std::vector<Endpoint> all;
+  std::optional<std::vector<Endpoint>> previous;  // asked of the guard at most once
+  for (const Peer& peer : settings.config.peers) {
+    if (!peer.endpoint) continue;
+    const HostPort& hp = *peer.endpoint;
+    std::vector<Address> addresses;
+    if (auto literal = Address::Parse(hp.host); literal.ok()) {
+      addresses.push_back(literal.value());
+    } else {
+      addrinfo hints{};
+      hints.ai_family = AF_UNSPEC;
+      hints.ai_socktype = SOCK_DGRAM;
+      hints.ai_flags = AI_ADDRCONFIG;
+      addrinfo* res = nullptr;
+      int rc = getaddrinfo(hp.host.c_str(), nullptr, &hints, &res);
+      if (rc != 0) {
+        // With the kill switch off nothing is held, and the guard is not asked.
+        if (!previous) {
+          previous = options_.kill_switch == Options::KillSwitch::kOff ? std::vector<Endpoint>{}
+                                                                       : EngagedEndpoints();
+        }
+        for (const Endpoint& e : *previous) {
+          if (e.port == hp.port) addresses.push_back(e.address);
+        }
+        if (addresses.empty()) {
+          return Status::Error(Format(_("the VPN server %s does not resolve (%s); nothing was "
+                                        "opened"),
+                                      hp.host.c_str(), gai_strerror(rc)));
+        }
+        g_message(
+            "%s does not resolve (%s); using the %zu address(es) the kill switch already "
+            "allows for it",
+            hp.host.c_str(), gai_strerror(rc), addresses.size());
+        res = nullptr;
+      }
+      for (addrinfo* ai = res; ai; ai = ai->ai_next) {
+        Address a;
+        if (ai->ai_family == AF_INET) {
+          a.family = Address::Family::kIpv4;
+          memcpy(a.bytes.data(), &reinterpret_cast<sockaddr_in*>(ai->ai_addr)->sin_addr, 4);
+        } else if (ai->ai_family == AF_INET6) {
+          a.family = Address::Family::kIpv6;
+          memcpy(a.bytes.data(), &reinterpret_cast<sockaddr_in6*>(ai->ai_addr)->sin6_addr, 16);
+        } else {
+          continue;
+        }
+        if (std::find(addresses.begin(), addresses.end(), a) == addresses.end()) {
+          addresses.push_back(a);
+        }
+      }
+      if (res) freeaddrinfo(res);
+      if (addresses.empty()) {
+        return Status::Error(Format(
+            _("the VPN server %s has no usable address; nothing was opened"), hp.host.c_str()));
+      }
+    }
+    chosen->push_back({addresses.front(), hp.port});
+    for (const Address& a : addresses) {
+      Endpoint e;
+      e.address = a;
+      e.protocol = Protocol::kUdp;
+      e.port = hp.port;
+      e.mark = kDefaultMark;
+      all.push_back(e);
+    }
+  }
+  if (chosen->empty()) {
+    return Status::Error(
+        _("no peer has an endpoint: NetworkManager needs the VPN server's address"));
+  }
+  return all;
+}
+
+namespace {
+
+// The tunnel's device configuration: the keys decoded, each peer with the
+// endpoint address chosen for it.
+Result<DeviceConfig> DeviceConfigOf(const Settings& settings, const std::string& ifname,
+                                    const std::vector<PeerEndpoint>& chosen) {
+  DeviceConfig dev;
+  dev.ifname = ifname;
+  auto private_key = DecodeKey(settings.config.private_key);
+  if (!private_key.ok()) return private_key.status();
+  dev.private_key = SecretKey(private_key.value());
+  dev.listen_port = settings.config.listen_port;
+  dev.mtu = settings.config.mtu.value_or(kDefaultMtu);
+  dev.fwmark = kDefaultMark;
+  size_t next_endpoint = 0;
+  for (const Peer& peer : settings.config.peers) {
+    PeerConfig pc;
+    auto pub = DecodeKey(peer.public_key);
+    if (!pub.ok()) return pub.status();
+    pc.public_key = pub.value();
+    if (!peer.preshared_key.empty()) {
+      auto psk = DecodeKey(peer.preshared_key);
+      if (!psk.ok()) return psk.status();
+      pc.preshared_key = SecretKey(psk.value());
+    }
+    if (peer.endpoint) pc.endpoint = chosen[next_endpoint++];
+    for (const Cidr& ip : peer.allowed_ips) pc.allowed_ips.push_back({ip.address, ip.prefix});
+    pc.persistent_keepalive = peer.persistent_keepalive;
+    dev.peers.push_back(std::move(pc));
+  }
+  return dev;
+}
+
+}  // namespace
+
+Result<NmConfig> Service::Connect(NMConnection* connection) {
+  Disconnect();  // a second Connect replaces the first
+  NMSettingVpn* vpn = nm_connection_get_setting_vpn(connection);
+  if (vpn == nullptr) return Status::Error(_("the connection has no VPN setting"));
+  auto settings = FromVpnSetting(vpn);
+  if (!settings.ok()) return settings.status();
+  const char* uuid = nm_connection_get_uuid(connection);
+  if (uuid == nullptr || *uuid == '\0') return Status::Error(_("the connection has no UUID"));
+  uuid_ = uuid;
+  ifname_ = TunnelName(uuid_);
+  options_ = settings.value().options;
+
+  // Listen before anything can end: NetworkManager's signals tell later
+  // whether the user switched the VPN off.
+  ending_watch_ = std::make_unique<EndingWatch>(bus_, uuid_);
+  if (!ending_watch_->Resolve()) {
+    g_warning("cannot find the active connection of %s; any ending will keep blocking",
+              uuid_.c_str());
+  }
+
+  std::vector<PeerEndpoint> chosen;
+  auto endpoints = ResolveEndpoints(settings.value(), &chosen);
+  if (!endpoints.ok()) return endpoints.status();
+  if (options_.kill_switch != Options::KillSwitch::kOff) {
+    if (Status s = EngageKillSwitch(settings.value(), endpoints.value()); !s.ok()) return s;
+  }
+  auto device = DeviceConfigOf(settings.value(), ifname_, chosen);
+  if (!device.ok()) return device.status();
+  if (Status s = StartTunnel(device.value()); !s.ok()) return s;
+  WatchTunnel();
+  return BuildNmConfig(settings.value().config, ifname_, chosen);
+}
+
+Status Service::EngageKillSwitch(const Settings& settings, const std::vector<Endpoint>& endpoints) {
+  auto guard = GuardClient::Connect();
+  if (!guard.ok()) {
+    return Status::Error(
+        Format(_("the kill switch cannot be engaged: %s"), guard.message().c_str()));
+  }
+  Policy policy = BuildPolicy(settings, ifname_, endpoints);
+  if (Status s = guard.value()->Engage(uuid_, policy, options_.block_at_boot); !s.ok()) {
+    return Status::Error(Format(_("the kill switch cannot be engaged: %s"), s.message().c_str()));
+  }
+  engaged_ = true;
+  Log(Format("kill switch engaged for %s: tunnel %s, %zu endpoint address(es)", uuid_.c_str(),
+             ifname_.c_str(), endpoints.size()));
+  return Status::Ok();
+}
+
+Status Service::StartTunnel(const DeviceConfig& device) {
+  // The kernel's WireGuard when it has one, wireguard-go otherwise (or when
+  // a tun of ours is left from before).
+  bool userspace = InterfaceExists(ifname_) && IsTun(ifname_);
+  if (!userspace) {
+    int err = 0;
+    Status created = KernelTunnel::CreateLink(ifname_, &err);
+    if (created.ok()) {
+      tunnel_ = std::make_unique<KernelTunnel>(Log);
+    } else if (err == EOPNOTSUPP || err == EINVAL) {
+      userspace = true;
+    } else {
+      return created;
+    }
+  }
+  if (userspace) tunnel_ = std::make_unique<UserspaceTunnel>(Log);
+  if (Status s = tunnel_->Configure(device); !s.ok()) {
+    tunnel_->Remove();
+    tunnel_.reset();
+    return Status::Error(Format(_("%s; the kill switch stays engaged"), s.message().c_str()));
+  }
+  Log(Format("tunnel %s up (%s)", ifname_.c_str(), userspace ? "wireguard-go" : "kernel"));
+  return Status::Ok();
+}
+
+void Service::WatchTunnel() {
+  if (Status s = JoinTunnelGroup(ifname_, kTunnelGroup); !s.ok()) {
+    g_warning("%s", s.message().c_str());
+  }
+  if (Status s = EnsureMarkRules(kDefaultMark, kTunnelGroup); !s.ok()) {
+    g_warning("%s", s.message().c_str());
+  }
+  auto watch = NetworkWatch::Start(ifname_, [this] { OnNetworkChanged(); });
+  if (watch.ok()) {
+    network_watch_ = std::move(watch).value();
+  } else {
+    g_warning("%s", watch.message().c_str());
+  }
+}
+
+void Service::OnNetworkChanged() {
+  if (!tunnel_) return;
+  if (Status s = tunnel_->RefreshEndpoints(); !s.ok()) g_warning("%s", s.message().c_str());
+}
+
+void Service::Disconnect() {
+  if (uuid_.empty()) return;
+  Ending ending = ending_watch_ ? ending_watch_->Decide() : Ending::kUnknown;
+  network_watch_.reset();
+  if (tunnel_) {
+    tunnel_->Remove();
+    tunnel_.reset();
+  }
+  if (engaged_) {
+    const bool user_off = ending == Ending::kUserOff || ending == Ending::kProfileDeleted;
+    if (user_off && options_.kill_switch == Options::KillSwitch::kOn) {
+      auto guard = GuardClient::Connect();
+      Status s = guard.ok() ? guard.value()->Release(uuid_) : guard.status();
+      if (s.ok()) {
+        Log(Format("%s: %s; kill switch released", uuid_.c_str(), EndingName(ending)));
+      } else {
+        g_warning(
+            "%s: %s, but the kill switch could not be released (%s); traffic stays "
+            "blocked until `nm-killswitch release` is run",
+            uuid_.c_str(), EndingName(ending), s.message().c_str());
+      }
+    } else {
+      Log(Format("%s: %s; the kill switch stays engaged%s", uuid_.c_str(), EndingName(ending),
+                 options_.kill_switch == Options::KillSwitch::kLockdown
+                     ? " (lockdown: an administrator releases it)"
+                     : ""));
+    }
+  }
+  ending_watch_.reset();
+  engaged_ = false;
+  uuid_.clear();
+}
+
+}  // namespace nmks::wg
