@@ -89,6 +89,7 @@ EditorPage::EditorPage(NMConnection* connection, std::function<void()> changed)
   widgets::Wrap(problem_);
   gtk_label_set_xalign(GTK_LABEL(problem_), 0);
   widgets::MarkError(problem_, true);
+  widgets::StartHidden(problem_);
   Append(box, problem_);
   BuildFileButton(box);
   BuildInterface(box);
@@ -96,7 +97,6 @@ EditorPage::EditorPage(NMConnection* connection, std::function<void()> changed)
   BuildOtherPeers(box);
   BuildKillSwitch(box);
   widgets::ShowAll(box);
-  gtk_widget_set_visible(problem_, FALSE);
 }
 
 // The page an open file chooser reports to; cleared when the page goes

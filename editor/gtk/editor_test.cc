@@ -118,10 +118,11 @@ GtkWidget* VisibleFileChooser() {
   return found;
 }
 
+// As nm-connection-editor shows its dialog: all of it.
 GtkWidget* ShowInWindow(GtkWidget* page) {
   GtkWidget* window = gtk_window_new(GTK_WINDOW_TOPLEVEL);
   gtk_container_add(GTK_CONTAINER(window), page);
-  gtk_window_present(GTK_WINDOW(window));
+  gtk_widget_show_all(window);
   return window;
 }
 
@@ -617,6 +618,10 @@ TEST_F(GnomeEditorTest, ThePageIsShownInAWindow) {
   }
   EXPECT_TRUE(gtk_widget_get_mapped(page));
   EXPECT_GT(Width(page), 0);
+  EXPECT_TRUE(gtk_widget_get_visible(Find(page, "fill-from-file")));
+  EXPECT_TRUE(gtk_widget_get_visible(Find(page, "other-peers")));
+  // Nothing is wrong yet: the problem line stays hidden.
+  EXPECT_FALSE(gtk_widget_get_visible(Find(page, "problem")));
   CloseWindow(window);
 }
 

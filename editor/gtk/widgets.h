@@ -21,10 +21,12 @@ void Append(GtkWidget* box, GtkWidget* child);
 void Wrap(GtkWidget* label);
 // Marks `widget` with (or clears) the theme's "error" style.
 void MarkError(GtkWidget* widget, bool error);
-// Shows every widget under `top` that is not hidden on purpose (GTK 3 makes
-// widgets hidden; GTK 4 shows them). Call it once, when the page is built,
-// then hide what starts hidden.
+// Shows every widget under `top` but those StartHidden (GTK 3 makes widgets
+// hidden; GTK 4 shows them). Call it once, when the page is built.
 void ShowAll(GtkWidget* top);
+// Hides `widget` until it is shown by itself: a program that shows all of
+// its window (as GTK 3 programs do) leaves it hidden.
+void StartHidden(GtkWidget* widget);
 // The window `widget` is in, or nullptr.
 GtkWindow* WindowOf(GtkWidget* widget);
 

@@ -25,6 +25,11 @@ void MarkError(GtkWidget* widget, bool error) {
 
 void ShowAll(GtkWidget* top) { gtk_widget_show_all(top); }
 
+void StartHidden(GtkWidget* widget) {
+  gtk_widget_set_no_show_all(widget, TRUE);
+  gtk_widget_hide(widget);
+}
+
 GtkWindow* WindowOf(GtkWidget* widget) {
   GtkWidget* top = gtk_widget_get_toplevel(widget);
   return top && GTK_IS_WINDOW(top) ? GTK_WINDOW(top) : nullptr;

@@ -44,6 +44,8 @@ void MarkError(GtkWidget* widget, bool error) {
 
 void ShowAll(GtkWidget* /*top*/) {}  // GTK 4 widgets are visible from the start
 
+void StartHidden(GtkWidget* widget) { gtk_widget_set_visible(widget, FALSE); }
+
 GtkWindow* WindowOf(GtkWidget* widget) {
   GtkRoot* root = gtk_widget_get_root(widget);
   return root && GTK_IS_WINDOW(root) ? GTK_WINDOW(root) : nullptr;
