@@ -249,25 +249,9 @@ int End(const Event& e, Backend& backend, const Log& log) {
 }
 
 int Check(const Event& e, Backend& backend, const Log& log) {
-  auto running = backend.GuardRunning();
-  if (!running.ok()) {
-    log(Format(_("%s: cannot ask whether nm-killswitch-guard runs: %s"), ActionName(e.action),
-               running.message().c_str()));
-    return 1;
-  }
-  if (!running.value()) return 0;  // nothing is engaged, or systemd restarts it anyway
-  auto repaired = backend.Repair();
-  if (!repaired.ok()) {
-    log(Format(_("%s: the guard could not check the kill-switch table: %s"), ActionName(e.action),
-               repaired.message().c_str()));
-    return 1;
-  }
-  if (!repaired.value().empty()) {
-    log(Format(_("%s on %s: the kill-switch table differed from the engaged policy (%s); "
-                 "repaired"),
-               ActionName(e.action), e.iface.c_str(), repaired.value().c_str()));
-  }
-  return 0;
+  return CheckTable(
+      e, [&backend] { return backend.GuardRunning(); }, [&backend] { return backend.Repair(); },
+      log);
 }
 
 }  // namespace

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "base/libnm.h"
+#include "dispatcher/check.h"
 #include "dispatcher/event.h"
 #include "dispatcher/resolve.h"
 #include "rules/policy.h"
@@ -68,7 +69,6 @@ class Backend {
 };
 
 // One line for the journal (stderr).
-using Log = std::function<void(const std::string& line)>;
 
 // The policy for an opted-in connection: `tunnel`, `endpoints`, the options.
 Policy BuildPolicy(const std::string& tunnel, const std::vector<Endpoint>& endpoints,

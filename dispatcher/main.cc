@@ -1,24 +1,33 @@
-// nm-killswitch-dispatcher: the NetworkManager dispatcher hook that gives
-// OpenVPN, OpenConnect and NetworkManager's own WireGuard connections the
-// kill switch (see dispatcher/hook.h). NetworkManager's dispatcher runs it
-// as root with (interface, action) and a fresh environment.
+// nm-killswitch-dispatcher: the NetworkManager dispatcher hook for every
+// event but a connection's own pre-up and pre-down (NetworkManager runs it
+// from dispatcher.d on up, down, dhcp4-change, connectivity-change, ...):
+// asks the guard, if it runs, to check the kill-switch table and repair it
+// (dispatcher/check.h). It links no libnm, so these frequent events cost
+// little; pre-up, vpn-pre-up, pre-down and vpn-pre-down, which read the
+// connection, are handed to nm-killswitch-dispatcher-connection next to it
+// (NetworkManager runs that one from pre-up.d and pre-down.d directly).
+#include <limits.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <memory>
 #include <string>
+#include <utility>
 
-#include "dispatcher/bus_backend.h"
+#include "dispatcher/check.h"
 #include "dispatcher/event.h"
-#include "dispatcher/hook.h"
+#include "guard/client.h"
 #include "rules/i18n.h"
 
 namespace {
 
-// Whatever hangs, NetworkManager (which waits for pre-up and pre-down
-// scripts) is not held up longer than this.
+// Whatever hangs, NetworkManager is not held up longer than this.
 constexpr unsigned kHardLimitSeconds = 20;
+constexpr int kGuardTimeoutMs = 5000;
 
 void OnAlarm(int) {
   static const char kMessage[] =
@@ -27,6 +36,19 @@ void OnAlarm(int) {
   ssize_t ignored = write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
   (void)ignored;
   _exit(1);
+}
+
+void Log(const std::string& line) {
+  std::fprintf(stderr, "nm-killswitch-dispatcher: %s\n", line.c_str());
+}
+
+// The program for the connection's own events, in this program's directory.
+std::string ConnectionHook() {
+  char self[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) return {};
+  std::string path(self, static_cast<size_t>(n));
+  return path.substr(0, path.rfind('/') + 1) + "nm-killswitch-dispatcher-connection";
 }
 
 }  // namespace
@@ -42,8 +64,27 @@ int main(int argc, char** argv) {
                  event.message().c_str());
     return 2;
   }
-  nmks::dispatch::BusBackend backend;
-  return nmks::dispatch::RunHook(event.value(), backend, [](const std::string& line) {
-    std::fprintf(stderr, "nm-killswitch-dispatcher: %s\n", line.c_str());
-  });
+  const nmks::dispatch::Event& e = event.value();
+  if (e.action == nmks::dispatch::Action::kHostname) return 0;
+  if (nmks::dispatch::IsConnectionEvent(e.action)) {
+    const std::string hook = ConnectionHook();
+    if (!hook.empty()) execv(hook.c_str(), argv);
+    Log(nmks::Format(
+        _("%s: cannot run %s: %s; nothing was changed"), nmks::dispatch::ActionName(e.action),
+        hook.empty() ? "nm-killswitch-dispatcher-connection" : hook.c_str(), std::strerror(errno)));
+    return 1;
+  }
+  std::unique_ptr<nmks::GuardClient> guard;
+  return nmks::dispatch::CheckTable(
+      e, [] { return nmks::GuardClient::IsRunning(kGuardTimeoutMs); },
+      [&guard]() -> nmks::Result<std::string> {
+        nmks::GuardClient::Options o;
+        o.timeout_ms = kGuardTimeoutMs;
+        o.auto_start = false;
+        auto client = nmks::GuardClient::Connect(o);
+        if (!client.ok()) return client.status();
+        guard = std::move(client).value();
+        return guard->Repair();
+      },
+      Log);
 }

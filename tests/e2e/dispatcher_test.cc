@@ -393,6 +393,15 @@ TEST_F(DispatcherTest, GarbledCallsChangeNothingOrFailClosed) {
   CommandResult ok = w().RunHook("tun0", "vpn-pre-up", good);
   EXPECT_EQ(ok.exit_code, 0) << ok.output;
   EXPECT_TRUE(Engaged(w()));
+
+  // The light program (dispatcher.d's), given a connection's own event,
+  // hands it to the one that reads the connection: released, engaged again.
+  CommandResult light_off = w().RunHook("tun0", "vpn-pre-down", pre_down, w().HookPath());
+  EXPECT_EQ(light_off.exit_code, 0) << light_off.output;
+  EXPECT_FALSE(Engaged(w())) << Status(w());
+  CommandResult light_on = w().RunHook("tun0", "vpn-pre-up", good, w().HookPath());
+  EXPECT_EQ(light_on.exit_code, 0) << light_on.output;
+  EXPECT_TRUE(Engaged(w())) << Status(w());
 }
 
 TEST_F(DispatcherTest, EnableRefusesWhatItCannotProtect) {

@@ -97,15 +97,21 @@ std::string OpenVpnWorld::HookPath() const {
   return ovpn_.build_dir + "/dispatcher/nm-killswitch-dispatcher";
 }
 
+std::string OpenVpnWorld::ConnectionHookPath() const {
+  return ovpn_.build_dir + "/dispatcher/nm-killswitch-dispatcher-connection";
+}
+
 void OpenVpnWorld::InstallHook() {
   // In NetworkManager's mount namespace /etc/NetworkManager is etc-nm: the
   // hook goes where a package puts its links (dispatcher.d, and pre-up.d /
   // pre-down.d, which NetworkManager waits for), pointing at this build.
-  if (access(HookPath().c_str(), X_OK) != 0) throw std::runtime_error("no " + HookPath());
+  for (const std::string& program : {HookPath(), ConnectionHookPath()}) {
+    if (access(program.c_str(), X_OK) != 0) throw std::runtime_error("no " + program);
+  }
   std::string d = Path("etc-nm/dispatcher.d");
   if (symlink(HookPath().c_str(), (d + "/90-nm-killswitch").c_str()) != 0 ||
-      symlink(HookPath().c_str(), (d + "/pre-up.d/90-nm-killswitch").c_str()) != 0 ||
-      symlink(HookPath().c_str(), (d + "/pre-down.d/90-nm-killswitch").c_str()) != 0) {
+      symlink(ConnectionHookPath().c_str(), (d + "/pre-up.d/90-nm-killswitch").c_str()) != 0 ||
+      symlink(ConnectionHookPath().c_str(), (d + "/pre-down.d/90-nm-killswitch").c_str()) != 0) {
     throw std::runtime_error("cannot install the dispatcher hook: " +
                              std::string(strerror(errno)));
   }
@@ -264,9 +270,17 @@ CommandResult OpenVpnWorld::Enable(const std::vector<std::string>& args) {
 
 CommandResult OpenVpnWorld::RunHook(const std::string& iface, const std::string& action,
                                     const std::map<std::string, std::string>& env) {
+  const bool connection = action == "pre-up" || action == "vpn-pre-up" || action == "pre-down" ||
+                          action == "vpn-pre-down";
+  return RunHook(iface, action, env, connection ? ConnectionHookPath() : HookPath());
+}
+
+CommandResult OpenVpnWorld::RunHook(const std::string& iface, const std::string& action,
+                                    const std::map<std::string, std::string>& env,
+                                    const std::string& program) {
   std::vector<std::string> argv = {"env", "-i"};
   for (const auto& [k, v] : env) argv.push_back(k + "=" + v);
-  argv.insert(argv.end(), {HookPath(), iface, action});
+  argv.insert(argv.end(), {program, iface, action});
   return world::Run(InHolder(argv));
 }
 

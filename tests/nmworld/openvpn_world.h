@@ -69,10 +69,17 @@ class OpenVpnWorld : public NmWorld {
   world::CommandResult Enable(const std::vector<std::string>& args);
 
   // The hook of this build run directly, as nm-dispatcher would, with
-  // exactly `env` (plus nothing) and argv (hook, iface, action).
+  // exactly `env` (plus nothing) and argv (hook, iface, action): the
+  // connection's program for pre-up, vpn-pre-up, pre-down and vpn-pre-down
+  // (from pre-up.d, pre-down.d), the light one for the rest (dispatcher.d).
   world::CommandResult RunHook(const std::string& iface, const std::string& action,
                                const std::map<std::string, std::string>& env);
-  std::string HookPath() const;
+  // The same with `program` (one of the two below) whatever the action.
+  world::CommandResult RunHook(const std::string& iface, const std::string& action,
+                               const std::map<std::string, std::string>& env,
+                               const std::string& program);
+  std::string HookPath() const;            // nm-killswitch-dispatcher
+  std::string ConnectionHookPath() const;  // nm-killswitch-dispatcher-connection
 
   // Counting, at the router: everything the client sends apart from link
   // housekeeping and its OpenVPN flow; at the server: what comes out of the tunnel.
