@@ -6,9 +6,12 @@
 //      rendered ruleset, and the engine in-process;
 //   2. per-packet cost: TCP and UDP throughput across a veth pair with no
 //      table, with the table (through the tunnel rule, and to an endpoint
-//      with 1 and with 100,000 endpoints in the set);
+//      with 1 and with 100,000 endpoints in the set), and beside a
+//      distribution firewall's stateful table;
 //   3. watch mode: the time from another process deleting the table to the
-//      guard having it back;
+//      guard having it back; Repair() with nothing to repair;
+//   4. our VPN with a real NetworkManager: `nmcli connection up` to the
+//      table engaged and to the first packet through the tunnel;
 //   5. the dispatcher hook: its wall time per NetworkManager event.
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -32,6 +35,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -66,6 +70,13 @@ double Median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   if (v.empty()) return 0;
   return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+}
+
+// The value 95% of a sorted sample do not exceed (nearest rank).
+double Percentile95(const std::vector<double>& sorted) {
+  if (sorted.empty()) return 0;
+  size_t rank = (sorted.size() * 95 + 99) / 100;
+  return sorted[rank - 1];
 }
 
 // Throws, so every namespace and process made so far is cleaned up on the
@@ -150,11 +161,12 @@ struct GuardProcess {
   }
 };
 
-void EngageLatency() {
+void EngageLatency(size_t only_size) {
   std::printf("## Engage latency (commit + read-back), median and worst of interleaved runs\n\n");
   std::printf(
       "| endpoints | `nm-killswitch engage` | `nft -f` (same ruleset) | engine in-process | "
-      "nft -f / engage (median) | (worst) |\n|---:|---:|---:|---:|---:|---:|\n");
+      "of it, the read-back | `nm-killswitch status` | nft -f / engage (median) | (worst) "
+      "|\n|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   PrivateBus bus;
   Netns guard_ns("bg"), nft_ns("bn"), engine_ns("be");
   // The guard's state where a real system keeps it: /run is a tmpfs there
@@ -174,7 +186,8 @@ void EngageLatency() {
     writer = std::move(w).value();
   }
   for (size_t n : {size_t{1}, size_t{100}, size_t{10000}, size_t{100000}}) {
-    const int runs = n >= 100000 ? 3 : n >= 10000 ? 5 : 11;
+    if (only_size != 0 && n != only_size) continue;
+    const int runs = n >= 100000 ? 3 : 11;
     // Two policies of the same size, alternated, so every run replaces a table.
     Policy a = PolicyWith(n, 1024), b = PolicyWith(n, 30000);
     std::string nft_a =
@@ -191,7 +204,10 @@ void EngageLatency() {
     std::string ep_a = endpoints_file(a, "a.ep"), ep_b = endpoints_file(b, "b.ep");
     Ruleset rs_a = BuildRuleset(a), rs_b = BuildRuleset(b);
 
-    std::vector<double> cli, nft, engine;
+    // Where engage's time goes besides the table: a whole `nm-killswitch
+    // status` (process start, D-Bus to the guard, no read-back: nothing
+    // changed), and the engine's read-back alone.
+    std::vector<double> cli, nft, engine, status, read_back;
     for (int i = 0; i < runs; ++i) {
       bool odd = i % 2;
       auto t0 = Clock::now();
@@ -212,13 +228,25 @@ void EngageLatency() {
       t1 = Clock::now();
       if (!s.ok()) Die("install failed: " + s.message());
       engine.push_back(Ms(t1 - t0));
+
+      t0 = Clock::now();
+      s = writer->Check(odd ? rs_b : rs_a);
+      t1 = Clock::now();
+      if (!s.ok()) Die("read-back failed: " + s.message());
+      read_back.push_back(Ms(t1 - t0));
+
+      t0 = Clock::now();
+      r = guard_ns.Run({NMKS_BUILD_DIR "/cli/nm-killswitch", "status"});
+      t1 = Clock::now();
+      if (!r.ok()) Die("status failed: " + r.output);
+      status.push_back(Ms(t1 - t0));
     }
     auto worst = [](const std::vector<double>& v) { return *std::max_element(v.begin(), v.end()); };
     std::printf(
         "| %zu | %.1f ms (worst %.1f) | %.1f ms (worst %.1f) | %.1f ms (worst %.1f) | "
-        "%.2fx | %.2fx |\n",
+        "%.1f ms | %.1f ms | %.2fx | %.2fx |\n",
         n, Median(cli), worst(cli), Median(nft), worst(nft), Median(engine), worst(engine),
-        Median(nft) / Median(cli), worst(nft) / worst(cli));
+        Median(read_back), Median(status), Median(nft) / Median(cli), worst(nft) / worst(cli));
     std::fflush(stdout);
     if (n == 100000) {
       // What the guard keeps and what Status costs with 100,000 engaged.
@@ -371,10 +399,30 @@ void PacketCost() {
     }
   }
 
+  // A distribution firewall's stateful table (firewalld's shape: replies
+  // and loopback first, policy accept here so it lets the bench through):
+  // where one is loaded, conntrack runs for it anyway.
+  const std::string distro =
+      "table inet distro\ndelete table inet distro\n"
+      "table inet distro {\n"
+      " chain input { type filter hook input priority filter + 10; policy accept;\n"
+      "  ct state established,related accept; ct state invalid drop; iifname \"lo\" accept; }\n"
+      " chain output { type filter hook output priority filter + 10; policy accept;\n"
+      "  ct state established,related accept; oifname \"lo\" accept; }\n"
+      "}\n";
+  bool distro_loaded = false;
+  auto firewall = [&](bool on) {
+    if (on == distro_loaded) return;
+    auto r = pair.sender.Run({"nft", "-f", "-"},
+                             on ? distro : "table inet distro\ndelete table inet distro\n");
+    if (!r.ok()) Die("cannot load the distribution firewall's table: " + r.output);
+    distro_loaded = on;
+  };
   struct Case {
     const char* name;
     std::function<void()> set_up;
     const char* to;
+    bool distro = false;
   };
   std::vector<Case> cases = {
       {"no table, to the server", [&] { (void)writer->Remove(); }, "203.0.113.1"},
@@ -388,28 +436,46 @@ void PacketCost() {
        [&] { (void)writer->Install(rs_stateless); }, "192.0.2.1"},
       {"table without its ct rules, to an endpoint", [&] { (void)writer->Install(rs_stateless); },
        "203.0.113.1"},
+      {"distribution firewall, no table, to the server", [&] { (void)writer->Remove(); },
+       "203.0.113.1", true},
+      {"distribution firewall and table, through the tunnel",
+       [&] { (void)writer->Install(rs_one); }, "192.0.2.1", true},
+      {"distribution firewall and table, to an endpoint", [&] { (void)writer->Install(rs_one); },
+       "203.0.113.1", true},
   };
+  const size_t distro_base = cases.size() - 3;
   const int rounds = 5;
   const double seconds = 2.0;
   for (bool tcp : {true, false}) {
     std::vector<std::vector<double>> results(cases.size());
     for (int r = 0; r < rounds; ++r) {
       for (size_t c = 0; c < cases.size(); ++c) {
+        firewall(cases[c].distro);
         cases[c].set_up();
         results[c].push_back(
             Throughput(pair.sender, pair.receiver, tcp, cases[c].to, tcp ? 5201 : 5202, seconds));
       }
     }
-    double base = Median(results[0]);
-    std::printf("| %s | throughput | vs no table |\n|---|---:|---:|\n",
-                tcp ? "TCP" : "UDP (1400 B)");
+    double base = Median(results[0]), distro_only = Median(results[distro_base]);
+    std::printf(
+        "| %s | throughput (median) | worst | vs no table | vs the distribution firewall "
+        "alone |\n|---|---:|---:|---:|---:|\n",
+        tcp ? "TCP" : "UDP (1400 B)");
     for (size_t c = 0; c < cases.size(); ++c) {
       double m = Median(results[c]);
-      std::printf("| %s | %.0f Mbit/s | %.3f |\n", cases[c].name, m * 8 / 1e6, m / base);
+      double worst = *std::min_element(results[c].begin(), results[c].end());
+      std::printf("| %s | %.0f Mbit/s | %.0f Mbit/s | %.3f |", cases[c].name, m * 8 / 1e6,
+                  worst * 8 / 1e6, m / base);
+      if (cases[c].distro) {
+        std::printf(" %.3f |\n", m / distro_only);
+      } else {
+        std::printf(" |\n");
+      }
     }
     std::printf("| 100,000 vs 1 endpoint | | %.3f |\n\n", Median(results[3]) / Median(results[2]));
     std::fflush(stdout);
   }
+  firewall(false);
   (void)writer->Remove();
 }
 
@@ -448,40 +514,74 @@ void RepairTime() {
       if (!repaired.ok() || repaired.value().empty()) Die("not repaired");
       gaps.push_back(Ms(t1 - t0));
     }
-    // Repair() with nothing to repair, as the dispatcher hook asks on every
-    // event: the generation check, against the full read-back it replaces.
-    std::vector<double> idle, full;
-    (void)guard.value()->Repair();
-    for (int i = 0; i < 200; ++i) {
-      auto t0 = Clock::now();
-      auto repaired = guard.value()->Repair();
-      auto t1 = Clock::now();
-      if (!repaired.ok() || !repaired.value().empty()) Die("an idle repair repaired");
-      auto kernel = guard.value()->ReadKernel();
-      if (!kernel.ok()) Die(kernel.message());
-      Status same = CompareTable(BuildRuleset(Merge(guard.value()->engaged())), kernel.value());
-      auto t2 = Clock::now();
-      if (!same.ok()) Die(same.message());
-      idle.push_back(Ms(t1 - t0));
-      full.push_back(Ms(t2 - t1));
-    }
-    std::printf(
-        "| Repair() with nothing to repair, 100 endpoints | median | worst |\n"
-        "|---|---:|---:|\n");
-    std::printf("| generation unchanged: no read-back | %.3f ms | %.3f ms |\n", Median(idle),
-                *std::max_element(idle.begin(), idle.end()));
-    std::printf("| full read-back and compare (before) | %.3f ms | %.3f ms |\n\n", Median(full),
-                *std::max_element(full.begin(), full.end()));
   }
   world::Run({"rm", "-rf", dir});
   std::vector<double> sorted = gaps;
   std::sort(sorted.begin(), sorted.end());
   std::printf("| deletions | median | 95th percentile | worst |\n|---:|---:|---:|---:|\n");
   std::printf("| %zu | %.3f ms | %.3f ms | %.3f ms |\n\n", gaps.size(), Median(gaps),
-              sorted[sorted.size() * 95 / 100], sorted.back());
+              Percentile95(sorted), sorted.back());
   std::printf(
       "Measured from the deleting batch to the guard's reinstall having been read back. In "
       "owner mode (Linux >= 6.9) there is no gap: the kernel refuses the deletion.\n\n");
+}
+
+// Repair() with nothing to repair, as the dispatcher hook asks on every
+// NetworkManager event: right after the last check, and after another
+// program committed to its own table (a firewall reload, a container
+// starting: the ruleset generation moves, our table does not change).
+void IdleRepairTime() {
+  std::printf(
+      "## Repair() with nothing to repair (in the guard), 200 calls each\n\n"
+      "| protection | endpoints | since the last check | median | 95th percentile | worst |\n"
+      "|---|---:|---|---:|---:|---:|\n");
+  char tmpl[] = "/tmp/nmks-bench-guard.XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  for (Protection protection : {Protection::kOwner, Protection::kTwin, Protection::kWatch}) {
+    for (size_t endpoints : {size_t{100}, size_t{10000}}) {
+      Netns ns("bi");
+      NetnsScope in(ns);
+      GuardOptions options;
+      options.protection = protection;
+      options.state_file = dir + "/state";
+      options.boot_file = dir + "/boot.nft";
+      auto guard = Guard::Start(options);
+      if (!guard.ok()) Die(guard.message());
+      if (Status s = guard.value()->Engage("bench", PolicyWith(endpoints), false); !s.ok())
+        Die(s.message());
+      auto other = NftSocket::Open();
+      if (!other.ok()) Die(other.message());
+      std::vector<double> quiet, moved;
+      for (int i = 0; i < 200; ++i) {
+        auto t0 = Clock::now();
+        auto repaired = guard.value()->Repair();
+        quiet.push_back(Ms(Clock::now() - t0));
+        if (!repaired.ok() || !repaired.value().empty()) Die("an idle repair repaired");
+        // Another program's table comes and goes in one commit.
+        Batch batch(other.value()->NextSeq());
+        AppendNewTable(batch, "bench-other", 0);
+        AppendDeleteTable(batch, "bench-other");
+        batch.Finish();
+        if (Status s = other.value()->Send(batch); !s.ok()) Die(s.message());
+        // The guard's main loop reads the notifications first (twin, watch).
+        (void)guard.value()->DrainWatch();
+        t0 = Clock::now();
+        repaired = guard.value()->Repair();
+        moved.push_back(Ms(Clock::now() - t0));
+        if (!repaired.ok() || !repaired.value().empty()) Die("an idle repair repaired");
+      }
+      for (auto* v : {&quiet, &moved}) {
+        std::sort(v->begin(), v->end());
+        std::printf("| %s | %zu | %s | %.3f ms | %.3f ms | %.3f ms |\n", ProtectionName(protection),
+                    endpoints, v == &quiet ? "nothing committed" : "another table committed",
+                    Median(*v), Percentile95(*v), v->back());
+      }
+      std::fflush(stdout);
+      (void)guard.value()->ReleaseAll();
+    }
+  }
+  world::Run({"rm", "-rf", dir});
+  std::printf("\n");
 }
 
 // --- 4. the VPN plugin with a real NetworkManager --------------------------------
@@ -533,12 +633,36 @@ void PluginTimings() {
   o.build_dir = NMKS_BUILD_DIR;
   nmworld::NmWorld w(o);
   w.ImportVpn();
-  std::vector<double> up_ms, link_ms;
+  std::vector<double> engaged_ms, up_ms, link_ms, nmcli_ms;
+  std::vector<double> up_at;  // wall-clock seconds of each `nmcli connection up`
   for (int i = 0; i < 5; ++i) {
+    // What starting nmcli costs here, with the bench's nsenter and timeout.
+    auto n0 = Clock::now();
+    if (!w.Nmcli({"-t", "-f", "RUNNING", "general"}).ok()) Die("nmcli general failed");
+    nmcli_ms.push_back(Ms(Clock::now() - n0));
+    if (w.TableInKernel()) Die("the table is still there before `nmcli connection up`");
     uint64_t base = w.Now().tunneled;
+    // The table's arrival, polled every millisecond beside `nmcli connection up`.
+    std::atomic<bool> stop{false};
+    double engaged = -1;
+    up_at.push_back(
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
     auto t0 = Clock::now();
+    std::thread poll_table([&] {
+      while (!stop) {
+        if (w.TableInKernel()) {
+          engaged = Ms(Clock::now() - t0);
+          return;
+        }
+        usleep(1000);
+      }
+    });
     auto up = w.Up();
+    stop = true;
+    poll_table.join();
     if (!up.ok()) Die("nmcli connection up failed: " + up.output);
+    if (engaged < 0) Die("the VPN came up without the table");
+    engaged_ms.push_back(engaged);
     up_ms.push_back(UntilTunnelFlows(w, t0, base, 30));
     w.LinkDown();
     sleep(8);  // longer than NetworkManager's 6 s carrier grace: the VPN goes down
@@ -556,7 +680,36 @@ void PluginTimings() {
     std::sort(v.begin(), v.end());
     std::printf("| %s | %.0f ms | %.0f ms |\n", what, Median(v), v.back());
   };
+  // When NetworkManager began each activation ("starting killswitch" in
+  // its log, wall clock): what comes before is nmcli's, not ours.
+  const std::string nm_log = w.NmLog();
+  if (const char* log = std::getenv("NMKS_BENCH_NM_LOG")) std::ofstream(log) << nm_log;
+  std::vector<double> starts;
+  {
+    std::istringstream in(nm_log);
+    for (std::string line; std::getline(in, line);) {
+      size_t at = line.find("]: starting killswitch");
+      size_t open = line.find('[');
+      if (at == std::string::npos || open == std::string::npos) continue;
+      starts.push_back(std::strtod(line.c_str() + open + 1, nullptr));
+    }
+  }
+  std::vector<double> to_start, start_to_engaged, start_to_packet;
+  for (size_t i = 0; i < up_at.size(); ++i) {
+    auto it = std::lower_bound(starts.begin(), starts.end(), up_at[i]);
+    if (it == starts.end()) continue;
+    double ms = (*it - up_at[i]) * 1000;
+    to_start.push_back(ms);
+    start_to_engaged.push_back(engaged_ms[i] - ms);
+    start_to_packet.push_back(up_ms[i] - ms);
+  }
+  row("`nmcli connection up` to the table engaged", engaged_ms);
   row("`nmcli connection up` to the first packet through the tunnel", up_ms);
+  row("(nmcli general: starting nmcli here, for comparison)", nmcli_ms);
+  row("`nmcli connection up` to NetworkManager starting the activation (nmcli's part)", to_start);
+  row("NetworkManager starting the activation to the table engaged", start_to_engaged);
+  row("NetworkManager starting the activation to the first packet through the tunnel",
+      start_to_packet);
   row("cable back to traffic through the tunnel (VPN re-activated as the LAN's secondary)",
       link_ms);
   std::printf("\n");
@@ -694,10 +847,15 @@ void DispatcherTimings() {
       "Called directly, %d times each (the first row is what running any program in "
       "NetworkManager's namespaces costs, included in every other row):\n\n",
       kRuns);
-  std::printf("| event | what the hook does | median | worst |\n|---|---|---:|---:|\n");
-  auto row = [](const char* event, const char* what, std::vector<double> v) {
+  std::printf(
+      "| event | what the hook does | median | 95th percentile | worst | own cost at the 95th "
+      "percentile (minus the first row's median) |\n|---|---|---:|---:|---:|---:|\n");
+  const double baseline = Median(base);
+  auto row = [&](const char* event, const char* what, std::vector<double> v) {
     std::sort(v.begin(), v.end());
-    std::printf("| %s | %s | %.1f ms | %.1f ms |\n", event, what, Median(v), v.back());
+    double p95 = Percentile95(v);
+    std::printf("| %s | %s | %.1f ms | %.1f ms | %.1f ms | %.1f ms |\n", event, what, Median(v),
+                p95, v.back(), p95 - baseline);
   };
   row("(nsenter + env + true)", "nothing: the cost of starting a program there", base);
   row("vpn-pre-up", "reads the connection, resolves, engages (guard commits)", pre_up);
@@ -745,9 +903,13 @@ int main(int argc, char** argv) {
   std::string only = argc > 1 ? argv[1] : "";
   std::printf("# nm-killswitch benchmark\n\n");
   try {
-    if (only.empty() || only == "engage") nmks::bench::EngageLatency();
+    // `engage N`: only N endpoints (1, 100, 10000 or 100000).
+    if (only.empty() || only == "engage") {
+      nmks::bench::EngageLatency(argc > 2 ? std::strtoul(argv[2], nullptr, 10) : 0);
+    }
     if (only.empty() || only == "packets") nmks::bench::PacketCost();
     if (only.empty() || only == "repair") nmks::bench::RepairTime();
+    if (only.empty() || only == "repair") nmks::bench::IdleRepairTime();
     if (only.empty() || only == "plugin") nmks::bench::PluginTimings();
     if (only.empty() || only == "dispatcher") nmks::bench::DispatcherTimings();
   } catch (const std::exception& e) {
