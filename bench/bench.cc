@@ -42,8 +42,8 @@
 #include <utility>
 #include <vector>
 
+#include "base/i18n.h"
 #include "guard/guard.h"
-#include "rules/i18n.h"
 #include "rules/nft_socket.h"
 #include "rules/nft_text.h"
 #include "rules/ruleset.h"

@@ -1,10 +1,10 @@
 #include <cstdio>
 #include <cstring>
 
+#include "base/i18n.h"
 #include "cli/common.h"
 #include "cli/verbs.h"
 #include "guard/client.h"
-#include "rules/i18n.h"
 
 namespace nmks::cli {
 

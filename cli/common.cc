@@ -2,7 +2,7 @@
 
 #include <cstdio>
 
-#include "rules/i18n.h"
+#include "base/i18n.h"
 
 namespace nmks::cli {
 

@@ -3,7 +3,7 @@
 #include <cstring>
 #include <vector>
 
-#include "rules/i18n.h"
+#include "base/i18n.h"
 
 namespace nmks::cli {
 namespace {

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "base/libnm.h"
-#include "rules/status.h"
+#include "base/status.h"
 
 namespace nmks::cli {
 

@@ -2,12 +2,12 @@
 #include <cstdio>
 #include <string>
 
+#include "base/i18n.h"
 #include "cli/common.h"
 #include "cli/connection_arg.h"
 #include "cli/verbs.h"
 #include "dispatcher/opt_in.h"
 #include "guard/client.h"
-#include "rules/i18n.h"
 
 namespace nmks::cli {
 namespace {

@@ -3,11 +3,11 @@
 #include <cstdio>
 #include <string>
 
+#include "base/i18n.h"
 #include "cli/common.h"
 #include "cli/connection_arg.h"
 #include "cli/verbs.h"
 #include "dispatcher/opt_in.h"
-#include "rules/i18n.h"
 
 namespace nmks::cli {
 

@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <fstream>
 
-#include "rules/i18n.h"
+#include "base/i18n.h"
 
 namespace nmks::cli {
 

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "base/status.h"
 #include "rules/policy.h"
-#include "rules/status.h"
 
 namespace nmks::cli {
 

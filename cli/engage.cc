@@ -5,11 +5,11 @@
 #include <utility>
 #include <vector>
 
+#include "base/i18n.h"
 #include "cli/common.h"
 #include "cli/endpoint_arg.h"
 #include "cli/verbs.h"
 #include "guard/client.h"
-#include "rules/i18n.h"
 
 namespace nmks::cli {
 namespace {

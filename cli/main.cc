@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "base/i18n.h"
 #include "cli/verbs.h"
-#include "rules/i18n.h"
 
 namespace {
 

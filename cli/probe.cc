@@ -14,7 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "rules/i18n.h"
+#include "base/i18n.h"
 
 namespace nmks::cli {
 namespace {

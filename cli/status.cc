@@ -4,13 +4,13 @@
 #include <string>
 #include <utility>
 
+#include "base/i18n.h"
 #include "cli/common.h"
 #include "cli/json.h"
 #include "cli/verbs.h"
 #include "guard/client.h"
 #include "guard/guard_status.h"
 #include "guard/policy_variant.h"
-#include "rules/i18n.h"
 #include "rules/ruleset.h"
 
 namespace nmks::cli {

@@ -12,10 +12,10 @@
 #include <string>
 #include <vector>
 
+#include "base/i18n.h"
 #include "cli/common.h"
 #include "cli/verbs.h"
 #include "guard/client.h"
-#include "rules/i18n.h"
 #include "rules/ruleset.h"
 #include "rules/table_writer.h"
 

@@ -22,12 +22,12 @@
 #include <utility>
 #include <vector>
 
+#include "base/i18n.h"
 #include "cli/common.h"
 #include "cli/probe.h"
 #include "cli/verbs.h"
 #include "guard/client.h"
 #include "guard/policy_variant.h"
-#include "rules/i18n.h"
 #include "rules/ruleset.h"
 
 namespace nmks::cli {

@@ -2,8 +2,8 @@
 
 #include <utility>
 
+#include "base/i18n.h"
 #include "dispatcher/connection_file.h"
-#include "rules/i18n.h"
 
 namespace nmks::dispatch {
 namespace {

@@ -1,6 +1,6 @@
 #include "dispatcher/check.h"
 
-#include "rules/i18n.h"
+#include "base/i18n.h"
 
 namespace nmks::dispatch {
 

@@ -10,8 +10,8 @@
 #include <functional>
 #include <string>
 
+#include "base/status.h"
 #include "dispatcher/event.h"
-#include "rules/status.h"
 
 namespace nmks::dispatch {
 

@@ -8,7 +8,7 @@
 #include <cstring>
 #include <memory>
 
-#include "rules/i18n.h"
+#include "base/i18n.h"
 
 namespace nmks::dispatch {
 namespace {

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "base/status.h"
 #include "dispatcher/hook.h"
-#include "rules/status.h"
 
 namespace nmks::dispatch {
 

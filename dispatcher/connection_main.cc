@@ -13,10 +13,10 @@
 #include <cstdlib>
 #include <string>
 
+#include "base/i18n.h"
 #include "dispatcher/bus_backend.h"
 #include "dispatcher/event.h"
 #include "dispatcher/hook.h"
-#include "rules/i18n.h"
 
 namespace {
 

@@ -7,7 +7,7 @@
 #include <cstring>
 #include <string_view>
 
-#include "rules/i18n.h"
+#include "base/i18n.h"
 #include "rules/policy.h"
 
 namespace nmks::dispatch {

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "rules/status.h"
+#include "base/status.h"
 
 namespace nmks::dispatch {
 

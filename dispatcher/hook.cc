@@ -4,9 +4,9 @@
 #include <cstring>
 #include <utility>
 
+#include "base/i18n.h"
 #include "dispatcher/opt_in.h"
 #include "dispatcher/remotes.h"
-#include "rules/i18n.h"
 
 namespace nmks::dispatch {
 namespace {

@@ -35,7 +35,6 @@
 #include "dispatcher/event.h"
 #include "dispatcher/resolve.h"
 #include "rules/policy.h"
-#include "rules/status.h"
 
 namespace nmks::dispatch {
 

@@ -18,10 +18,10 @@
 #include <string>
 #include <utility>
 
+#include "base/i18n.h"
 #include "dispatcher/check.h"
 #include "dispatcher/event.h"
 #include "guard/client.h"
-#include "rules/i18n.h"
 
 namespace {
 

@@ -4,7 +4,7 @@
 #include <string_view>
 #include <utility>
 
-#include "rules/i18n.h"
+#include "base/i18n.h"
 
 namespace nmks::dispatch {
 namespace {

@@ -17,8 +17,8 @@
 #include <vector>
 
 #include "base/libnm.h"
+#include "base/status.h"
 #include "rules/policy.h"
-#include "rules/status.h"
 
 namespace nmks::dispatch {
 

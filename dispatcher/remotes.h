@@ -24,9 +24,9 @@
 #include <vector>
 
 #include "base/libnm.h"
+#include "base/status.h"
 #include "dispatcher/opt_in.h"
 #include "rules/policy.h"
-#include "rules/status.h"
 
 namespace nmks::dispatch {
 

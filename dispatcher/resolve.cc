@@ -7,7 +7,7 @@
 #include <cstring>
 #include <map>
 
-#include "rules/i18n.h"
+#include "base/i18n.h"
 
 namespace nmks::dispatch {
 namespace {

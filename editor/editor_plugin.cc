@@ -15,10 +15,10 @@
 #include <utility>
 
 #include "base/glib_ptr.h"
+#include "base/i18n.h"
 #include "base/libnm.h"
 #include "editor/gnome_editor.h"
 #include "editor/import_export.h"
-#include "rules/i18n.h"
 #include "wireguard/wg_connection.h"
 
 struct NmksEditorPlugin {

@@ -6,8 +6,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/i18n.h"
 #include "editor/remote_secrets.h"
-#include "rules/i18n.h"
 #include "rules/policy.h"
 #include "wireguard/wg_config.h"
 #include "wireguard/wg_connection.h"

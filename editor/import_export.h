@@ -9,7 +9,7 @@
 #include <string>
 
 #include "base/glib_ptr.h"
-#include "rules/status.h"
+#include "base/status.h"
 
 namespace nmks::wg {
 

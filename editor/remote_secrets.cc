@@ -1,7 +1,7 @@
 #include "editor/remote_secrets.h"
 
 #include "base/glib_ptr.h"
-#include "rules/i18n.h"
+#include "base/i18n.h"
 
 namespace nmks::wg {
 namespace {

@@ -5,7 +5,7 @@
 
 #include "base/libnm.h"
 
-#include "rules/status.h"
+#include "base/status.h"
 
 namespace nmks::wg {
 

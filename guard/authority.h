@@ -9,7 +9,7 @@
 #include <functional>
 #include <string>
 
-#include "rules/status.h"
+#include "base/status.h"
 
 namespace nmks {
 

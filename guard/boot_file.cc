@@ -1,6 +1,6 @@
 #include "guard/boot_file.h"
 
-#include "rules/i18n.h"
+#include "base/i18n.h"
 #include "rules/nft_text.h"
 #include "rules/ruleset.h"
 

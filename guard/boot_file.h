@@ -5,8 +5,8 @@
 
 #include <string>
 
+#include "base/status.h"
 #include "guard/policy_variant.h"
-#include "rules/status.h"
 
 namespace nmks {
 

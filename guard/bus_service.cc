@@ -11,9 +11,9 @@
 #include <variant>
 #include <vector>
 
+#include "base/i18n.h"
 #include "guard-dbus.h"
 #include "guard/guard_status.h"
-#include "rules/i18n.h"
 #include "rules/nft_text.h"
 #include "rules/ruleset.h"
 #include "rules/table_writer.h"

@@ -5,8 +5,8 @@
 #include <optional>
 #include <utility>
 
+#include "base/i18n.h"
 #include "guard/names.h"
-#include "rules/i18n.h"
 
 namespace nmks {
 namespace {

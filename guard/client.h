@@ -8,11 +8,11 @@
 #include <string>
 #include <vector>
 
+#include "base/status.h"
 #include "guard-dbus.h"
 #include "guard/guard_status.h"
 #include "guard/policy_variant.h"
 #include "rules/policy.h"
-#include "rules/status.h"
 
 namespace nmks {
 

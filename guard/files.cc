@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "rules/i18n.h"
+#include "base/i18n.h"
 
 namespace nmks {
 namespace {

@@ -22,12 +22,12 @@
 #include <string>
 #include <utility>
 
+#include "base/i18n.h"
 #include "guard-dbus.h"
 #include "guard/authority.h"
 #include "guard/bus_name.h"
 #include "guard/names.h"
 #include "guard/policy_variant.h"
-#include "rules/i18n.h"
 #include "rules/policy.h"
 
 namespace nmks {

@@ -6,9 +6,9 @@
 #include <cerrno>
 #include <utility>
 
+#include "base/i18n.h"
 #include "guard/boot_file.h"
 #include "guard/files.h"
-#include "rules/i18n.h"
 #include "rules/ruleset.h"
 #include "rules/table_codec.h"
 

@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
+#include "base/status.h"
 #include "guard/policy_variant.h"
 #include "rules/policy.h"
-#include "rules/status.h"
 #include "rules/table_watch.h"
 #include "rules/table_writer.h"
 

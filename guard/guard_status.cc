@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <utility>
 
-#include "rules/i18n.h"
+#include "base/i18n.h"
 
 namespace nmks {
 namespace {

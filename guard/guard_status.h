@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "base/status.h"
 #include "guard/policy_variant.h"
-#include "rules/status.h"
 
 namespace nmks {
 

@@ -10,13 +10,13 @@
 #include <memory>
 #include <string>
 
+#include "base/i18n.h"
 #include "guard/boot_file.h"
 #include "guard/bus_name.h"
+#include "guard/bus_service.h"
 #include "guard/fd_store.h"
 #include "guard/files.h"
 #include "guard/guard.h"
-#include "guard/bus_service.h"
-#include "rules/i18n.h"
 #include "rules/ruleset.h"
 #include "rules/table_writer.h"
 

@@ -10,7 +10,7 @@
 #include <memory>
 #include <vector>
 
-#include "rules/status.h"
+#include "base/status.h"
 
 struct mnl_socket;
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <variant>
 
-#include "rules/i18n.h"
+#include "base/i18n.h"
 
 namespace nmks {
 namespace {

@@ -4,16 +4,14 @@
 // connections into the one table the kernel holds.
 #pragma once
 
-#include <array>
-#include <compare>
 #include <cstdint>
 #include <map>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "rules/status.h"
+#include "base/address.h"
+#include "base/status.h"
 
 namespace nmks {
 
@@ -28,36 +26,6 @@ inline constexpr size_t kMaxInterfaceNameBytes = 15;
 // The fwmark our own WireGuard tunnels put on their encrypted packets
 // ("ks" in ASCII, 0x6b73 = 27507).
 inline constexpr uint32_t kDefaultMark = 0x6b73;
-
-// An IPv4 or IPv6 address in network byte order.
-struct Address {
-  enum class Family : uint8_t { kIpv4 = 4, kIpv6 = 6 };
-  Family family = Family::kIpv4;
-  std::array<uint8_t, 16> bytes{};  // IPv4 uses the first four
-
-  static Result<Address> Parse(std::string_view text);
-  std::string ToString() const;
-  size_t size() const { return family == Family::kIpv4 ? 4 : 16; }
-  auto operator<=>(const Address&) const = default;
-};
-
-enum class Protocol : uint8_t { kTcp = 6, kUdp = 17 };
-const char* ProtocolName(Protocol protocol);
-
-// A VPN server the kill switch lets the machine reach outside the tunnel.
-// With a mark, only packets carrying that fwmark (set by our own tunnel's
-// socket) may go there, so no other program can reach the server directly.
-struct Endpoint {
-  Address address;
-  Protocol protocol = Protocol::kUdp;
-  uint16_t port = 0;
-  std::optional<uint32_t> mark;
-
-  // "ADDR:PORT[/udp|/tcp]", IPv6 as "[2001:db8::1]:51820/udp"; udp by default.
-  static Result<Endpoint> Parse(std::string_view text);
-  std::string ToString() const;
-  auto operator<=>(const Endpoint&) const = default;
-};
 
 enum class Mode : uint8_t {
   kOn,        // released when the user turns the VPN off

@@ -14,7 +14,7 @@
 #include <set>
 #include <utility>
 
-#include "rules/i18n.h"
+#include "base/i18n.h"
 
 namespace nmks {
 namespace {

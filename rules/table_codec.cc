@@ -11,7 +11,7 @@
 #include <utility>
 #include <variant>
 
-#include "rules/i18n.h"
+#include "base/i18n.h"
 #include "rules/nftnl_ptr.h"
 
 namespace nmks {

@@ -5,7 +5,7 @@
 #include <variant>
 #include <vector>
 
-#include "rules/i18n.h"
+#include "base/i18n.h"
 #include "rules/table_codec.h"
 
 namespace nmks {

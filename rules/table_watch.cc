@@ -10,7 +10,7 @@
 #include <cstring>
 #include <vector>
 
-#include "rules/i18n.h"
+#include "base/i18n.h"
 #include "rules/ruleset.h"
 
 namespace nmks {

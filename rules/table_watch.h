@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <memory>
 
-#include "rules/status.h"
+#include "base/status.h"
 
 struct mnl_socket;
 

@@ -17,7 +17,7 @@
 #include <variant>
 #include <vector>
 
-#include "rules/i18n.h"
+#include "base/i18n.h"
 #include "rules/nftnl_ptr.h"
 #include "rules/table_codec.h"
 

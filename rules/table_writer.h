@@ -12,9 +12,9 @@
 #include <string>
 #include <utility>
 
+#include "base/status.h"
 #include "rules/nft_socket.h"
 #include "rules/ruleset.h"
-#include "rules/status.h"
 #include "rules/table_compare.h"
 
 namespace nmks {

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "base/status.h"
 #include "rules/policy.h"
-#include "rules/status.h"
 
 namespace nmks::wg {
 

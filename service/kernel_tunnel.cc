@@ -14,7 +14,7 @@
 #include <cerrno>
 #include <memory>
 
-#include "rules/i18n.h"
+#include "base/i18n.h"
 
 namespace nmks::wg {
 namespace {

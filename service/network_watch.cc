@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "rules/i18n.h"
+#include "base/i18n.h"
 
 namespace nmks::wg {
 namespace {

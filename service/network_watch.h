@@ -13,7 +13,7 @@
 #include <memory>
 #include <string>
 
-#include "rules/status.h"
+#include "base/status.h"
 
 struct mnl_socket;
 

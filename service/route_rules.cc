@@ -12,7 +12,7 @@
 #include <cerrno>
 #include <vector>
 
-#include "rules/i18n.h"
+#include "base/i18n.h"
 
 namespace nmks::wg {
 namespace {

@@ -12,7 +12,7 @@
 #include <cstdint>
 #include <string>
 
-#include "rules/status.h"
+#include "base/status.h"
 
 namespace nmks::wg {
 

@@ -10,9 +10,9 @@
 #include <optional>
 #include <utility>
 
+#include "base/i18n.h"
 #include "guard/client.h"
 #include "guard/policy_variant.h"
-#include "rules/i18n.h"
 #include "service/kernel_tunnel.h"
 #include "service/route_rules.h"
 #include "service/tun_device.h"

@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "base/status.h"
 #include "rules/policy.h"
-#include "rules/status.h"
 #include "service/device.h"
 #include "service/endings.h"
 #include "service/network_watch.h"

@@ -9,7 +9,7 @@
 #include <memory>
 #include <string>
 
-#include "rules/i18n.h"
+#include "base/i18n.h"
 #include "service/service.h"
 #include "wireguard/wg_connection.h"
 

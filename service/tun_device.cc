@@ -9,7 +9,7 @@
 
 #include <cerrno>
 
-#include "rules/i18n.h"
+#include "base/i18n.h"
 
 namespace nmks::wg {
 namespace {

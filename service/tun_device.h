@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "rules/status.h"
+#include "base/status.h"
 
 namespace nmks::wg {
 

@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "rules/status.h"
+#include "base/status.h"
 #include "service/device.h"
 
 namespace nmks::wg {

@@ -19,7 +19,7 @@
 #include <utility>
 #include <vector>
 
-#include "rules/i18n.h"
+#include "base/i18n.h"
 #include "service/tun_device.h"
 #include "service/uapi.h"
 

@@ -42,8 +42,8 @@ TEST(PoTest, PotfilesListsEveryFileWithTranslatableStrings) {
     EXPECT_TRUE(fs::exists(root / line))
         << "po/POTFILES.in lists " << line << ", which does not exist";
   }
-  for (const char* dir :
-       {"rules", "guard", "cli", "wireguard", "editor", "editor/gtk", "service", "dispatcher"}) {
+  for (const char* dir : {"base", "rules", "guard", "cli", "wireguard", "editor", "editor/gtk",
+                          "service", "dispatcher"}) {
     for (const auto& entry : fs::directory_iterator(root / dir)) {
       const std::string name = entry.path().filename().string();
       if (entry.path().extension() != ".cc" || name.ends_with("_test.cc")) continue;

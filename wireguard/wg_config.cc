@@ -10,7 +10,7 @@
 #include <map>
 #include <system_error>
 
-#include "rules/i18n.h"
+#include "base/i18n.h"
 #include "wireguard/printable.h"
 
 namespace nmks::wg {
@@ -26,11 +26,6 @@ std::optional<uint64_t> ParseDecimal(std::string_view text, size_t max_digits = 
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
   return value;
-}
-
-bool IsUnspecified(const Address& a) {
-  return std::all_of(a.bytes.begin(), a.bytes.begin() + static_cast<long>(a.size()),
-                     [](uint8_t b) { return b == 0; });
 }
 
 // Address::Parse, without echoing the input unfiltered.

@@ -15,8 +15,8 @@
 #include <string_view>
 #include <vector>
 
+#include "base/status.h"
 #include "rules/policy.h"
-#include "rules/status.h"
 
 namespace nmks::wg {
 

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "base/glib_ptr.h"
-#include "rules/i18n.h"
+#include "base/i18n.h"
 #include "wireguard/printable.h"
 
 namespace nmks::wg {

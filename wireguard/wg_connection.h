@@ -28,7 +28,7 @@
 
 #include "base/libnm.h"
 
-#include "rules/status.h"
+#include "base/status.h"
 #include "wireguard/wg_config.h"
 
 namespace nmks::wg {

@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "rules/i18n.h"
+#include "base/i18n.h"
 #include "wireguard/wg_config.h"
 
 namespace nmks::wg {

@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "rules/i18n.h"
+#include "base/i18n.h"
 #include "wireguard/printable.h"
 #include "wireguard/wg_config.h"
 

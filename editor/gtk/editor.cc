@@ -14,10 +14,10 @@
 #include <new>
 #include <type_traits>
 
+#include "base/i18n.h"
 #include "base/libnm.h"
 #include "editor/gnome_editor.h"
 #include "editor/gtk/editor_page.h"
-#include "rules/i18n.h"
 
 struct NmksGtkEditor {
   GObject parent;

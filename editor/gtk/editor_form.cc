@@ -6,7 +6,7 @@
 #include <utility>
 
 #include "base/glib_ptr.h"
-#include "rules/i18n.h"
+#include "base/i18n.h"
 
 namespace nmks::wg {
 namespace {

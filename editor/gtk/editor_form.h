@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "rules/status.h"
+#include "base/status.h"
 #include "wireguard/wg_connection.h"
 
 namespace nmks::wg {

@@ -15,9 +15,9 @@ extern "C" {
 #include <utility>
 #include <vector>
 
+#include "base/i18n.h"
 #include "editor/gtk/widgets.h"
 #include "editor/import_export.h"
-#include "rules/i18n.h"
 
 namespace nmks::wg {
 

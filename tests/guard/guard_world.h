@@ -18,8 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "base/status.h"
 #include "guard/policy_variant.h"
-#include "rules/status.h"
 #include "rules/table_writer.h"
 #include "tests/world/world.h"
 

@@ -23,7 +23,7 @@
 #include <string>
 #include <vector>
 
-#include "rules/status.h"
+#include "base/status.h"
 #include "tests/world/netns.h"
 #include "tests/world/tally.h"
 

@@ -17,7 +17,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "rules/status.h"
+#include "base/status.h"
 
 namespace nmks::world {
 

@@ -1,4 +1,4 @@
-#include "rules/i18n.h"
+#include "base/i18n.h"
 
 #include <clocale>
 #include <cstdarg>
