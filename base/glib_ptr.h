@@ -1,12 +1,13 @@
 // Owning handles for GLib and GObject values, so every reference and every
-// g_malloc'd block is released on every path.
+// g_malloc'd block is released on every path. The one family of them for
+// the whole project: GObjectPtr<NMConnection>, GVariantPtr, GFreePtr<gchar>, ...
 #pragma once
 
 #include <glib-object.h>
 
 #include <memory>
 
-namespace nmks::wg {
+namespace nmks {
 
 struct GObjectUnref {
   void operator()(gpointer object) const { g_object_unref(object); }
@@ -33,4 +34,10 @@ using GErrorPtr = std::unique_ptr<GError, GErrorFree>;
 using GVariantPtr = std::unique_ptr<GVariant, GVariantUnref>;
 using GMainLoopPtr = std::unique_ptr<GMainLoop, GMainLoopUnref>;
 
-}  // namespace nmks::wg
+// Takes `v` (floating or not) into a GVariantPtr: a floating reference is
+// sunk, so the pointer holds the only one the caller had.
+inline GVariantPtr TakeVariant(GVariant* v) {
+  return GVariantPtr(v ? g_variant_ref_sink(v) : nullptr);
+}
+
+}  // namespace nmks

@@ -8,15 +8,13 @@
 #include <memory>
 #include <string>
 
+#include "base/glib_ptr.h"
 #include "base/libnm.h"
 #include "base/status.h"
 
 namespace nmks::cli {
 
-struct ClientUnref {
-  void operator()(NMClient* c) const { g_object_unref(c); }
-};
-using ClientPtr = std::unique_ptr<NMClient, ClientUnref>;
+using ClientPtr = GObjectPtr<NMClient>;
 
 Result<ClientPtr> ConnectNetworkManager();
 

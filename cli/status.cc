@@ -114,7 +114,7 @@ int StatusCommand(int argc, char** argv) {
   }
   const GuardStatus& status = got.value();
   if (json) {
-    VariantPtr v = TakeVariant(GuardStatusToVariant(status, EndpointForm::kText));
+    GVariantPtr v = TakeVariant(GuardStatusToVariant(status, EndpointForm::kText));
     std::printf("%s\n", VariantToJson(v.get()).c_str());
     return 0;
   }

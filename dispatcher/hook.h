@@ -30,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "base/glib_ptr.h"
 #include "base/libnm.h"
 #include "dispatcher/check.h"
 #include "dispatcher/event.h"
@@ -38,10 +39,7 @@
 
 namespace nmks::dispatch {
 
-struct ConnectionUnref {
-  void operator()(NMConnection* c) const { g_object_unref(c); }
-};
-using ConnectionPtr = std::unique_ptr<NMConnection, ConnectionUnref>;
+using ConnectionPtr = GObjectPtr<NMConnection>;
 
 // NetworkManager's NMDeviceStateReason values the hook looks at.
 inline constexpr uint32_t kReasonUserRequested = 39;

@@ -33,7 +33,7 @@ namespace {
 using nmks::Format;
 using nmks::Result;
 using nmks::Status;
-using nmks::wg::GFreePtr;
+using nmks::GFreePtr;
 using nmks::wg::GnomeEditorFactory;
 using nmks::wg::kGnomeEditorFactory;
 using nmks::wg::kGnomeEditorFile;

@@ -57,7 +57,7 @@ GuardClient::~GuardClient() { g_object_unref(proxy_); }
 Status GuardClient::Engage(const std::string& connection, const Policy& policy,
                            bool block_at_boot) {
   // The policy dict with block-at-boot added.
-  VariantPtr dict = TakeVariant(PolicyToVariant(policy));
+  GVariantPtr dict = TakeVariant(PolicyToVariant(policy));
   GVariantBuilder b;
   g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
   GVariantIter it;
@@ -104,7 +104,7 @@ Result<GuardStatus> GuardClient::GetStatus() {
   GVariant* raw = nullptr;
   GError* error = nullptr;
   if (!nmks_dbus_guard1_call_status_sync(proxy_, &raw, nullptr, &error)) return Failed(error);
-  VariantPtr status(raw);
+  GVariantPtr status(raw);
   return GuardStatusFromVariant(status.get());
 }
 
@@ -116,7 +116,7 @@ Result<std::optional<Policy>> GuardClient::GetPolicy(const std::string& connecti
                                          &error)) {
     return Failed(error);
   }
-  VariantPtr dict(raw);
+  GVariantPtr dict(raw);
   if (!engaged) return std::optional<Policy>();
   auto req = PolicyFromVariant(dict.get());
   if (!req.ok()) {

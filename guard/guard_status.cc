@@ -91,7 +91,7 @@ Result<GuardStatus> GuardStatusFromVariant(GVariant* status) {
   const gchar* key = nullptr;
   GVariant* raw = nullptr;
   while (g_variant_iter_next(&it, "{&sv}", &key, &raw)) {
-    VariantPtr value(raw);
+    GVariantPtr value(raw);
     const std::string k = key;
     auto text = [raw]() -> std::string {
       return g_variant_is_of_type(raw, G_VARIANT_TYPE_STRING) ? g_variant_get_string(raw, nullptr)

@@ -27,7 +27,7 @@ TEST(GuardStatusTest, ListsASampleOfEachConnectionAndCountsTheRest) {
   s.boot_connections = {"small"};
   s.stopped = {{"blocked", 7}, {"dns", 0}};
   s.kernel_matches = s.table_in_kernel = true;
-  VariantPtr v = TakeVariant(GuardStatusToVariant(s));
+  GVariantPtr v = TakeVariant(GuardStatusToVariant(s));
   // Bounded: the whole reply of 100,000 endpoints is a few kilobytes.
   EXPECT_LT(g_variant_get_size(v.get()), 4096u);
 
@@ -58,7 +58,7 @@ TEST(GuardStatusTest, AnOlderGuardsReplyIsRead) {
   g_variant_builder_add(&b, "{sv}", "connections",
                         EngagementsToVariant({{"vpn", p}}, EndpointForm::kText));
   g_variant_builder_add(&b, "{sv}", "a-newer-key", g_variant_new_string("skipped"));
-  VariantPtr v = TakeVariant(g_variant_builder_end(&b));
+  GVariantPtr v = TakeVariant(g_variant_builder_end(&b));
   auto got = GuardStatusFromVariant(v.get());
   ASSERT_TRUE(got.ok()) << got.message();
   EXPECT_TRUE(got.value().engaged);
@@ -71,9 +71,9 @@ TEST(GuardStatusTest, ConnectionsItCannotReadAreAnError) {
   GVariantBuilder b;
   g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
   g_variant_builder_add(&b, "{sv}", "connections", g_variant_new_string("junk"));
-  VariantPtr v = TakeVariant(g_variant_builder_end(&b));
+  GVariantPtr v = TakeVariant(g_variant_builder_end(&b));
   EXPECT_FALSE(GuardStatusFromVariant(v.get()).ok());
-  VariantPtr not_a_dict = TakeVariant(g_variant_new_string("x"));
+  GVariantPtr not_a_dict = TakeVariant(g_variant_new_string("x"));
   EXPECT_FALSE(GuardStatusFromVariant(not_a_dict.get()).ok());
 }
 

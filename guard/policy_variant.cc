@@ -11,10 +11,6 @@
 namespace nmks {
 namespace {
 
-struct GFreeString {
-  void operator()(gchar* s) const { g_free(s); }
-};
-
 Status WrongType(const char* key, const char* expected) {
   return Status::Error(Format(_("policy key \"%s\" must have D-Bus type %s"), key, expected));
 }
@@ -168,7 +164,7 @@ Result<EngageRequest> PolicyFromVariant(GVariant* dict) {
   const gchar* key = nullptr;
   GVariant* raw = nullptr;
   while (g_variant_iter_next(&iter, "{&sv}", &key, &raw)) {
-    VariantPtr value(raw);
+    GVariantPtr value(raw);
     if (std::strcmp(key, "tunnels") == 0) {
       if (!g_variant_is_of_type(raw, G_VARIANT_TYPE_STRING_ARRAY)) return WrongType(key, "as");
       size_t n = g_variant_n_children(raw);
@@ -178,7 +174,7 @@ Result<EngageRequest> PolicyFromVariant(GVariant* dict) {
       }
       for (size_t i = 0; i < n; ++i) {
         gsize len = 0;
-        VariantPtr child(g_variant_get_child_value(raw, i));
+        GVariantPtr child(g_variant_get_child_value(raw, i));
         const gchar* s = g_variant_get_string(child.get(), &len);
         p.tunnels.emplace_back(s, len);
       }
@@ -251,7 +247,7 @@ Result<Engagements> EngagementsFromVariant(GVariant* value) {
   const gchar* id = nullptr;
   GVariant* raw = nullptr;
   while (g_variant_iter_next(&iter, "{&s@a{sv}}", &id, &raw)) {
-    VariantPtr dict(raw);
+    GVariantPtr dict(raw);
     if (Status s = ValidateConnectionId(id); !s.ok()) return s;
     auto req = PolicyFromVariant(dict.get());
     if (!req.ok()) {
@@ -274,7 +270,7 @@ constexpr char kStateMagic[] = "nm-killswitch state 1\n";
 }
 
 std::string EngagementsToBytes(const Engagements& engaged) {
-  VariantPtr v = TakeVariant(EngagementsToVariant(engaged));
+  GVariantPtr v = TakeVariant(EngagementsToVariant(engaged));
   std::string out = kStateMagic;
   out.append(static_cast<const char*>(g_variant_get_data(v.get())), g_variant_get_size(v.get()));
   return out;
@@ -286,7 +282,7 @@ Result<Engagements> EngagementsFromBytes(const std::string& bytes) {
     return Status::Error(_("the saved state is not in a format this version reads"));
   }
   GBytes* data = g_bytes_new(bytes.data() + magic, bytes.size() - magic);
-  VariantPtr v = TakeVariant(g_variant_new_from_bytes(G_VARIANT_TYPE("a{sa{sv}}"), data, FALSE));
+  GVariantPtr v = TakeVariant(g_variant_new_from_bytes(G_VARIANT_TYPE("a{sa{sv}}"), data, FALSE));
   g_bytes_unref(data);
   // Untrusted bytes: GVariant checks them lazily; a malformed file reads as
   // empty containers, which EngagementsFromVariant then refuses or ignores.
@@ -297,8 +293,8 @@ Result<Engagements> EngagementsFromBytes(const std::string& bytes) {
 }
 
 std::string EngagementsToText(const Engagements& engaged) {
-  VariantPtr v = TakeVariant(EngagementsToVariant(engaged, EndpointForm::kText));
-  std::unique_ptr<gchar, GFreeString> text(g_variant_print(v.get(), TRUE));
+  GVariantPtr v = TakeVariant(EngagementsToVariant(engaged, EndpointForm::kText));
+  GFreePtr<gchar> text(g_variant_print(v.get(), TRUE));
   return text.get();
 }
 
@@ -311,7 +307,7 @@ Result<Engagements> EngagementsFromText(const std::string& text) {
     g_clear_error(&error);
     return Status::Error(Format(_("the saved policy cannot be read: %s"), msg.c_str()));
   }
-  VariantPtr value = TakeVariant(v);
+  GVariantPtr value = TakeVariant(v);
   return EngagementsFromVariant(value.get());
 }
 

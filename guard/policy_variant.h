@@ -13,19 +13,11 @@
 #include <string>
 #include <vector>
 
+#include "base/glib_ptr.h"
 #include "base/status.h"
 #include "rules/policy.h"
 
 namespace nmks {
-
-// A GVariant reference that unrefs itself; holds a floating ref sunk.
-struct VariantUnref {
-  void operator()(GVariant* v) const { g_variant_unref(v); }
-};
-using VariantPtr = std::unique_ptr<GVariant, VariantUnref>;
-inline VariantPtr TakeVariant(GVariant* v) {
-  return VariantPtr(v ? g_variant_ref_sink(v) : nullptr);
-}
 
 // Keys of the a{sv} policy:
 //   tunnels         as

@@ -29,7 +29,7 @@ Policy Sample() {
 }
 
 // The policy dict with `key` set to the bytes given.
-VariantPtr WithBytes(const char* key, const std::string& bytes) {
+GVariantPtr WithBytes(const char* key, const std::string& bytes) {
   GVariantBuilder b;
   g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
   g_variant_builder_add(&b, "{sv}", "tunnels", g_variant_new_strv(nullptr, 0));
@@ -41,7 +41,7 @@ VariantPtr WithBytes(const char* key, const std::string& bytes) {
 
 TEST(PolicyVariantTest, PackedFormRoundTrips) {
   Policy p = Sample();
-  VariantPtr v = TakeVariant(PolicyToVariant(p));
+  GVariantPtr v = TakeVariant(PolicyToVariant(p));
   auto back = PolicyFromVariant(v.get());
   ASSERT_TRUE(back.ok()) << back.message();
   Policy got = back.value().policy;
@@ -63,7 +63,7 @@ TEST(PolicyVariantTest, TextFormIsStillRead) {
   // What an earlier version writes to its state and boot files and what its
   // VPN plugin sends during an upgrade.
   Policy p = Sample();
-  VariantPtr v = TakeVariant(PolicyToVariant(p, EndpointForm::kText));
+  GVariantPtr v = TakeVariant(PolicyToVariant(p, EndpointForm::kText));
   EXPECT_FALSE(g_variant_lookup_value(v.get(), "endpoints-ipv4", nullptr));
   auto back = PolicyFromVariant(v.get());
   ASSERT_TRUE(back.ok()) << back.message();
@@ -111,7 +111,7 @@ TEST(PolicyVariantTest, RefusesJunkAndWrongTypes) {
   GVariantBuilder b;
   g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
   g_variant_builder_add(&b, "{sv}", "endpoints-ipv4", g_variant_new_string("203.0.113.7"));
-  VariantPtr v = TakeVariant(g_variant_builder_end(&b));
+  GVariantPtr v = TakeVariant(g_variant_builder_end(&b));
   auto r = PolicyFromVariant(v.get());
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.message().find("D-Bus type ay"), std::string::npos) << r.message();
@@ -139,11 +139,11 @@ TEST(PolicyVariantTest, RefusesMoreEndpointsThanTheLimit) {
     } else {
       Policy p;
       p.endpoints = many;
-      VariantPtr text = TakeVariant(PolicyToVariant(p, EndpointForm::kText));
+      GVariantPtr text = TakeVariant(PolicyToVariant(p, EndpointForm::kText));
       g_variant_builder_add(&b, "{sv}", key, g_variant_lookup_value(text.get(), key, nullptr));
     }
   }
-  VariantPtr v = TakeVariant(g_variant_builder_end(&b));
+  GVariantPtr v = TakeVariant(g_variant_builder_end(&b));
   auto r = PolicyFromVariant(v.get());
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.message().find("the limit is"), std::string::npos) << r.message();

@@ -737,8 +737,8 @@ Engagements GuardTest::EngagedNow() {
   Reply r = CallGuard(bus().connection(), "Status", nullptr);
   EXPECT_TRUE(r.ok()) << r.error;
   if (!r.ok()) return {};
-  VariantPtr status(g_variant_get_child_value(r.value.get(), 0));
-  VariantPtr connections(
+  GVariantPtr status(g_variant_get_child_value(r.value.get(), 0));
+  GVariantPtr connections(
       g_variant_lookup_value(status.get(), "connections", G_VARIANT_TYPE("a{sa{sv}}")));
   if (!connections) {
     ADD_FAILURE() << "Status has no connections";
@@ -756,7 +756,7 @@ Engagements GuardTest::EngagedNow() {
     gboolean is_engaged = FALSE;
     GVariant* dict = nullptr;
     g_variant_get(p.value.get(), "(b@a{sv})", &is_engaged, &dict);
-    VariantPtr owned(dict);
+    GVariantPtr owned(dict);
     EXPECT_TRUE(is_engaged) << id;
     auto req = PolicyFromVariant(dict);
     EXPECT_TRUE(req.ok()) << req.message();

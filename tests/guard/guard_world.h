@@ -254,7 +254,7 @@ class FrontProcess {
 
 // A D-Bus call to the guard: the reply, or the error's D-Bus name and message.
 struct Reply {
-  VariantPtr value;  // null on error
+  GVariantPtr value;  // null on error
   std::string error_name;
   std::string error;
   bool ok() const { return value != nullptr; }
