@@ -22,9 +22,10 @@
 # editor opens GtkFileChooserNative; built against Debian 13's GTK 4.18 it
 # opens GtkFileDialog instead. So the GTK 4 editor in the installed
 # network-manager-killswitch-gnome is replaced by one built inside the
-# Debian 13 root (tests/gnome/editor.sh: GCC 14, warnings as errors, cached
-# by the tree with NMKS_EDITOR_CACHE and by ccache), and clicking "Fill in
-# from a WireGuard file…" runs the GtkFileDialog path.
+# Debian 13 root (tests/toolchains/root-build.sh, the toolchains suite's
+# whole-tree build with GCC 14, warnings as errors, cached by the tree with
+# NMKS_ROOT_BUILD_CACHE and by ccache), and clicking "Fill in from a
+# WireGuard file…" runs the GtkFileDialog path.
 set -euo pipefail
 
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -53,9 +54,16 @@ trap 'rm -rf "$WORK"' EXIT
 "$SRC/tests/package/debs.sh" build "$WORK/pkg" "$WORK/all"
 mkdir -p "$WORK/debs"
 cp "$WORK"/all/network-manager-killswitch_*.deb "$WORK/debs/"
-"$SRC/tests/gnome/editor.sh" "$SUITE" "$WORK/editor"
-# The gnome package with that editor in place of the host's build.
+"$SRC/tests/toolchains/root-build.sh" "$SUITE" "$WORK/editor"
 editor=libnm-gtk4-vpn-plugin-killswitch-editor.so
+# (Read whole: grep -q would stop readelf early, and pipefail see it fail.)
+readelf --dyn-syms -W "$WORK/editor/$editor" >"$WORK/symbols"
+grep -q ' gtk_file_dialog_open$' "$WORK/symbols" || {
+  echo "[gnome13] FAIL: $editor does not call gtk_file_dialog_open: not built against" \
+    "GTK 4.10 or later" >&2
+  exit 1
+}
+# The gnome package with that editor in place of the host's build.
 dpkg-deb -R "$WORK"/all/network-manager-killswitch-gnome_*.deb "$WORK/gnome"
 path=$(cd "$WORK/gnome" && find . -name "$editor" | sed 's|^\./||')
 [ -n "$path" ] || { echo "[gnome13] FAIL: no $editor in the gnome package" >&2; exit 1; }

@@ -9,9 +9,9 @@
 # cached). It holds what the test runs inside its world's namespaces:
 # gnome-control-center, NetworkManager, Xvfb, xdotool, ImageMagick's import,
 # python3 with AT-SPI, nftables, wireguard-go, and the libraries our packages
-# link; and the Build-Depends of debian/control with g++ and ccache, so that
-# tests/gnome/editor.sh builds our GTK 4 editor there against the suite's
-# own GTK. Our packages are not in it: the test installs them into an
+# link; and the Build-Depends of debian/control with g++, ccache and
+# GoogleTest, so that tests/toolchains/root-build.sh builds the whole tree
+# there (tests included) with the suite's compiler and headers. Our packages are not in it: the test installs them into an
 # overlay of the root each run, so the cached root never holds a build of
 # ours.
 #
@@ -33,7 +33,7 @@ fail() {
 packages="gnome-control-center network-manager nftables wireguard-tools wireguard-go
   iproute2 procps util-linux dbus polkitd xvfb xdotool imagemagick python3-gi
   gir1.2-atspi-2.0 at-spi2-core libnftnl11 libmnl0 libnm0 libnma0 libnma-gtk4-0 libgtk-4-1
-  fonts-dejavu-core g++ ccache $("$SRC/tests/package/build-depends.sh" | tr , ' ')"
+  fonts-dejavu-core g++ ccache libgtest-dev libgmock-dev $("$SRC/tests/package/build-depends.sh" | tr , ' ')"
 case "$SUITE" in
   bookworm) packages="$packages libglib2.0-0" ;;
   *) packages="$packages libglib2.0-0t64" ;;
