@@ -9,7 +9,11 @@
 # Debian's kernel, systemd as PID 1, the real NetworkManager, nftables,
 # wireguard-tools, openvpn with network-manager-openvpn (for the dispatcher
 # hook), polkitd and the libraries network-manager-killswitch
-# links, so the package installs with dpkg -i and no network. An unprivileged
+# links, so the package installs with dpkg -i and no network. The firewalls
+# a distribution user adds are there too, none of them started at boot (the
+# VM suite starts each in a step of its own): firewalld, ufw, docker.io and
+# podman with netavark, and busybox-static, of which the test makes a
+# container image offline. An unprivileged
 # user "alice" sends the test traffic. A unit mounts the host's 9p share
 # (tag "host") at /mnt/host at boot and runs /mnt/host/agent.sh, which the
 # test supplies (tests/vm/guest/agent.sh): it is not part of the image.
@@ -30,17 +34,18 @@ fail() {
 
 common="linux-image-amd64 systemd-sysv udev kmod dbus procps iproute2 nftables
   wireguard-tools network-manager polkitd libnftnl11 libmnl0 libnm0 e2fsprogs
-  openvpn network-manager-openvpn"
+  openvpn network-manager-openvpn firewalld ufw iptables docker.io podman netavark
+  busybox-static"
 case "$SUITE" in
   bookworm) packages="$common libglib2.0-0" ;;
-  trixie) packages="$common libglib2.0-0t64" ;;
+  trixie) packages="$common libglib2.0-0t64 docker-cli" ;; # docker.io's CLI
   *) fail "unknown suite $SUITE (bookworm or trixie)" ;;
 esac
 packages=$(echo $packages | tr ' ' '\n' | LC_ALL=C sort | tr '\n' ',')
 packages=${packages%,}
 # Raise when the image is made differently (the hooks below), so that a
 # cached image of the old recipe is not used.
-RECIPE=1
+RECIPE=2
 hash=$(echo "$SUITE $packages recipe $RECIPE" | sha256sum | cut -c1-12)
 DIR=$CACHE/$SUITE-$hash
 if [ -f "$DIR/ready" ]; then
@@ -75,6 +80,7 @@ ExecStart=/bin/bash /mnt/host/agent.sh
 WantedBy=multi-user.target
 EOF' \
   --customize-hook='chroot "$1" systemctl enable nmks-vm-agent.service' \
+  --customize-hook='for u in firewalld.service ufw.service docker.service docker.socket containerd.service podman.socket podman-restart.service podman-auto-update.timer podman-clean-transient.service; do [ ! -e "$1/lib/systemd/system/$u" ] && [ ! -e "$1/usr/lib/systemd/system/$u" ] || chroot "$1" systemctl disable $u; done' \
   --customize-hook='for t in apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer fstrim.timer; do chroot "$1" systemctl mask $t; done' \
   --customize-hook='mkdir -p "$1/etc/NetworkManager/conf.d" && printf "[main]\nno-auto-default=*\n\n[connectivity]\nenabled=false\n" >"$1/etc/NetworkManager/conf.d/90-nmks-vm.conf"' \
   --customize-hook='rm -f "$1/etc/apt/sources.list" "$1"/etc/apt/sources.list.d/*' \
