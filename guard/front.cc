@@ -23,6 +23,8 @@
 #include <utility>
 
 #include "base/i18n.h"
+#include "base/options.h"
+#include "base/status.h"
 #include "guard-dbus.h"
 #include "guard/authority.h"
 #include "guard/bus_name.h"
@@ -326,19 +328,15 @@ int main(int argc, char** argv) {
        N_("Exit after this many seconds without a call (0: never, the default)"), "SECONDS"},
       {"version", 0, 0, G_OPTION_ARG_NONE, &version, N_("Print the version and exit"), nullptr},
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}};
-  GOptionContext* context = g_option_context_new(nullptr);
-  g_option_context_set_summary(context,
-                               _("Serves nm-killswitch-guard on the system bus, as "
-                                 "io.github.nmkillswitch.Front1, to callers that are not root."));
-  g_option_context_set_translation_domain(context, GETTEXT_PACKAGE);
-  g_option_context_add_main_entries(context, entries, GETTEXT_PACKAGE);
-  GError* error = nullptr;
-  bool parsed = g_option_context_parse(context, &argc, &argv, &error);
-  g_option_context_free(context);
-  if (!parsed || memory_limit < 0 || idle_exit < 0) {
+  nmks::Status parsed = nmks::ParseOptions(
+      nullptr,
+      _("Serves nm-killswitch-guard on the system bus, as io.github.nmkillswitch.Front1, to "
+        "callers that are not root."),
+      entries, &argc, &argv);
+  if (!parsed.ok() || memory_limit < 0 || idle_exit < 0) {
     std::fprintf(stderr, "%s\n",
-                 error ? error->message : _("--memory-limit and --idle-exit must not be negative"));
-    g_clear_error(&error);
+                 !parsed.ok() ? parsed.message().c_str()
+                              : _("--memory-limit and --idle-exit must not be negative"));
     return 2;
   }
   if (version) {

@@ -11,6 +11,8 @@
 #include <string>
 
 #include "base/i18n.h"
+#include "base/options.h"
+#include "base/status.h"
 #include "guard/boot_file.h"
 #include "guard/bus_name.h"
 #include "guard/bus_service.h"
@@ -184,20 +186,15 @@ int main(int argc, char** argv) {
        N_("Load this boot ruleset into the kernel and exit"), "FILE"},
       {"version", 0, 0, G_OPTION_ARG_NONE, &o.version, N_("Print the version and exit"), nullptr},
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}};
-  GOptionContext* context = g_option_context_new(nullptr);
-  g_option_context_set_summary(context,
-                               _("Owns the VPN kill-switch table (nftables) and serves it on the "
-                                 "system bus as io.github.nmkillswitch.Guard1."));
-  g_option_context_set_translation_domain(context, GETTEXT_PACKAGE);
-  g_option_context_add_main_entries(context, entries, GETTEXT_PACKAGE);
-  GError* error = nullptr;
-  if (!g_option_context_parse(context, &argc, &argv, &error)) {
-    std::fprintf(stderr, "%s\n", error->message);
-    g_clear_error(&error);
-    g_option_context_free(context);
+  if (nmks::Status s = nmks::ParseOptions(
+          nullptr,
+          _("Owns the VPN kill-switch table (nftables) and serves it on the system bus as "
+            "io.github.nmkillswitch.Guard1."),
+          entries, &argc, &argv);
+      !s.ok()) {
+    std::fprintf(stderr, "%s\n", s.message().c_str());
     return 2;
   }
-  g_option_context_free(context);
   if (o.version) {
     std::printf("nm-killswitch-guard %s\n", NMKS_VERSION);
     return 0;

@@ -10,6 +10,8 @@
 #include <string>
 
 #include "base/i18n.h"
+#include "base/options.h"
+#include "base/status.h"
 #include "service/service.h"
 #include "wireguard/wg_connection.h"
 
@@ -125,21 +127,17 @@ int main(int argc, char** argv) {
        N_("Keep running when NetworkManager leaves the bus"), nullptr},
       {"bus-name", 0, 0, G_OPTION_ARG_STRING, &o.bus_name, N_("D-Bus name to use"), N_("NAME")},
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}};
-  GOptionContext* context = g_option_context_new(nullptr);
-  g_option_context_set_summary(
-      context, _("The NetworkManager VPN service of nm-killswitch: WireGuard with a kill switch."));
-  g_option_context_set_translation_domain(context, GETTEXT_PACKAGE);
-  g_option_context_add_main_entries(context, entries, GETTEXT_PACKAGE);
-  GError* error = nullptr;
-  if (!g_option_context_parse(context, &argc, &argv, &error)) {
-    std::fprintf(stderr, "%s\n", error->message);
-    g_clear_error(&error);
-    g_option_context_free(context);
+  if (nmks::Status s = nmks::ParseOptions(
+          nullptr,
+          _("The NetworkManager VPN service of nm-killswitch: WireGuard with a kill switch."),
+          entries, &argc, &argv);
+      !s.ok()) {
+    std::fprintf(stderr, "%s\n", s.message().c_str());
     return 1;
   }
-  g_option_context_free(context);
 
   const char* bus_name = o.bus_name ? o.bus_name : nmks::wg::kServiceType;
+  GError* error = nullptr;
   GObject* object = static_cast<GObject*>(g_initable_new(
       nmks_service_get_type(), nullptr, &error, NM_VPN_SERVICE_PLUGIN_DBUS_SERVICE_NAME, bus_name,
       NM_VPN_SERVICE_PLUGIN_DBUS_WATCH_PEER, !o.debug, nullptr));
