@@ -84,12 +84,12 @@ Policy BuildPolicy(const Settings& s, const std::string& ifname,
   return p;
 }
 
-NmConfig BuildNmConfig(const Config& c, const std::string& ifname,
-                       const std::vector<PeerEndpoint>& gateways) {
-  NmConfig out;
-  const bool has4 = HasFamily(c.addresses, Address::Family::kIpv4);
-  const bool has6 = HasFamily(c.addresses, Address::Family::kIpv6);
+namespace {
 
+// NetworkManager's "general" configuration: the tunnel, its gateway (the
+// first peer's endpoint), MTU and which families it carries.
+GVariant* GeneralConfig(const Config& c, const std::string& ifname,
+                        const std::vector<PeerEndpoint>& gateways) {
   GVariantBuilder general;
   g_variant_builder_init(&general, G_VARIANT_TYPE_VARDICT);
   g_variant_builder_add(&general, "{sv}", NM_VPN_PLUGIN_CONFIG_TUNDEV,
@@ -103,75 +103,101 @@ NmConfig BuildNmConfig(const Config& c, const std::string& ifname,
   g_variant_builder_add(&general, "{sv}", NM_VPN_PLUGIN_CONFIG_MTU,
                         g_variant_new_uint32(c.mtu.value_or(kDefaultMtu)));
   g_variant_builder_add(&general, "{sv}", NM_VPN_PLUGIN_CONFIG_HAS_IP4,
-                        g_variant_new_boolean(has4));
+                        g_variant_new_boolean(HasFamily(c.addresses, Address::Family::kIpv4)));
   g_variant_builder_add(&general, "{sv}", NM_VPN_PLUGIN_CONFIG_HAS_IP6,
-                        g_variant_new_boolean(has6));
+                        g_variant_new_boolean(HasFamily(c.addresses, Address::Family::kIpv6)));
   // A link change must not tear the tunnel down: it survives, blocked.
   g_variant_builder_add(&general, "{sv}", NM_VPN_PLUGIN_CAN_PERSIST, g_variant_new_boolean(TRUE));
-  out.general = g_variant_builder_end(&general);
+  return g_variant_builder_end(&general);
+}
 
-  for (Address::Family f : {Address::Family::kIpv4, Address::Family::kIpv6}) {
-    const bool v4 = f == Address::Family::kIpv4;
-    auto address = std::find_if(c.addresses.begin(), c.addresses.end(),
-                                [f](const Cidr& a) { return a.address.family == f; });
-    if (address == c.addresses.end()) continue;
-    GVariantBuilder b;
-    g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
-    g_variant_builder_add(
-        &b, "{sv}", "address",
-        v4 ? g_variant_new_uint32(Ipv4Word(address->address)) : Ipv6Bytes(address->address));
-    g_variant_builder_add(&b, "{sv}", "prefix", g_variant_new_uint32(address->prefix));
-    GVariantBuilder dns;
-    g_variant_builder_init(&dns, v4 ? G_VARIANT_TYPE("au") : G_VARIANT_TYPE("aay"));
-    bool any_dns = false;
-    for (const Address& d : c.dns) {
-      if (d.family != f) continue;
-      any_dns = true;
-      if (v4) {
-        g_variant_builder_add(&dns, "u", Ipv4Word(d));
-      } else {
-        g_variant_builder_add_value(&dns, Ipv6Bytes(d));
-      }
-    }
-    if (any_dns) {
-      g_variant_builder_add(&b, "{sv}", "dns", g_variant_builder_end(&dns));
+// The DNS servers of family `f` ("dns": au or aay) and the search domains,
+// into the family's configuration `b`.
+void AddDns(GVariantBuilder* b, const Config& c, Address::Family f) {
+  const bool v4 = f == Address::Family::kIpv4;
+  GVariantBuilder dns;
+  g_variant_builder_init(&dns, v4 ? G_VARIANT_TYPE("au") : G_VARIANT_TYPE("aay"));
+  bool any_dns = false;
+  for (const Address& d : c.dns) {
+    if (d.family != f) continue;
+    any_dns = true;
+    if (v4) {
+      g_variant_builder_add(&dns, "u", Ipv4Word(d));
     } else {
-      g_variant_builder_clear(&dns);
+      g_variant_builder_add_value(&dns, Ipv6Bytes(d));
     }
-    if (!c.dns_search.empty()) {
-      GVariantBuilder domains;
-      g_variant_builder_init(&domains, G_VARIANT_TYPE_STRING_ARRAY);
-      for (const auto& d : c.dns_search) g_variant_builder_add(&domains, "s", d.c_str());
-      g_variant_builder_add(&b, "{sv}", "domains", g_variant_builder_end(&domains));
-    }
-    bool default_route = false;
-    GVariantBuilder routes;
-    g_variant_builder_init(&routes, v4 ? G_VARIANT_TYPE("aau") : G_VARIANT_TYPE("a(ayuayu)"));
-    for (const Peer& peer : c.peers) {
-      for (const Cidr& ip : peer.allowed_ips) {
-        if (ip.address.family != f) continue;
-        if (IsDefaultRoute(ip)) {
-          default_route = true;
-          continue;
-        }
-        Address net = Masked(ip);
-        if (v4) {
-          guint32 route[4] = {Ipv4Word(net), ip.prefix, 0, 0};
-          g_variant_builder_add_value(
-              &routes, g_variant_new_fixed_array(G_VARIANT_TYPE_UINT32, route, 4, sizeof(guint32)));
-        } else {
-          Address zero;
-          zero.family = Address::Family::kIpv6;
-          g_variant_builder_add_value(
-              &routes, g_variant_new("(@ayu@ayu)", Ipv6Bytes(net), static_cast<guint32>(ip.prefix),
-                                     Ipv6Bytes(zero), 0u));
-        }
+  }
+  if (any_dns) {
+    g_variant_builder_add(b, "{sv}", "dns", g_variant_builder_end(&dns));
+  } else {
+    g_variant_builder_clear(&dns);
+  }
+  if (!c.dns_search.empty()) {
+    GVariantBuilder domains;
+    g_variant_builder_init(&domains, G_VARIANT_TYPE_STRING_ARRAY);
+    for (const auto& d : c.dns_search) g_variant_builder_add(&domains, "s", d.c_str());
+    g_variant_builder_add(b, "{sv}", "domains", g_variant_builder_end(&domains));
+  }
+}
+
+// The peers' allowed IPs of family `f` as routes ("routes": aau or
+// a(ayuayu)) and "never-default" unless one of them is the default route.
+void AddRoutes(GVariantBuilder* b, const Config& c, Address::Family f) {
+  const bool v4 = f == Address::Family::kIpv4;
+  bool default_route = false;
+  GVariantBuilder routes;
+  g_variant_builder_init(&routes, v4 ? G_VARIANT_TYPE("aau") : G_VARIANT_TYPE("a(ayuayu)"));
+  for (const Peer& peer : c.peers) {
+    for (const Cidr& ip : peer.allowed_ips) {
+      if (ip.address.family != f) continue;
+      if (IsDefaultRoute(ip)) {
+        default_route = true;
+        continue;
+      }
+      Address net = Masked(ip);
+      if (v4) {
+        guint32 route[4] = {Ipv4Word(net), ip.prefix, 0, 0};
+        g_variant_builder_add_value(
+            &routes, g_variant_new_fixed_array(G_VARIANT_TYPE_UINT32, route, 4, sizeof(guint32)));
+      } else {
+        Address zero;
+        zero.family = Address::Family::kIpv6;
+        g_variant_builder_add_value(
+            &routes, g_variant_new("(@ayu@ayu)", Ipv6Bytes(net), static_cast<guint32>(ip.prefix),
+                                   Ipv6Bytes(zero), 0u));
       }
     }
-    g_variant_builder_add(&b, "{sv}", "routes", g_variant_builder_end(&routes));
-    g_variant_builder_add(&b, "{sv}", "never-default", g_variant_new_boolean(!default_route));
-    (v4 ? out.ip4 : out.ip6) = g_variant_builder_end(&b);
   }
+  g_variant_builder_add(b, "{sv}", "routes", g_variant_builder_end(&routes));
+  g_variant_builder_add(b, "{sv}", "never-default", g_variant_new_boolean(!default_route));
+}
+
+// The ip4 or ip6 configuration: the tunnel's first address of family `f`,
+// DNS and routes; null when the tunnel has no address of that family.
+GVariant* IpConfig(const Config& c, Address::Family f) {
+  auto address = std::find_if(c.addresses.begin(), c.addresses.end(),
+                              [f](const Cidr& a) { return a.address.family == f; });
+  if (address == c.addresses.end()) return nullptr;
+  GVariantBuilder b;
+  g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add(&b, "{sv}", "address",
+                        f == Address::Family::kIpv4
+                            ? g_variant_new_uint32(Ipv4Word(address->address))
+                            : Ipv6Bytes(address->address));
+  g_variant_builder_add(&b, "{sv}", "prefix", g_variant_new_uint32(address->prefix));
+  AddDns(&b, c, f);
+  AddRoutes(&b, c, f);
+  return g_variant_builder_end(&b);
+}
+
+}  // namespace
+
+NmConfig BuildNmConfig(const Config& c, const std::string& ifname,
+                       const std::vector<PeerEndpoint>& gateways) {
+  NmConfig out;
+  out.general = GeneralConfig(c, ifname, gateways);
+  out.ip4 = IpConfig(c, Address::Family::kIpv4);
+  out.ip6 = IpConfig(c, Address::Family::kIpv6);
   return out;
 }
 
@@ -194,70 +220,88 @@ std::vector<Endpoint> Service::EngagedEndpoints() {
   return policy.value()->endpoints;
 }
 
+namespace {
+
+// The addresses `host` resolves to through the system's resolver, without
+// duplicates, in the resolver's order; on failure `*rc` is getaddrinfo's
+// error and nothing is returned.
+std::vector<Address> LookUpHost(const std::string& host, int* rc) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_DGRAM;
+  hints.ai_flags = AI_ADDRCONFIG;
+  addrinfo* res = nullptr;
+  *rc = getaddrinfo(host.c_str(), nullptr, &hints, &res);
+  if (*rc != 0) return {};
+  std::vector<Address> addresses;
+  for (addrinfo* ai = res; ai; ai = ai->ai_next) {
+    Address a;
+    if (ai->ai_family == AF_INET) {
+      a.family = Address::Family::kIpv4;
+      memcpy(a.bytes.data(), &reinterpret_cast<sockaddr_in*>(ai->ai_addr)->sin_addr, 4);
+    } else if (ai->ai_family == AF_INET6) {
+      a.family = Address::Family::kIpv6;
+      memcpy(a.bytes.data(), &reinterpret_cast<sockaddr_in6*>(ai->ai_addr)->sin6_addr, 16);
+    } else {
+      continue;
+    }
+    if (std::find(addresses.begin(), addresses.end(), a) == addresses.end()) {
+      addresses.push_back(a);
+    }
+  }
+  freeaddrinfo(res);
+  return addresses;
+}
+
+}  // namespace
+
+Result<std::vector<Address>> Service::AddressesOf(const HostPort& hp,
+                                                  std::optional<std::vector<Endpoint>>* held) {
+  if (auto literal = Address::Parse(hp.host); literal.ok()) {
+    return std::vector<Address>{literal.value()};
+  }
+  int rc = 0;
+  std::vector<Address> addresses = LookUpHost(hp.host, &rc);
+  if (rc != 0) {
+    // With the kill switch off nothing is held, and the guard is not asked.
+    if (!*held) {
+      *held = options_.kill_switch == Options::KillSwitch::kOff ? std::vector<Endpoint>{}
+                                                                : EngagedEndpoints();
+    }
+    for (const Endpoint& e : **held) {
+      if (e.port == hp.port) addresses.push_back(e.address);
+    }
+    if (addresses.empty()) {
+      return Status::Error(Format(_("the VPN server %s does not resolve (%s); nothing was "
+                                    "opened"),
+                                  hp.host.c_str(), gai_strerror(rc)));
+    }
+    g_message(
+        "%s does not resolve (%s); using the %zu address(es) the kill switch already "
+        "allows for it",
+        hp.host.c_str(), gai_strerror(rc), addresses.size());
+  }
+  if (addresses.empty()) {
+    return Status::Error(
+        Format(_("the VPN server %s has no usable address; nothing was opened"), hp.host.c_str()));
+  }
+  return addresses;
+}
+
 Result<std::vector<Endpoint>> Service::ResolveEndpoints(const Settings& settings,
                                                         std::vector<PeerEndpoint>* chosen) {
   std::vector<Endpoint> all;
-  std::optional<std::vector<Endpoint>> previous;  // asked of the guard at most once
+  std::optional<std::vector<Endpoint>> held;  // asked of the guard at most once
   for (const Peer& peer : settings.config.peers) {
     if (!peer.endpoint) continue;
-    const HostPort& hp = *peer.endpoint;
-    std::vector<Address> addresses;
-    if (auto literal = Address::Parse(hp.host); literal.ok()) {
-      addresses.push_back(literal.value());
-    } else {
-      addrinfo hints{};
-      hints.ai_family = AF_UNSPEC;
-      hints.ai_socktype = SOCK_DGRAM;
-      hints.ai_flags = AI_ADDRCONFIG;
-      addrinfo* res = nullptr;
-      int rc = getaddrinfo(hp.host.c_str(), nullptr, &hints, &res);
-      if (rc != 0) {
-        // With the kill switch off nothing is held, and the guard is not asked.
-        if (!previous) {
-          previous = options_.kill_switch == Options::KillSwitch::kOff ? std::vector<Endpoint>{}
-                                                                       : EngagedEndpoints();
-        }
-        for (const Endpoint& e : *previous) {
-          if (e.port == hp.port) addresses.push_back(e.address);
-        }
-        if (addresses.empty()) {
-          return Status::Error(Format(_("the VPN server %s does not resolve (%s); nothing was "
-                                        "opened"),
-                                      hp.host.c_str(), gai_strerror(rc)));
-        }
-        g_message(
-            "%s does not resolve (%s); using the %zu address(es) the kill switch already "
-            "allows for it",
-            hp.host.c_str(), gai_strerror(rc), addresses.size());
-        res = nullptr;
-      }
-      for (addrinfo* ai = res; ai; ai = ai->ai_next) {
-        Address a;
-        if (ai->ai_family == AF_INET) {
-          a.family = Address::Family::kIpv4;
-          memcpy(a.bytes.data(), &reinterpret_cast<sockaddr_in*>(ai->ai_addr)->sin_addr, 4);
-        } else if (ai->ai_family == AF_INET6) {
-          a.family = Address::Family::kIpv6;
-          memcpy(a.bytes.data(), &reinterpret_cast<sockaddr_in6*>(ai->ai_addr)->sin6_addr, 16);
-        } else {
-          continue;
-        }
-        if (std::find(addresses.begin(), addresses.end(), a) == addresses.end()) {
-          addresses.push_back(a);
-        }
-      }
-      if (res) freeaddrinfo(res);
-      if (addresses.empty()) {
-        return Status::Error(Format(
-            _("the VPN server %s has no usable address; nothing was opened"), hp.host.c_str()));
-      }
-    }
-    chosen->push_back({addresses.front(), hp.port});
-    for (const Address& a : addresses) {
+    auto addresses = AddressesOf(*peer.endpoint, &held);
+    if (!addresses.ok()) return addresses.status();
+    chosen->push_back({addresses.value().front(), peer.endpoint->port});
+    for (const Address& a : addresses.value()) {
       Endpoint e;
       e.address = a;
       e.protocol = Protocol::kUdp;
-      e.port = hp.port;
+      e.port = peer.endpoint->port;
       e.mark = kDefaultMark;
       all.push_back(e);
     }

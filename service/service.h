@@ -10,6 +10,7 @@
 #include "base/libnm.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,11 @@ class Service {
   // asked of the guard only then.
   Result<std::vector<Endpoint>> ResolveEndpoints(const Settings& settings,
                                                  std::vector<PeerEndpoint>* chosen);
+  // The addresses of one peer's endpoint: the literal, what the name
+  // resolves to, or, when it does not resolve, the addresses the guard holds
+  // for this connection on that port (`held`, asked once and kept).
+  Result<std::vector<Address>> AddressesOf(const HostPort& hp,
+                                           std::optional<std::vector<Endpoint>>* held);
   // The endpoints the guard holds for this connection (one Status call).
   std::vector<Endpoint> EngagedEndpoints();
   void OnNetworkChanged();
