@@ -140,9 +140,16 @@ counter() { # NS TABLE COUNTER
 }
 leaked() { counter "$R" sent; }
 tunneled() { counter "$I" tunneled; }
+# What the counted packets were: IPv4 TCP/UDP flows, IPv6 flows, and the
+# family and protocol of every one, and the ICMP and ICMPv6 types.
 flows() {
-  ip netns exec "$R" nft list set inet nmks-vm flows4 2>/dev/null | tr -s ' \n' ' ' |
-    sed 's/.*elements = { //; s/ }.*//'
+  local set
+  for set in flows4 flows6 kinds icmp4types icmp6types; do
+    printf '%s: ' "$set"
+    ip netns exec "$R" nft list set inet nmks-vm "$set" 2>/dev/null | tr -s ' \n' ' ' |
+      sed 's/.*elements = { //; s/ }.*//'
+    printf '; '
+  done
 }
 
 make_world() {
@@ -168,6 +175,10 @@ table inet nmks-vm {
   counter vpn {}
   counter housekeeping {}
   set flows4 { typeof ip saddr . ip daddr . meta l4proto . th dport; flags dynamic,timeout; timeout 1h; size 512; counter; }
+  set flows6 { typeof ip6 saddr . ip6 daddr . meta l4proto; flags dynamic,timeout; timeout 1h; size 512; counter; }
+  set kinds { typeof meta nfproto . meta l4proto; flags dynamic; size 64; counter; }
+  set icmp6types { typeof icmpv6 type; flags dynamic; size 64; counter; }
+  set icmp4types { typeof icmp type; flags dynamic; size 64; counter; }
   chain pre {
     type filter hook prerouting priority -300; policy accept;
     iifname "lan" icmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert, mld-listener-report, mld2-listener-report } counter name housekeeping return
@@ -175,6 +186,10 @@ table inet nmks-vm {
     iifname "lan" ip daddr 203.0.113.1 udp dport { 51820, 1194 } counter name vpn return
     iifname "lan" meta nfproto { ipv4, ipv6 } counter name sent
     iifname "lan" meta nfproto ipv4 meta l4proto { tcp, udp } add @flows4 { ip saddr . ip daddr . meta l4proto . th dport }
+    iifname "lan" meta nfproto ipv6 add @flows6 { ip6 saddr . ip6 daddr . meta l4proto }
+    iifname "lan" meta nfproto { ipv4, ipv6 } add @kinds { meta nfproto . meta l4proto }
+    iifname "lan" meta l4proto icmpv6 add @icmp6types { icmpv6 type }
+    iifname "lan" meta l4proto icmp add @icmp4types { icmp type }
   }
 }
 EOF
