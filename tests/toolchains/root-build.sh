@@ -85,7 +85,8 @@ exec chroot $WORK/root /usr/bin/env -i PATH=/usr/lib/ccache:/usr/sbin:/usr/bin:/
   g++ --version | head -n 1
   pkg-config --modversion gtk4 | sed "s/^/gtk4 /"
   meson setup /build -Dwerror=true -Dtests=true -Dgtk=enabled
-  nice meson compile -C /build
+  # -k 0: every file that fails, not only the first one.
+  nice ninja -C /build -k 0
   ccache -s | grep -i "hits\|misses" || true
   cp "\$(find /build -name $MODULE)" /out/
 '
