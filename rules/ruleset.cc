@@ -557,10 +557,10 @@ void ForwardRules(const Policy& policy, Ruleset& r) {
   Add(r, RuleBuilder("forward").CountedDrop(Stop::kForwarded));
 }
 
-void OutputRules(const Policy& policy, Ruleset& r) {
+// output, first: loopback; our tunnel's own packets never into a tunnel;
+// the tunnels; the endpoints.
+void TunnelAndEndpointOutput(const Policy& policy, Ruleset& r) {
   const bool block6 = policy.ipv6 == Ipv6Mode::kBlock;
-  // output: loopback; our tunnel's own packets never into a tunnel; the
-  // tunnels; the endpoints; link housekeeping; DNS refused before the LAN.
   Add(r, RuleBuilder("output").Match(IfnameIs(true, "lo")).Accept());
   Add(r, RuleBuilder("output")
              .Match(MarkInSet("marks"))
@@ -577,6 +577,11 @@ void OutputRules(const Policy& policy, Ruleset& r) {
   Add(r, RuleBuilder("output").Match(EndpointLookup(F::kIpv6, false, true, "marked6")).Accept());
   Add(r, RuleBuilder("output").Match(EndpointLookup(F::kIpv4, false, false, "unmarked4")).Accept());
   Add(r, RuleBuilder("output").Match(EndpointLookup(F::kIpv6, false, false, "unmarked6")).Accept());
+}
+
+// output: what keeps the link itself working (DHCP, neighbour discovery,
+// multicast listener reports), and nothing beyond the link.
+void LinkHousekeepingOutput(Ruleset& r) {
   // DHCP clients: to any address only from root's sockets (a lease is
   // renewed by unicast to the server; where ip_unprivileged_port_start is
   // 0 anyone could bind port 68 and reach any host on port 67), otherwise
@@ -615,20 +620,32 @@ void OutputRules(const Policy& policy, Ruleset& r) {
              .Match(Icmpv6Type(kMld2ListenerReport, "mld2-listener-report"))
              .Match(Hoplimit(1))
              .Accept());
+}
+
+// output with the local network allowed: its private ranges and multicast.
+void LanOutput(const Policy& policy, Ruleset& r) {
+  if (!policy.allow_lan) return;
+  const bool block6 = policy.ipv6 == Ipv6Mode::kBlock;
+  for (const char* cidr : kLan4)
+    Add(r, RuleBuilder("output").Match(AddressIn(false, cidr)).Accept());
+  if (policy.allow_cgnat) Add(r, RuleBuilder("output").Match(AddressIn(false, kCgnat4)).Accept());
+  for (const char* cidr : kMulticast4)
+    Add(r, RuleBuilder("output").Match(AddressIn(false, cidr)).Accept());
+  if (!block6) {
+    for (const char* cidr : kLan6)
+      Add(r, RuleBuilder("output").Match(AddressIn(false, cidr)).Accept());
+    Add(r, RuleBuilder("output").Match(AddressIn(false, kMulticast6)).Accept());
+  }
+}
+
+// output: loopback, tunnels, endpoints, link housekeeping; DNS refused
+// before the LAN; everything else rejected and counted.
+void OutputRules(const Policy& policy, Ruleset& r) {
+  TunnelAndEndpointOutput(policy, r);
+  LinkHousekeepingOutput(r);
   Add(r, RuleBuilder("output").Match(Dport(Protocol::kUdp, 53)).CountedReject(Stop::kDns));
   Add(r, RuleBuilder("output").Match(Dport(Protocol::kTcp, 53)).CountedReset(Stop::kDns));
-  if (policy.allow_lan) {
-    for (const char* cidr : kLan4)
-      Add(r, RuleBuilder("output").Match(AddressIn(false, cidr)).Accept());
-    if (policy.allow_cgnat) Add(r, RuleBuilder("output").Match(AddressIn(false, kCgnat4)).Accept());
-    for (const char* cidr : kMulticast4)
-      Add(r, RuleBuilder("output").Match(AddressIn(false, cidr)).Accept());
-    if (!block6) {
-      for (const char* cidr : kLan6)
-        Add(r, RuleBuilder("output").Match(AddressIn(false, cidr)).Accept());
-      Add(r, RuleBuilder("output").Match(AddressIn(false, kMulticast6)).Accept());
-    }
-  }
+  LanOutput(policy, r);
   Add(r, RuleBuilder("output").Match(L4Tcp()).CountedReset(Stop::kBlocked));
   Add(r, RuleBuilder("output").CountedReject(Stop::kBlocked));
 }
