@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <initializer_list>
 #include <string>
 #include <utility>
 #include <vector>
@@ -153,73 +154,106 @@ GVariant* PolicyToVariant(const Policy& p, EndpointForm form) {
   return g_variant_builder_end(&b);
 }
 
+namespace {
+
+Status TunnelsFromVariant(const char* key, GVariant* raw, std::vector<std::string>* out) {
+  if (!g_variant_is_of_type(raw, G_VARIANT_TYPE_STRING_ARRAY)) return WrongType(key, "as");
+  size_t n = g_variant_n_children(raw);
+  if (n > kMaxTunnels) {
+    return Status::Error(
+        Format(_("the policy names %zu tunnel interfaces; the limit is %zu"), n, kMaxTunnels));
+  }
+  for (size_t i = 0; i < n; ++i) {
+    gsize len = 0;
+    GVariantPtr child(g_variant_get_child_value(raw, i));
+    const gchar* s = g_variant_get_string(child.get(), &len);
+    out->emplace_back(s, len);
+  }
+  return Status::Ok();
+}
+
+// "endpoints-ipv4" or "endpoints-ipv6": packed records (see PackEndpoints).
+Status PackedEndpointsFromVariant(const char* key, GVariant* raw, std::vector<Endpoint>* out) {
+  if (!g_variant_is_of_type(raw, G_VARIANT_TYPE_BYTESTRING)) return WrongType(key, "ay");
+  gsize size = 0;
+  const void* bytes = g_variant_get_fixed_array(raw, &size, 1);
+  return UnpackEndpoints(static_cast<const uint8_t*>(bytes), size,
+                         key[std::strlen(key) - 1] == '6', kMaxEndpoints, out);
+}
+
+// "allow-lan", "allow-cgnat", "block-at-boot", "no-tunnel".
+Status FlagFromVariant(const char* key, GVariant* raw, EngageRequest* req) {
+  if (!g_variant_is_of_type(raw, G_VARIANT_TYPE_BOOLEAN)) return WrongType(key, "b");
+  const bool v = g_variant_get_boolean(raw);
+  if (std::strcmp(key, "block-at-boot") == 0) {
+    req->block_at_boot = v;
+  } else if (std::strcmp(key, "no-tunnel") == 0) {
+    req->policy.no_tunnel = v;
+  } else if (std::strcmp(key, "allow-lan") == 0) {
+    req->policy.allow_lan = v;
+  } else {
+    req->policy.allow_cgnat = v;
+  }
+  return Status::Ok();
+}
+
+// "ipv6" or "mode".
+Status ChoiceFromVariant(const char* key, GVariant* raw, Policy* p) {
+  if (!g_variant_is_of_type(raw, G_VARIANT_TYPE_STRING)) return WrongType(key, "s");
+  const gchar* s = g_variant_get_string(raw, nullptr);
+  if (std::strcmp(key, "ipv6") == 0) {
+    auto m = ParseIpv6Mode(s);
+    if (!m.ok()) return m.status();
+    p->ipv6 = m.value();
+  } else {
+    auto m = ParseMode(s);
+    if (!m.ok()) return m.status();
+    p->mode = m.value();
+  }
+  return Status::Ok();
+}
+
+bool IsOneOf(const char* key, std::initializer_list<const char*> names) {
+  for (const char* n : names) {
+    if (std::strcmp(key, n) == 0) return true;
+  }
+  return false;
+}
+
+// One key of the policy dictionary into `req`.
+Status PolicyKeyFromVariant(const char* key, GVariant* raw, EngageRequest* req) {
+  Policy& p = req->policy;
+  if (std::strcmp(key, "tunnels") == 0) return TunnelsFromVariant(key, raw, &p.tunnels);
+  if (std::strcmp(key, "endpoints") == 0) {
+    if (!g_variant_is_of_type(raw, G_VARIANT_TYPE("a(ssqu)"))) return WrongType(key, "a(ssqu)");
+    return EndpointsFromText(raw, &p.endpoints);
+  }
+  if (IsOneOf(key, {"endpoints-ipv4", "endpoints-ipv6"})) {
+    return PackedEndpointsFromVariant(key, raw, &p.endpoints);
+  }
+  if (IsOneOf(key, {"allow-lan", "allow-cgnat", "block-at-boot", "no-tunnel"})) {
+    return FlagFromVariant(key, raw, req);
+  }
+  if (IsOneOf(key, {"ipv6", "mode"})) return ChoiceFromVariant(key, raw, &p);
+  std::string k(key);
+  if (k.size() > 64) k = k.substr(0, 64) + "...";
+  return Status::Error(Format(_("unknown policy key \"%s\""), k.c_str()));
+}
+
+}  // namespace
+
 Result<EngageRequest> PolicyFromVariant(GVariant* dict) {
   if (dict == nullptr || !g_variant_is_of_type(dict, G_VARIANT_TYPE_VARDICT)) {
     return Status::Error(_("the policy must be a dictionary of D-Bus type a{sv}"));
   }
   EngageRequest req;
-  Policy& p = req.policy;
   GVariantIter iter;
   g_variant_iter_init(&iter, dict);
   const gchar* key = nullptr;
   GVariant* raw = nullptr;
   while (g_variant_iter_next(&iter, "{&sv}", &key, &raw)) {
     GVariantPtr value(raw);
-    if (std::strcmp(key, "tunnels") == 0) {
-      if (!g_variant_is_of_type(raw, G_VARIANT_TYPE_STRING_ARRAY)) return WrongType(key, "as");
-      size_t n = g_variant_n_children(raw);
-      if (n > kMaxTunnels) {
-        return Status::Error(
-            Format(_("the policy names %zu tunnel interfaces; the limit is %zu"), n, kMaxTunnels));
-      }
-      for (size_t i = 0; i < n; ++i) {
-        gsize len = 0;
-        GVariantPtr child(g_variant_get_child_value(raw, i));
-        const gchar* s = g_variant_get_string(child.get(), &len);
-        p.tunnels.emplace_back(s, len);
-      }
-    } else if (std::strcmp(key, "endpoints") == 0) {
-      if (!g_variant_is_of_type(raw, G_VARIANT_TYPE("a(ssqu)"))) return WrongType(key, "a(ssqu)");
-      if (Status s = EndpointsFromText(raw, &p.endpoints); !s.ok()) return s;
-    } else if (std::strcmp(key, "endpoints-ipv4") == 0 || std::strcmp(key, "endpoints-ipv6") == 0) {
-      if (!g_variant_is_of_type(raw, G_VARIANT_TYPE_BYTESTRING)) return WrongType(key, "ay");
-      gsize size = 0;
-      const void* bytes = g_variant_get_fixed_array(raw, &size, 1);
-      if (Status s = UnpackEndpoints(static_cast<const uint8_t*>(bytes), size,
-                                     key[std::strlen(key) - 1] == '6', kMaxEndpoints, &p.endpoints);
-          !s.ok()) {
-        return s;
-      }
-    } else if (std::strcmp(key, "allow-lan") == 0 || std::strcmp(key, "allow-cgnat") == 0 ||
-               std::strcmp(key, "block-at-boot") == 0 || std::strcmp(key, "no-tunnel") == 0) {
-      if (!g_variant_is_of_type(raw, G_VARIANT_TYPE_BOOLEAN)) return WrongType(key, "b");
-      bool v = g_variant_get_boolean(raw);
-      if (key[0] == 'b') {
-        req.block_at_boot = v;
-      } else if (key[0] == 'n') {
-        p.no_tunnel = v;
-      } else if (std::strcmp(key, "allow-lan") == 0) {
-        p.allow_lan = v;
-      } else {
-        p.allow_cgnat = v;
-      }
-    } else if (std::strcmp(key, "ipv6") == 0 || std::strcmp(key, "mode") == 0) {
-      if (!g_variant_is_of_type(raw, G_VARIANT_TYPE_STRING)) return WrongType(key, "s");
-      const gchar* s = g_variant_get_string(raw, nullptr);
-      if (key[0] == 'i') {
-        auto m = ParseIpv6Mode(s);
-        if (!m.ok()) return m.status();
-        p.ipv6 = m.value();
-      } else {
-        auto m = ParseMode(s);
-        if (!m.ok()) return m.status();
-        p.mode = m.value();
-      }
-    } else {
-      std::string k(key);
-      if (k.size() > 64) k = k.substr(0, 64) + "...";
-      return Status::Error(Format(_("unknown policy key \"%s\""), k.c_str()));
-    }
+    if (Status s = PolicyKeyFromVariant(key, raw, &req); !s.ok()) return s;
   }
   return req;
 }
