@@ -108,50 +108,42 @@ Result<std::pair<std::string, std::optional<uint16_t>>> SplitHostPort(std::strin
   return std::make_pair(host, p);
 }
 
-void OpenVpnRemotes(NMSettingVpn* vpn, Remotes* out) {
-  uint16_t default_port = kOpenVpnPort;
-  if (const char* port = Data(vpn, "port")) {
-    if (!ParsePort(port, &default_port)) {
-      default_port = kOpenVpnPort;
-      out->skipped.push_back(
-          Format(_("vpn.data port \"%s\" is not a port; using 1194"), Shown(port).c_str()));
-    }
-  }
-  const char* proto_tcp = nm_setting_vpn_get_data_item(vpn, "proto-tcp");
-  Protocol default_protocol =
-      (proto_tcp && std::strcmp(proto_tcp, "yes") == 0) ? Protocol::kTcp : Protocol::kUdp;
-
-  // Through a proxy the client reaches only the proxy.
+// Through a proxy the client reaches only the proxy. False when no HTTP
+// or SOCKS proxy is set.
+bool OpenVpnProxy(NMSettingVpn* vpn, Protocol default_protocol, Remotes* out) {
   const char* proxy_type = Data(vpn, "proxy-type");
   const char* proxy_server = Data(vpn, "proxy-server");
-  if (proxy_type && proxy_server &&
-      (std::strcmp(proxy_type, "http") == 0 || std::strcmp(proxy_type, "socks") == 0)) {
-    bool http = std::strcmp(proxy_type, "http") == 0;
-    Remote r;
-    r.protocol = Protocol::kTcp;
-    r.port = http ? 8080 : 1080;
-    if (const char* port = Data(vpn, "proxy-port"); port && !ParsePort(port, &r.port)) {
-      out->skipped.push_back(
-          Format(_("vpn.data proxy-port \"%s\" is not a port"), Shown(port).c_str()));
-      return;
-    }
-    if (Status s = CheckHost(proxy_server); !s.ok()) {
-      out->skipped.push_back(Format(_("vpn.data proxy-server \"%s\": %s"),
-                                    Shown(proxy_server).c_str(), s.message().c_str()));
-      return;
-    }
-    r.host = proxy_server;
-    out->remotes.push_back(r);
-    if (!http && default_protocol == Protocol::kUdp) {
-      out->skipped.push_back(
-          _("UDP through a SOCKS proxy goes to a relay port the proxy picks at connect time: "
-            "the kill switch cannot allow it, so the VPN stays blocked"));
-    }
-    return;
+  if (!proxy_type || !proxy_server ||
+      (std::strcmp(proxy_type, "http") != 0 && std::strcmp(proxy_type, "socks") != 0)) {
+    return false;
   }
+  bool http = std::strcmp(proxy_type, "http") == 0;
+  Remote r;
+  r.protocol = Protocol::kTcp;
+  r.port = http ? 8080 : 1080;
+  if (const char* port = Data(vpn, "proxy-port"); port && !ParsePort(port, &r.port)) {
+    out->skipped.push_back(
+        Format(_("vpn.data proxy-port \"%s\" is not a port"), Shown(port).c_str()));
+    return true;
+  }
+  if (Status s = CheckHost(proxy_server); !s.ok()) {
+    out->skipped.push_back(Format(_("vpn.data proxy-server \"%s\": %s"),
+                                  Shown(proxy_server).c_str(), s.message().c_str()));
+    return true;
+  }
+  r.host = proxy_server;
+  out->remotes.push_back(r);
+  if (!http && default_protocol == Protocol::kUdp) {
+    out->skipped.push_back(
+        _("UDP through a SOCKS proxy goes to a relay port the proxy picks at connect time: "
+          "the kill switch cannot allow it, so the VPN stays blocked"));
+  }
+  return true;
+}
 
-  const char* list = nm_setting_vpn_get_data_item(vpn, "remote");
-  if (list == nullptr) return;
+// vpn.data remote: entries separated by spaces, tabs or commas.
+void OpenVpnRemoteList(const char* list, uint16_t default_port, Protocol default_protocol,
+                       Remotes* out) {
   std::string_view rest = list;
   while (true) {
     size_t end = rest.find_first_of(" \t,");
@@ -167,6 +159,24 @@ void OpenVpnRemotes(NMSettingVpn* vpn, Remotes* out) {
     }
     if (end == std::string_view::npos) break;
     rest.remove_prefix(end + 1);
+  }
+}
+
+void OpenVpnRemotes(NMSettingVpn* vpn, Remotes* out) {
+  uint16_t default_port = kOpenVpnPort;
+  if (const char* port = Data(vpn, "port")) {
+    if (!ParsePort(port, &default_port)) {
+      default_port = kOpenVpnPort;
+      out->skipped.push_back(
+          Format(_("vpn.data port \"%s\" is not a port; using 1194"), Shown(port).c_str()));
+    }
+  }
+  const char* proto_tcp = nm_setting_vpn_get_data_item(vpn, "proto-tcp");
+  Protocol default_protocol =
+      (proto_tcp && std::strcmp(proto_tcp, "yes") == 0) ? Protocol::kTcp : Protocol::kUdp;
+  if (OpenVpnProxy(vpn, default_protocol, out)) return;
+  if (const char* list = nm_setting_vpn_get_data_item(vpn, "remote")) {
+    OpenVpnRemoteList(list, default_port, default_protocol, out);
   }
 }
 
