@@ -1,6 +1,9 @@
 #include "cli/json.h"
 
 #include <cstdio>
+#include <string>
+
+#include "base/glib_ptr.h"
 
 namespace nmks::cli {
 namespace {
@@ -38,22 +41,10 @@ void Escape(const char* s, std::string& out) {
   out += '"';
 }
 
-void Write(GVariant* v, std::string& out) {
-  if (g_variant_is_of_type(v, G_VARIANT_TYPE_VARIANT)) {
-    GVariant* inner = g_variant_get_variant(v);
-    Write(inner, out);
-    g_variant_unref(inner);
-    return;
-  }
-  if (g_variant_is_of_type(v, G_VARIANT_TYPE_BOOLEAN)) {
-    out += g_variant_get_boolean(v) ? "true" : "false";
-    return;
-  }
-  if (g_variant_is_of_type(v, G_VARIANT_TYPE_STRING) ||
-      g_variant_is_of_type(v, G_VARIANT_TYPE_OBJECT_PATH)) {
-    Escape(g_variant_get_string(v, nullptr), out);
-    return;
-  }
+void Write(GVariant* v, std::string& out);
+
+// Numbers as JSON numbers; false if `v` is not one of the integer types.
+bool WriteNumber(GVariant* v, std::string& out) {
   char buf[32];
   if (g_variant_is_of_type(v, G_VARIANT_TYPE_UINT16)) {
     std::snprintf(buf, sizeof buf, "%u", g_variant_get_uint16(v));
@@ -67,44 +58,58 @@ void Write(GVariant* v, std::string& out) {
   } else if (g_variant_is_of_type(v, G_VARIANT_TYPE_BYTE)) {
     std::snprintf(buf, sizeof buf, "%u", g_variant_get_byte(v));
   } else {
-    buf[0] = '\0';
+    return false;
   }
-  if (buf[0]) {
-    out += buf;
-    return;
+  out += buf;
+  return true;
+}
+
+// A dictionary with string keys as a JSON object.
+void WriteObject(GVariant* v, std::string& out) {
+  out += '{';
+  size_t n = g_variant_n_children(v);
+  for (size_t i = 0; i < n; ++i) {
+    if (i) out += ',';
+    GVariantPtr entry(g_variant_get_child_value(v, i));
+    GVariantPtr key(g_variant_get_child_value(entry.get(), 0));
+    GVariantPtr value(g_variant_get_child_value(entry.get(), 1));
+    Escape(g_variant_get_string(key.get(), nullptr), out);
+    out += ':';
+    Write(value.get(), out);
   }
-  bool dict = g_variant_type_is_subtype_of(g_variant_get_type(v), G_VARIANT_TYPE("a{?*}"));
-  if (dict) {
-    out += '{';
-    size_t n = g_variant_n_children(v);
-    for (size_t i = 0; i < n; ++i) {
-      if (i) out += ',';
-      GVariant* entry = g_variant_get_child_value(v, i);
-      GVariant* key = g_variant_get_child_value(entry, 0);
-      GVariant* value = g_variant_get_child_value(entry, 1);
-      Escape(g_variant_get_string(key, nullptr), out);
-      out += ':';
-      Write(value, out);
-      g_variant_unref(value);
-      g_variant_unref(key);
-      g_variant_unref(entry);
-    }
-    out += '}';
-    return;
+  out += '}';
+}
+
+// Any other container (array, tuple) as a JSON array.
+void WriteArray(GVariant* v, std::string& out) {
+  out += '[';
+  size_t n = g_variant_n_children(v);
+  for (size_t i = 0; i < n; ++i) {
+    if (i) out += ',';
+    GVariantPtr child(g_variant_get_child_value(v, i));
+    Write(child.get(), out);
   }
-  if (g_variant_is_container(v)) {
-    out += '[';
-    size_t n = g_variant_n_children(v);
-    for (size_t i = 0; i < n; ++i) {
-      if (i) out += ',';
-      GVariant* child = g_variant_get_child_value(v, i);
-      Write(child, out);
-      g_variant_unref(child);
-    }
-    out += ']';
-    return;
+  out += ']';
+}
+
+void Write(GVariant* v, std::string& out) {
+  if (g_variant_is_of_type(v, G_VARIANT_TYPE_VARIANT)) {
+    GVariantPtr inner(g_variant_get_variant(v));
+    Write(inner.get(), out);
+  } else if (g_variant_is_of_type(v, G_VARIANT_TYPE_BOOLEAN)) {
+    out += g_variant_get_boolean(v) ? "true" : "false";
+  } else if (g_variant_is_of_type(v, G_VARIANT_TYPE_STRING) ||
+             g_variant_is_of_type(v, G_VARIANT_TYPE_OBJECT_PATH)) {
+    Escape(g_variant_get_string(v, nullptr), out);
+  } else if (WriteNumber(v, out)) {
+    // written
+  } else if (g_variant_type_is_subtype_of(g_variant_get_type(v), G_VARIANT_TYPE("a{s*}"))) {
+    WriteObject(v, out);
+  } else if (g_variant_is_container(v)) {
+    WriteArray(v, out);
+  } else {
+    out += "null";
   }
-  out += "null";
 }
 
 }  // namespace
