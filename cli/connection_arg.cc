@@ -70,6 +70,14 @@ Result<NMRemoteConnection*> FindConnection(NMClient* client, const std::string& 
                               by_id.size(), Printable(name.c_str()).c_str(), uuids.c_str()));
 }
 
+Result<NamedConnection> ConnectAndFind(const std::string& name) {
+  auto client = ConnectNetworkManager();
+  if (!client.ok()) return client.status();
+  auto connection = FindConnection(client.value().get(), name);
+  if (!connection.ok()) return connection.status();
+  return NamedConnection{std::move(client).value(), connection.value()};
+}
+
 Status SaveConnection(NMRemoteConnection* connection) {
   Saved saved;
   GMainContext* context = g_main_context_get_thread_default();

@@ -22,6 +22,14 @@ Result<ClientPtr> ConnectNetworkManager();
 // several connections is an error listing their UUIDs.
 Result<NMRemoteConnection*> FindConnection(NMClient* client, const std::string& name);
 
+// A connection named on the command line and the client that owns it.
+struct NamedConnection {
+  ClientPtr client;
+  NMRemoteConnection* connection = nullptr;  // owned by client
+};
+// ConnectNetworkManager, then FindConnection.
+Result<NamedConnection> ConnectAndFind(const std::string& name);
+
 // Saves the changes made to `connection` (to disk, as nmcli modify does).
 // NetworkManager's refusal comes back as a message that says so.
 Status SaveConnection(NMRemoteConnection* connection);

@@ -36,18 +36,14 @@ int DisableCommand(int argc, char** argv) {
                         : Format(_("unexpected argument \"%s\""), argv[2]));
     return 2;
   }
-  auto client = ConnectNetworkManager();
-  if (!client.ok()) {
-    PrintError(client.message());
+  auto named = ConnectAndFind(argv[1]);
+  if (!named.ok()) {
+    PrintError(named.message());
     return 1;
   }
-  auto connection = FindConnection(client.value().get(), argv[1]);
-  if (!connection.ok()) {
-    PrintError(connection.message());
-    return 1;
-  }
-  NMConnection* c = NM_CONNECTION(connection.value());
-  std::string name = ConnectionName(connection.value());
+  NMRemoteConnection* connection = named.value().connection;
+  NMConnection* c = NM_CONNECTION(connection);
+  std::string name = ConnectionName(connection);
   std::string uuid = nm_connection_get_uuid(c);
   if (dispatch::IsOwnVpn(c)) {
     PrintError(Format(_("\"%s\" is an nm-killswitch VPN: its kill switch is built in; turn it off "
@@ -59,7 +55,7 @@ int DisableCommand(int argc, char** argv) {
     std::printf(_("The kill switch was not enabled for \"%s\"; nothing to do.\n"), name.c_str());
     return 0;
   }
-  if (Status s = SaveConnection(connection.value()); !s.ok()) {
+  if (Status s = SaveConnection(connection); !s.ok()) {
     PrintError(s.message());
     return 1;
   }

@@ -11,6 +11,39 @@
 
 namespace nmks::cli {
 
+namespace {
+
+Result<dispatch::OptIn> OptInFromOptions(const char* mode, bool allow_lan, bool block_at_boot) {
+  dispatch::OptIn options;
+  if (mode) {
+    auto m = ParseMode(mode);
+    if (!m.ok()) return m.status();
+    options.mode = m.value();
+  }
+  options.allow_lan = allow_lan;
+  options.block_at_boot = block_at_boot;
+  return options;
+}
+
+void PrintEnabled(const std::string& name, dispatch::Kind kind, const dispatch::OptIn& options,
+                  bool active) {
+  std::printf(_("Kill switch enabled for \"%s\" (%s): mode %s, LAN %s, %s at boot.\n"),
+              name.c_str(), dispatch::KindName(kind), ModeName(options.mode),
+              options.allow_lan ? _("allowed") : _("blocked"),
+              options.block_at_boot ? _("blocking") : _("not blocking"));
+  if (active) {
+    std::printf(_("It is active now: the kill switch engages the next time it starts.\n"));
+  }
+  if (options.mode == Mode::kOn && !options.block_at_boot) {
+    std::printf(
+        _("Until NetworkManager reports the VPN up, its client's first packets and other "
+          "traffic are not blocked; --block-at-boot or --mode lockdown keeps the table in "
+          "place before the VPN starts.\n"));
+  }
+}
+
+}  // namespace
+
 int EnableCommand(int argc, char** argv) {
   g_autofree gchar* mode = nullptr;
   gboolean allow_lan = FALSE, block_at_boot = FALSE;
@@ -38,55 +71,31 @@ int EnableCommand(int argc, char** argv) {
                         : Format(_("unexpected argument \"%s\""), argv[2]));
     return 2;
   }
-  dispatch::OptIn options;
-  if (mode) {
-    auto m = ParseMode(mode);
-    if (!m.ok()) {
-      PrintError(m.message());
-      return 2;
-    }
-    options.mode = m.value();
+  auto options = OptInFromOptions(mode, allow_lan, block_at_boot);
+  if (!options.ok()) {
+    PrintError(options.message());
+    return 2;
   }
-  options.allow_lan = allow_lan;
-  options.block_at_boot = block_at_boot;
-
-  auto client = ConnectNetworkManager();
-  if (!client.ok()) {
-    PrintError(client.message());
+  auto named = ConnectAndFind(argv[1]);
+  if (!named.ok()) {
+    PrintError(named.message());
     return 1;
   }
-  auto connection = FindConnection(client.value().get(), argv[1]);
-  if (!connection.ok()) {
-    PrintError(connection.message());
-    return 1;
-  }
-  std::string name = ConnectionName(connection.value());
-  auto kind = dispatch::ProtectableKind(NM_CONNECTION(connection.value()));
+  NMRemoteConnection* connection = named.value().connection;
+  std::string name = ConnectionName(connection);
+  auto kind = dispatch::ProtectableKind(NM_CONNECTION(connection));
   if (!kind.ok()) {
     PrintError(Format(_("\"%s\" cannot be enabled: %s"), name.c_str(), kind.message().c_str()));
     return 1;
   }
-  if (Status s = dispatch::WriteOptIn(NM_CONNECTION(connection.value()), options); !s.ok()) {
+  Status s = dispatch::WriteOptIn(NM_CONNECTION(connection), options.value());
+  if (s.ok()) s = SaveConnection(connection);
+  if (!s.ok()) {
     PrintError(s.message());
     return 1;
   }
-  if (Status s = SaveConnection(connection.value()); !s.ok()) {
-    PrintError(s.message());
-    return 1;
-  }
-  std::printf(_("Kill switch enabled for \"%s\" (%s): mode %s, LAN %s, %s at boot.\n"),
-              name.c_str(), dispatch::KindName(kind.value()), ModeName(options.mode),
-              options.allow_lan ? _("allowed") : _("blocked"),
-              options.block_at_boot ? _("blocking") : _("not blocking"));
-  if (IsActive(client.value().get(), connection.value())) {
-    std::printf(_("It is active now: the kill switch engages the next time it starts.\n"));
-  }
-  if (options.mode == Mode::kOn && !options.block_at_boot) {
-    std::printf(
-        _("Until NetworkManager reports the VPN up, its client's first packets and other "
-          "traffic are not blocked; --block-at-boot or --mode lockdown keeps the table in "
-          "place before the VPN starts.\n"));
-  }
+  PrintEnabled(name, kind.value(), options.value(),
+               IsActive(named.value().client.get(), connection));
   return 0;
 }
 
