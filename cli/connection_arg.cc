@@ -1,6 +1,8 @@
 #include "cli/connection_arg.h"
 
 #include <cstring>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "base/i18n.h"
