@@ -1,3 +1,4 @@
+#include <array>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -96,9 +97,9 @@ Result<Policy> PolicyOf(const EngageArgs& a) {
 
 }  // namespace
 
-int EngageCommand(int argc, char** argv) {
-  EngageArgs a;
-  GOptionEntry entries[] = {
+// The verb's options, each writing into `a`.
+std::array<GOptionEntry, 11> EngageOptions(EngageArgs& a) {
+  return {{
       {"connection", 0, 0, G_OPTION_ARG_STRING, &a.connection,
        N_("Name to engage under (default: command-line)"), N_("NAME")},
       {"tunnel", 0, 0, G_OPTION_ARG_STRING_ARRAY, &a.tunnels,
@@ -126,13 +127,18 @@ int EngageCommand(int argc, char** argv) {
        N_("on|lockdown")},
       {"block-at-boot", 0, 0, G_OPTION_ARG_NONE, &a.block_at_boot,
        N_("Also load this policy at boot, before the network starts"), nullptr},
-      {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}};
+      {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}}};
+}
+
+int EngageCommand(int argc, char** argv) {
+  EngageArgs a;
+  const auto entries = EngageOptions(a);
   int code = 0;
   if (!ParseVerbOptions(
           nullptr,
           _("Block all traffic except through the given tunnel interfaces and to the given VPN "
             "endpoints. Works for any VPN, also outside NetworkManager (wg-quick, openvpn)."),
-          entries, &argc, &argv, &code)) {
+          entries.data(), &argc, &argv, &code)) {
     return code;
   }
   if (argc > 1) {
