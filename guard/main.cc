@@ -95,47 +95,43 @@ int LoadBoot(const char* path, const char* state_file) {
   return 1;
 }
 
-int Run(const Options& o) {
-  GuardOptions options;
-  if (o.state_file) options.state_file = o.state_file;
-  if (o.boot_file) options.boot_file = o.boot_file;
-  if (o.protection) {
-    std::string p = o.protection;
-    if (p == "auto") {
-      options.protection = Protection::kAuto;
-    } else if (p == "owner") {
-      options.protection = Protection::kOwner;
-    } else if (p == "twin") {
-      options.protection = Protection::kTwin;
-    } else if (p == "watch") {
-      options.protection = Protection::kWatch;
-    } else {
-      std::fprintf(stderr, _("--protection must be auto, owner, twin or watch\n"));
-      return 2;
-    }
+// --protection NAME; false (after saying so) if it names none.
+bool ParseProtection(const char* name, Protection* out) {
+  const std::string p = name;
+  if (p == "auto") {
+    *out = Protection::kAuto;
+  } else if (p == "owner") {
+    *out = Protection::kOwner;
+  } else if (p == "twin") {
+    *out = Protection::kTwin;
+  } else if (p == "watch") {
+    *out = Protection::kWatch;
+  } else {
+    std::fprintf(stderr, _("--protection must be auto, owner, twin or watch\n"));
+    return false;
   }
-  // Take the table over first: protecting it does not wait for the bus.
-  options.kept_socket = TakeKeptSocket();
-  auto guard = Guard::Start(options);
-  if (!guard.ok()) {
-    g_critical("%s", guard.message().c_str());
-    return 1;
-  }
-  for (const auto& w : guard.value()->warnings()) g_warning("%s", w.c_str());
-  g_message("protection: %s; %zu connection(s) engaged",
-            ProtectionName(guard.value()->protection()), guard.value()->engaged().size());
-  // The service manager keeps the owning socket, so the table stays owned
-  // (nobody can flush or delete it) while no guard runs.
-  if (std::string why; KeepSocket(guard.value()->owner_socket_fd(), &why)) {
-    g_message(guard.value()->took_over_socket()
-                  ? "took over the table's socket from the service manager"
-                  : "the service manager keeps the table's socket");
-  } else if (guard.value()->protection() != Protection::kWatch) {
+  return true;
+}
+
+// Logs how the started guard protects the table, and hands the owning
+// socket to the service manager: it keeps the table owned (nobody can flush
+// or delete it) while no guard runs.
+void ReportAndKeepSocket(const Guard& guard) {
+  for (const auto& w : guard.warnings()) g_warning("%s", w.c_str());
+  g_message("protection: %s; %zu connection(s) engaged", ProtectionName(guard.protection()),
+            guard.engaged().size());
+  if (std::string why; KeepSocket(guard.owner_socket_fd(), &why)) {
+    g_message(guard.took_over_socket() ? "took over the table's socket from the service manager"
+                                       : "the service manager keeps the table's socket");
+  } else if (guard.protection() != Protection::kWatch) {
     g_warning(_("the service manager does not keep the table's socket (%s): while no guard "
                 "runs, another process can delete the table"),
               why.c_str());
   }
+}
 
+// Serves `guard` on the system bus until a signal or the loss of the name.
+int Serve(Guard& guard) {
   GError* error = nullptr;
   GDBusConnection* bus = g_bus_get_sync(G_BUS_TYPE_SYSTEM, nullptr, &error);
   if (bus == nullptr) {
@@ -145,9 +141,10 @@ int Run(const Options& o) {
     return 1;
   }
   g_dbus_connection_set_exit_on_close(bus, FALSE);
-  BusService service(*guard.value(), bus);
+  BusService service(guard, bus);
   if (Status s = service.Export(); !s.ok()) {
     g_critical("%s", s.message().c_str());
+    g_object_unref(bus);
     return 1;
   }
   GMainLoop* loop = g_main_loop_new(nullptr, FALSE);
@@ -163,6 +160,22 @@ int Run(const Options& o) {
   g_main_loop_unref(loop);
   g_object_unref(bus);
   return exit_code;
+}
+
+int Run(const Options& o) {
+  GuardOptions options;
+  if (o.state_file) options.state_file = o.state_file;
+  if (o.boot_file) options.boot_file = o.boot_file;
+  if (o.protection && !ParseProtection(o.protection, &options.protection)) return 2;
+  // Take the table over first: protecting it does not wait for the bus.
+  options.kept_socket = TakeKeptSocket();
+  auto guard = Guard::Start(options);
+  if (!guard.ok()) {
+    g_critical("%s", guard.message().c_str());
+    return 1;
+  }
+  ReportAndKeepSocket(*guard.value());
+  return Serve(*guard.value());
 }
 
 }  // namespace
