@@ -76,63 +76,52 @@ Status Dump(NftSocket& socket, const char* name, uint16_t type,
   return failure.ok() ? s : failure;
 }
 
-// One read of the table; *err is EINTR when another program changed the
-// ruleset during a dump (the answer is then inconsistent).
-Result<TableState> ReadOnce(NftSocket& socket, const char* name, bool whole, int* err) {
-  auto table = ReadTableOnly(socket, name);
-  if (!table.ok() || !table.value().exists) return table;
-  TableState state = std::move(table).value();
-  Ruleset& r = state.ruleset;
+Status DumpSets(NftSocket& socket, const char* name, Ruleset& r, int* err) {
+  return Dump(
+      socket, name, NFT_MSG_GETSET,
+      [name](nlmsghdr* m) {
+        NftnlPtr<nftnl_set> set(nftnl_set_alloc());
+        nftnl_set_set_str(set.get(), NFTNL_SET_TABLE, name);
+        nftnl_set_nlmsg_build_payload(m, set.get());
+      },
+      [&r](const nlmsghdr* m) {
+        auto set = DecodeSet(m);
+        if (set.ok()) r.sets.push_back(std::move(set).value());
+        return set.status();
+      },
+      err);
+}
 
-  Status s = Status::Ok();
-  if (whole) {
-    s = Dump(
-        socket, name, NFT_MSG_GETSET,
-        [name](nlmsghdr* m) {
-          NftnlPtr<nftnl_set> set(nftnl_set_alloc());
-          nftnl_set_set_str(set.get(), NFTNL_SET_TABLE, name);
-          nftnl_set_nlmsg_build_payload(m, set.get());
-        },
-        [&r](const nlmsghdr* m) {
-          auto set = DecodeSet(m);
-          if (set.ok()) r.sets.push_back(std::move(set).value());
-          return set.status();
-        },
-        err);
-  }
-  if (!s.ok()) return s;
+Status DumpSetElements(NftSocket& socket, const char* name, SetDef& set, int* err) {
+  return Dump(
+      socket, name, NFT_MSG_GETSETELEM,
+      [&set, name](nlmsghdr* m) {
+        NftnlPtr<nftnl_set> q(nftnl_set_alloc());
+        nftnl_set_set_str(q.get(), NFTNL_SET_TABLE, name);
+        nftnl_set_set_str(q.get(), NFTNL_SET_NAME, set.name.c_str());
+        nftnl_set_elems_nlmsg_build_payload(m, q.get());
+      },
+      [&set](const nlmsghdr* m) { return DecodeSetElements(m, set); }, err);
+}
 
-  for (SetDef& set : r.sets) {  // none unless whole
-    s = Dump(
-        socket, name, NFT_MSG_GETSETELEM,
-        [&set, name](nlmsghdr* m) {
-          NftnlPtr<nftnl_set> q(nftnl_set_alloc());
-          nftnl_set_set_str(q.get(), NFTNL_SET_TABLE, name);
-          nftnl_set_set_str(q.get(), NFTNL_SET_NAME, set.name.c_str());
-          nftnl_set_elems_nlmsg_build_payload(m, q.get());
-        },
-        [&set](const nlmsghdr* m) { return DecodeSetElements(m, set); }, err);
-    if (!s.ok()) return s;
-  }
+Status DumpChains(NftSocket& socket, const char* name, Ruleset& r, int* err) {
+  return Dump(
+      socket, name, NFT_MSG_GETCHAIN,
+      [name](nlmsghdr* m) {
+        NftnlPtr<nftnl_chain> c(nftnl_chain_alloc());
+        nftnl_chain_set_str(c.get(), NFTNL_CHAIN_TABLE, name);
+        nftnl_chain_nlmsg_build_payload(m, c.get());
+      },
+      [&r](const nlmsghdr* m) {
+        auto chain = DecodeChain(m);
+        if (chain.ok()) r.chains.push_back(std::move(chain).value());
+        return chain.status();
+      },
+      err);
+}
 
-  if (whole) {
-    s = Dump(
-        socket, name, NFT_MSG_GETCHAIN,
-        [name](nlmsghdr* m) {
-          NftnlPtr<nftnl_chain> c(nftnl_chain_alloc());
-          nftnl_chain_set_str(c.get(), NFTNL_CHAIN_TABLE, name);
-          nftnl_chain_nlmsg_build_payload(m, c.get());
-        },
-        [&r](const nlmsghdr* m) {
-          auto chain = DecodeChain(m);
-          if (chain.ok()) r.chains.push_back(std::move(chain).value());
-          return chain.status();
-        },
-        err);
-  }
-  if (!s.ok()) return s;
-
-  s = Dump(
+Status DumpRules(NftSocket& socket, const char* name, Ruleset& r, int* err) {
+  return Dump(
       socket, name, NFT_MSG_GETRULE,
       [name](nlmsghdr* m) {
         NftnlPtr<nftnl_rule> rule(nftnl_rule_alloc());
@@ -145,7 +134,24 @@ Result<TableState> ReadOnce(NftSocket& socket, const char* name, bool whole, int
         return rule.status();
       },
       err);
-  if (!s.ok()) return s;
+}
+
+// One read of the table (without `whole`: the table and its rules only);
+// *err is EINTR when another program changed the ruleset during a dump
+// (the answer is then inconsistent).
+Result<TableState> ReadOnce(NftSocket& socket, const char* name, bool whole, int* err) {
+  auto table = ReadTableOnly(socket, name);
+  if (!table.ok() || !table.value().exists) return table;
+  TableState state = std::move(table).value();
+  Ruleset& r = state.ruleset;
+  if (whole) {
+    if (Status s = DumpSets(socket, name, r, err); !s.ok()) return s;
+    for (SetDef& set : r.sets) {
+      if (Status s = DumpSetElements(socket, name, set, err); !s.ok()) return s;
+    }
+    if (Status s = DumpChains(socket, name, r, err); !s.ok()) return s;
+  }
+  if (Status s = DumpRules(socket, name, r, err); !s.ok()) return s;
   return state;
 }
 
