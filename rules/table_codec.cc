@@ -23,78 +23,80 @@ constexpr size_t kElementsPerMessage = 512;
 
 constexpr uint16_t kCreate = NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK;
 
+// One instruction as a libnftnl expression, one operator per kind.
+struct Encoder {
+  nftnl_expr* operator()(const MetaLoad& i) const {
+    nftnl_expr* e = nftnl_expr_alloc("meta");
+    nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, i.key);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, i.dreg);
+    return e;
+  }
+  nftnl_expr* operator()(const PayloadLoad& i) const {
+    nftnl_expr* e = nftnl_expr_alloc("payload");
+    nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, i.base);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, i.offset);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, i.len);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, i.dreg);
+    return e;
+  }
+  nftnl_expr* operator()(const Bitwise& i) const {
+    nftnl_expr* e = nftnl_expr_alloc("bitwise");
+    nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, i.sreg);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, i.dreg);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, i.len);
+    nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, i.mask.data(),
+                   static_cast<uint32_t>(i.mask.size()));
+    nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, i.xor_value.data(),
+                   static_cast<uint32_t>(i.xor_value.size()));
+    return e;
+  }
+  nftnl_expr* operator()(const Cmp& i) const {
+    nftnl_expr* e = nftnl_expr_alloc("cmp");
+    nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, i.sreg);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, i.op);
+    nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, i.data.data(), static_cast<uint32_t>(i.data.size()));
+    return e;
+  }
+  nftnl_expr* operator()(const Lookup& i) const {
+    nftnl_expr* e = nftnl_expr_alloc("lookup");
+    nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, i.sreg);
+    nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, i.set.c_str());
+    return e;
+  }
+  nftnl_expr* operator()(const CtLoad& i) const {
+    nftnl_expr* e = nftnl_expr_alloc("ct");
+    nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, i.key);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, i.dreg);
+    return e;
+  }
+  nftnl_expr* operator()(const Fib& i) const {
+    nftnl_expr* e = nftnl_expr_alloc("fib");
+    nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS, i.flags);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT, i.result);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, i.dreg);
+    return e;
+  }
+  nftnl_expr* operator()(const Counter& i) const {
+    nftnl_expr* e = nftnl_expr_alloc("counter");
+    nftnl_expr_set_u64(e, NFTNL_EXPR_CTR_PACKETS, i.packets);
+    nftnl_expr_set_u64(e, NFTNL_EXPR_CTR_BYTES, i.bytes);
+    return e;
+  }
+  nftnl_expr* operator()(const Verdict& i) const {
+    nftnl_expr* e = nftnl_expr_alloc("immediate");
+    nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, static_cast<uint32_t>(i.code));
+    return e;
+  }
+  nftnl_expr* operator()(const Reject& i) const {
+    nftnl_expr* e = nftnl_expr_alloc("reject");
+    nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, i.type);
+    nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, i.code);
+    return e;
+  }
+};
+
 NftnlPtr<nftnl_expr> Encode(const Insn& insn) {
-  struct Encoder {
-    nftnl_expr* operator()(const MetaLoad& i) const {
-      nftnl_expr* e = nftnl_expr_alloc("meta");
-      nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, i.key);
-      nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, i.dreg);
-      return e;
-    }
-    nftnl_expr* operator()(const PayloadLoad& i) const {
-      nftnl_expr* e = nftnl_expr_alloc("payload");
-      nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, i.base);
-      nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, i.offset);
-      nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, i.len);
-      nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, i.dreg);
-      return e;
-    }
-    nftnl_expr* operator()(const Bitwise& i) const {
-      nftnl_expr* e = nftnl_expr_alloc("bitwise");
-      nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, i.sreg);
-      nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, i.dreg);
-      nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, i.len);
-      nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, i.mask.data(),
-                     static_cast<uint32_t>(i.mask.size()));
-      nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, i.xor_value.data(),
-                     static_cast<uint32_t>(i.xor_value.size()));
-      return e;
-    }
-    nftnl_expr* operator()(const Cmp& i) const {
-      nftnl_expr* e = nftnl_expr_alloc("cmp");
-      nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, i.sreg);
-      nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, i.op);
-      nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, i.data.data(), static_cast<uint32_t>(i.data.size()));
-      return e;
-    }
-    nftnl_expr* operator()(const Lookup& i) const {
-      nftnl_expr* e = nftnl_expr_alloc("lookup");
-      nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, i.sreg);
-      nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, i.set.c_str());
-      return e;
-    }
-    nftnl_expr* operator()(const CtLoad& i) const {
-      nftnl_expr* e = nftnl_expr_alloc("ct");
-      nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, i.key);
-      nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, i.dreg);
-      return e;
-    }
-    nftnl_expr* operator()(const Fib& i) const {
-      nftnl_expr* e = nftnl_expr_alloc("fib");
-      nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS, i.flags);
-      nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT, i.result);
-      nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, i.dreg);
-      return e;
-    }
-    nftnl_expr* operator()(const Counter& i) const {
-      nftnl_expr* e = nftnl_expr_alloc("counter");
-      nftnl_expr_set_u64(e, NFTNL_EXPR_CTR_PACKETS, i.packets);
-      nftnl_expr_set_u64(e, NFTNL_EXPR_CTR_BYTES, i.bytes);
-      return e;
-    }
-    nftnl_expr* operator()(const Verdict& i) const {
-      nftnl_expr* e = nftnl_expr_alloc("immediate");
-      nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
-      nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, static_cast<uint32_t>(i.code));
-      return e;
-    }
-    nftnl_expr* operator()(const Reject& i) const {
-      nftnl_expr* e = nftnl_expr_alloc("reject");
-      nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, i.type);
-      nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, i.code);
-      return e;
-    }
-  };
   return NftnlPtr<nftnl_expr>(std::visit(Encoder{}, insn));
 }
 
