@@ -94,73 +94,117 @@ void PutEndpoint(nlmsghdr* nlh, const PeerEndpoint& e) {
   }
 }
 
+// Writes WG_CMD_SET_DEVICE messages, starting a new one when the next part
+// would not fit (see EncodeSetDevice).
+class SetDeviceWriter {
+ public:
+  SetDeviceWriter(const DeviceConfig& c, uint16_t family_id, uint32_t seq, bool endpoints_only,
+                  size_t max_message_bytes)
+      : c_(c),
+        family_id_(family_id),
+        seq_(seq),
+        endpoints_only_(endpoints_only),
+        max_(max_message_bytes) {
+    Start(true);
+  }
+
+  // The peer, split over as many messages as its allowed IPs need.
+  void AddPeer(const PeerConfig& p) {
+    if (!b_->Room(PeerHeaderBytes(p) + kAllowedIpBytes)) Flush();
+    size_t next_ip = 0;
+    PutPeerPart(p, true, &next_ip);
+    while (!endpoints_only_ && next_ip < p.allowed_ips.size()) {
+      Flush();
+      PutPeerPart(p, false, &next_ip);
+    }
+  }
+
+  std::vector<Message> Finish() {
+    mnl_attr_nest_end(b_->nlh(), peers_);
+    out_.push_back(b_->Take());
+    return std::move(out_);
+  }
+
+ private:
+  // A message with the interface's name; the first one of a full
+  // configuration also replaces the peers and sets the device's own keys.
+  void Start(bool first) {
+    b_ = std::make_unique<Builder>(family_id_, seq_++, max_);
+    mnl_attr_put_strz(b_->nlh(), WGDEVICE_A_IFNAME, c_.ifname.c_str());
+    if (first && !endpoints_only_) {
+      mnl_attr_put_u32(b_->nlh(), WGDEVICE_A_FLAGS, WGDEVICE_F_REPLACE_PEERS);
+      mnl_attr_put(b_->nlh(), WGDEVICE_A_PRIVATE_KEY, 32, c_.private_key.bytes.data());
+      mnl_attr_put_u16(b_->nlh(), WGDEVICE_A_LISTEN_PORT, c_.listen_port.value_or(0));
+      mnl_attr_put_u32(b_->nlh(), WGDEVICE_A_FWMARK, c_.fwmark);
+    }
+    peers_ = mnl_attr_nest_start(b_->nlh(), WGDEVICE_A_PEERS);
+  }
+
+  void Flush() {
+    mnl_attr_nest_end(b_->nlh(), peers_);
+    out_.push_back(b_->Take());
+    Start(false);
+  }
+
+  // One part of a peer: its key and flags; in the first part its endpoint,
+  // preshared key and keepalive; then as many allowed IPs from *next_ip on
+  // as fit.
+  void PutPeerPart(const PeerConfig& p, bool first_part, size_t* next_ip) {
+    nlmsghdr* nlh = b_->nlh();
+    nlattr* peer = mnl_attr_nest_start(nlh, 0);
+    mnl_attr_put(nlh, WGPEER_A_PUBLIC_KEY, 32, p.public_key.data());
+    uint32_t flags = 0;
+    if (endpoints_only_) flags |= WGPEER_F_UPDATE_ONLY;
+    if (!endpoints_only_ && first_part) flags |= WGPEER_F_REPLACE_ALLOWEDIPS;
+    mnl_attr_put_u32(nlh, WGPEER_A_FLAGS, flags);
+    if (first_part) {
+      if (p.endpoint) PutEndpoint(nlh, *p.endpoint);
+      if (!endpoints_only_) {
+        if (p.preshared_key) {
+          mnl_attr_put(nlh, WGPEER_A_PRESHARED_KEY, 32, p.preshared_key->bytes.data());
+        }
+        mnl_attr_put_u16(nlh, WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL, p.persistent_keepalive);
+      }
+    }
+    if (!endpoints_only_ && *next_ip < p.allowed_ips.size()) PutAllowedIps(p, next_ip);
+    mnl_attr_nest_end(nlh, peer);
+  }
+
+  void PutAllowedIps(const PeerConfig& p, size_t* next_ip) {
+    nlmsghdr* nlh = b_->nlh();
+    nlattr* ips = mnl_attr_nest_start(nlh, WGPEER_A_ALLOWEDIPS);
+    while (*next_ip < p.allowed_ips.size() && b_->Room(kAllowedIpBytes + 16)) {
+      const AllowedIp& a = p.allowed_ips[(*next_ip)++];
+      nlattr* ip = mnl_attr_nest_start(nlh, 0);
+      bool v4 = a.address.family == Address::Family::kIpv4;
+      mnl_attr_put_u16(nlh, WGALLOWEDIP_A_FAMILY, v4 ? AF_INET : AF_INET6);
+      mnl_attr_put(nlh, WGALLOWEDIP_A_IPADDR, v4 ? 4 : 16, a.address.bytes.data());
+      mnl_attr_put_u8(nlh, WGALLOWEDIP_A_CIDR_MASK, a.prefix);
+      mnl_attr_nest_end(nlh, ip);
+    }
+    mnl_attr_nest_end(nlh, ips);
+  }
+
+  const DeviceConfig& c_;
+  uint16_t family_id_;
+  uint32_t seq_;
+  bool endpoints_only_;
+  size_t max_;
+  std::vector<Message> out_;
+  std::unique_ptr<Builder> b_;
+  nlattr* peers_ = nullptr;
+};
+
 }  // namespace
 
 std::vector<Message> EncodeSetDevice(const DeviceConfig& c, uint16_t family_id, uint32_t seq,
                                      bool endpoints_only, size_t max_message_bytes) {
-  std::vector<Message> out;
-  auto start = [&](bool first) {
-    auto b = std::make_unique<Builder>(family_id, seq++, max_message_bytes);
-    mnl_attr_put_strz(b->nlh(), WGDEVICE_A_IFNAME, c.ifname.c_str());
-    if (first && !endpoints_only) {
-      mnl_attr_put_u32(b->nlh(), WGDEVICE_A_FLAGS, WGDEVICE_F_REPLACE_PEERS);
-      mnl_attr_put(b->nlh(), WGDEVICE_A_PRIVATE_KEY, 32, c.private_key.bytes.data());
-      mnl_attr_put_u16(b->nlh(), WGDEVICE_A_LISTEN_PORT, c.listen_port.value_or(0));
-      mnl_attr_put_u32(b->nlh(), WGDEVICE_A_FWMARK, c.fwmark);
-    }
-    return b;
-  };
-  std::unique_ptr<Builder> b = start(true);
-  nlattr* peers = mnl_attr_nest_start(b->nlh(), WGDEVICE_A_PEERS);
-  auto flush = [&]() {
-    mnl_attr_nest_end(b->nlh(), peers);
-    out.push_back(b->Take());
-    b = start(false);
-    peers = mnl_attr_nest_start(b->nlh(), WGDEVICE_A_PEERS);
-  };
+  SetDeviceWriter writer(c, family_id, seq, endpoints_only, max_message_bytes);
   for (const PeerConfig& p : c.peers) {
     if (endpoints_only && !p.endpoint) continue;
-    if (!b->Room(PeerHeaderBytes(p) + kAllowedIpBytes)) flush();
-    bool first_part = true;
-    size_t next_ip = 0;
-    do {
-      nlattr* peer = mnl_attr_nest_start(b->nlh(), 0);
-      mnl_attr_put(b->nlh(), WGPEER_A_PUBLIC_KEY, 32, p.public_key.data());
-      uint32_t flags = 0;
-      if (endpoints_only) flags |= WGPEER_F_UPDATE_ONLY;
-      if (!endpoints_only && first_part) flags |= WGPEER_F_REPLACE_ALLOWEDIPS;
-      mnl_attr_put_u32(b->nlh(), WGPEER_A_FLAGS, flags);
-      if (first_part) {
-        if (p.endpoint) PutEndpoint(b->nlh(), *p.endpoint);
-        if (!endpoints_only) {
-          if (p.preshared_key) {
-            mnl_attr_put(b->nlh(), WGPEER_A_PRESHARED_KEY, 32, p.preshared_key->bytes.data());
-          }
-          mnl_attr_put_u16(b->nlh(), WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL,
-                           p.persistent_keepalive);
-        }
-      }
-      if (!endpoints_only && next_ip < p.allowed_ips.size()) {
-        nlattr* ips = mnl_attr_nest_start(b->nlh(), WGPEER_A_ALLOWEDIPS);
-        while (next_ip < p.allowed_ips.size() && b->Room(kAllowedIpBytes + 16)) {
-          const AllowedIp& a = p.allowed_ips[next_ip++];
-          nlattr* ip = mnl_attr_nest_start(b->nlh(), 0);
-          bool v4 = a.address.family == Address::Family::kIpv4;
-          mnl_attr_put_u16(b->nlh(), WGALLOWEDIP_A_FAMILY, v4 ? AF_INET : AF_INET6);
-          mnl_attr_put(b->nlh(), WGALLOWEDIP_A_IPADDR, v4 ? 4 : 16, a.address.bytes.data());
-          mnl_attr_put_u8(b->nlh(), WGALLOWEDIP_A_CIDR_MASK, a.prefix);
-          mnl_attr_nest_end(b->nlh(), ip);
-        }
-        mnl_attr_nest_end(b->nlh(), ips);
-      }
-      mnl_attr_nest_end(b->nlh(), peer);
-      first_part = false;
-      if (!endpoints_only && next_ip < p.allowed_ips.size()) flush();
-    } while (!endpoints_only && next_ip < p.allowed_ips.size());
+    writer.AddPeer(p);
   }
-  mnl_attr_nest_end(b->nlh(), peers);
-  out.push_back(b->Take());
-  return out;
+  return writer.Finish();
 }
 
 Status KernelTunnel::CreateLink(const std::string& ifname, int* errno_out) {
