@@ -1,8 +1,11 @@
 #include "dispatcher/event.h"
 
 #include <glib.h>
+#include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string_view>
@@ -237,6 +240,33 @@ Result<Event> ReadEvent(int argc, const char* const* argv, const Environment& en
 Status RequireConnection(const Event& event) {
   if (event.uuid.empty()) return Status::Error(_("CONNECTION_UUID is missing"));
   return Status::Ok();
+}
+
+namespace {
+
+constexpr unsigned kHardLimitSeconds = 20;
+
+void OnAlarm(int) {
+  static const char kMessage[] =
+      "nm-killswitch-dispatcher: gave up after 20 s so as not to hold NetworkManager up; the "
+      "kill switch is as it was\n";
+  ssize_t ignored = write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
+  (void)ignored;
+  _exit(1);
+}
+
+}  // namespace
+
+Result<Event> StartHookProgram(int argc, char** argv) {
+  signal(SIGALRM, OnAlarm);
+  alarm(kHardLimitSeconds);
+  auto event = ReadEvent(argc, argv, [](const char* name) { return getenv(name); });
+  if (!event.ok()) {
+    std::fprintf(stderr, _("nm-killswitch-dispatcher: %s; the event is ignored and nothing was "
+                           "changed\n"),
+                 event.message().c_str());
+  }
+  return event;
 }
 
 }  // namespace nmks::dispatch

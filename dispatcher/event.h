@@ -64,6 +64,12 @@ using Environment = std::function<const char*(const char* name)>;
 
 Result<Event> ReadEvent(int argc, const char* const* argv, const Environment& env);
 
+// What both hook programs do first: arrange to give up after 20 s (so as not
+// to hold NetworkManager up; the kill switch stays as it was) and read the
+// event from argv and the process environment. An event that cannot be read
+// is printed as such; the program should then exit 2.
+Result<Event> StartHookProgram(int argc, char** argv);
+
 // Connection events (pre-up, vpn-pre-up, pre-down, vpn-pre-down) need the
 // connection's UUID; checks that it is there. (Without a settings path the
 // hook reads the connection from its file instead.)

@@ -25,18 +25,9 @@
 
 namespace {
 
-// Whatever hangs, NetworkManager is not held up longer than this.
-constexpr unsigned kHardLimitSeconds = 20;
+// How long the guard may take to check the table (the whole program gives
+// up after 20 s: StartHookProgram).
 constexpr int kGuardTimeoutMs = 5000;
-
-void OnAlarm(int) {
-  static const char kMessage[] =
-      "nm-killswitch-dispatcher: gave up after 20 s so as not to hold NetworkManager up; the "
-      "kill switch is as it was\n";
-  ssize_t ignored = write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
-  (void)ignored;
-  _exit(1);
-}
 
 void Log(const std::string& line) {
   std::fprintf(stderr, "nm-killswitch-dispatcher: %s\n", line.c_str());
@@ -55,15 +46,8 @@ std::string ConnectionHook() {
 
 int main(int argc, char** argv) {
   nmks::InitTranslations();
-  signal(SIGALRM, OnAlarm);
-  alarm(kHardLimitSeconds);
-  auto event = nmks::dispatch::ReadEvent(argc, argv, [](const char* name) { return getenv(name); });
-  if (!event.ok()) {
-    std::fprintf(stderr, _("nm-killswitch-dispatcher: %s; the event is ignored and nothing was "
-                           "changed\n"),
-                 event.message().c_str());
-    return 2;
-  }
+  auto event = nmks::dispatch::StartHookProgram(argc, argv);
+  if (!event.ok()) return 2;
   const nmks::dispatch::Event& e = event.value();
   if (e.action == nmks::dispatch::Action::kHostname) return 0;
   if (nmks::dispatch::IsConnectionEvent(e.action)) {
