@@ -89,7 +89,7 @@ Result<uint32_t> BusBackend::DeviceStateReason(const std::string& iface) {
 }
 
 Resolution BusBackend::Resolve(const std::vector<Remote>& remotes) {
-  return dispatch::Resolve(remotes, timeouts_.resolve);
+  return nmks::Resolve(remotes, timeouts_.resolve);
 }
 
 Result<bool> BusBackend::GuardRunning() { return GuardClient::IsRunning(timeouts_.guard_ms); }

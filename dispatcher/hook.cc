@@ -7,6 +7,7 @@
 #include "base/i18n.h"
 #include "dispatcher/opt_in.h"
 #include "dispatcher/remotes.h"
+#include "servers/connection_policy.h"
 
 namespace nmks::dispatch {
 namespace {
@@ -114,33 +115,31 @@ std::string TunnelFor(const Event& e, bool wireguard, bool* allow_lan, const Log
 }
 
 // The VPN's servers as endpoints: resolved now, plus what the guard already
-// allows for the connection when a name does not resolve (the table blocks
-// DNS, so a reconnect may not resolve names).
-std::vector<Endpoint> EndpointsFor(const Event& e, NMConnection* c, Kind kind, Backend& backend,
-                                   const Log& log) {
+// allows for the connection on a server's port when its name does not
+// resolve (the table blocks DNS, so a reconnect may not resolve names).
+std::vector<Endpoint> ServerEndpoints(const Event& e, NMConnection* c, Kind kind, Backend& backend,
+                                      const Log& log) {
   Remotes remotes = RemotesOf(c, kind);
   for (const auto& why : remotes.skipped) log(Format("%s: %s", Who(e).c_str(), why.c_str()));
   Resolution resolved = backend.Resolve(remotes.remotes);
-  std::vector<Endpoint> endpoints = resolved.endpoints;
-  if (!resolved.unresolved.empty()) {
-    for (const auto& why : resolved.unresolved) {
-      log(Format(_("%s: VPN server %s; it is not allowed through the kill switch"), Who(e).c_str(),
-                 why.c_str()));
-    }
-    auto held = backend.Engaged(e.uuid);
-    if (held.ok() && held.value()) {
-      endpoints.insert(endpoints.end(), held.value()->endpoints.begin(),
-                       held.value()->endpoints.end());
-      log(Format(_("%s: the %zu endpoint(s) the kill switch already allows for it stay allowed"),
-                 Who(e).c_str(), held.value()->endpoints.size()));
-    }
+  for (const auto& why : resolved.unresolved) {
+    log(Format(_("%s: VPN server %s; it is not allowed through the kill switch"), Who(e).c_str(),
+               why.c_str()));
   }
-  if (endpoints.empty()) {
+  size_t kept = KeepHeld(remotes.remotes, &resolved, [&] {
+    auto held = backend.Engaged(e.uuid);
+    return held.ok() && held.value() ? held.value()->endpoints : std::vector<Endpoint>{};
+  });
+  if (kept > 0) {
+    log(Format(_("%s: the %zu endpoint(s) the kill switch already allows for it stay allowed"),
+               Who(e).c_str(), kept));
+  }
+  if (resolved.endpoints.empty()) {
     log(Format(_("%s: no address of a VPN server is known: the kill switch is engaged without "
                  "one, so it blocks the VPN itself too (fail closed)"),
                Who(e).c_str()));
   }
-  return endpoints;
+  return resolved.endpoints;
 }
 
 int Start(const Event& e, Backend& backend, const Log& log) {
@@ -172,9 +171,10 @@ int Start(const Event& e, Backend& backend, const Log& log) {
   }
   bool allow_lan = opt_in.options.allow_lan;
   const std::string tunnel = TunnelFor(e, wireguard, &allow_lan, log);
-  const std::vector<Endpoint> endpoints = EndpointsFor(e, c, kind.value(), backend, log);
-  Policy policy = BuildPolicy(tunnel, endpoints, wireguard ? e.device_has_ipv6 : e.vpn_has_ipv6,
-                              allow_lan, opt_in.options.mode);
+  const std::vector<Endpoint> endpoints = ServerEndpoints(e, c, kind.value(), backend, log);
+  Policy policy =
+      ConnectionPolicy(tunnel, endpoints, wireguard ? e.device_has_ipv6 : e.vpn_has_ipv6, allow_lan,
+                       opt_in.options.mode);
   if (Status s = Validate(policy); !s.ok()) {
     log(Format(_("%s: %s; nothing was engaged"), Who(e).c_str(), s.message().c_str()));
     return 1;
@@ -255,22 +255,6 @@ int Check(const Event& e, Backend& backend, const Log& log) {
 }
 
 }  // namespace
-
-Policy BuildPolicy(const std::string& tunnel, const std::vector<Endpoint>& endpoints,
-                   bool tunnel_has_ipv6, bool allow_lan, Mode mode) {
-  Policy p;
-  if (tunnel.empty()) {
-    p.no_tunnel = true;
-  } else {
-    p.tunnels = {tunnel};
-  }
-  p.endpoints = endpoints;
-  p.allow_lan = allow_lan;
-  p.ipv6 = tunnel_has_ipv6 ? Ipv6Mode::kTunnel : Ipv6Mode::kBlock;
-  p.mode = mode;
-  Normalize(p);
-  return p;
-}
 
 int RunHook(const Event& event, Backend& backend, const Log& log) {
   switch (event.action) {

@@ -34,8 +34,8 @@
 #include "base/libnm.h"
 #include "dispatcher/check.h"
 #include "dispatcher/event.h"
-#include "dispatcher/resolve.h"
 #include "rules/policy.h"
+#include "servers/resolve.h"
 
 namespace nmks::dispatch {
 
@@ -66,10 +66,6 @@ class Backend {
 };
 
 // One line for the journal (stderr).
-
-// The policy for an opted-in connection: `tunnel`, `endpoints`, the options.
-Policy BuildPolicy(const std::string& tunnel, const std::vector<Endpoint>& endpoints,
-                   bool tunnel_has_ipv6, bool allow_lan, Mode mode);
 
 // Runs the hook for `event`. Returns the exit code: 0 done (or nothing to
 // do), 1 it could not do what the event asked.

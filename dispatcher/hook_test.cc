@@ -7,10 +7,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <map>
+#include <string>
 #include <utility>
+#include <vector>
 
+#include "dispatcher/opt_in.h"
 #include "dispatcher/test_connections.h"
 
 namespace nmks::dispatch {
@@ -44,23 +46,11 @@ class FakeBackend : public Backend {
   Resolution Resolve(const std::vector<Remote>& remotes) override {
     calls.push_back("Resolve");
     resolved_remotes = remotes;
-    Resolution r;
-    for (const Remote& remote : remotes) {
-      auto it = dns.find(remote.host);
-      if (it == dns.end()) {
-        r.unresolved.push_back(remote.host + ": no answer in time");
-        continue;
-      }
-      for (const auto& a : it->second) {
-        Endpoint e;
-        e.address = Address::Parse(a).value();
-        e.port = remote.port;
-        e.protocol = remote.protocol;
-        r.endpoints.push_back(e);
-      }
+    std::map<std::string, HostAnswer> answers;  // a name not in `dns` does not resolve
+    for (const auto& [host, addresses] : dns) {
+      for (const auto& a : addresses) answers[host].addresses.push_back(Address::Parse(a).value());
     }
-    std::sort(r.endpoints.begin(), r.endpoints.end());
-    return r;
+    return ResolutionOf(remotes, answers);
   }
   Result<bool> GuardRunning() override {
     calls.push_back("GuardRunning");
@@ -242,9 +232,8 @@ TEST_F(HookTest, PreUpEngagesNetworkManagersWireGuard) {
   EXPECT_EQ(Run(e), 0);
   ASSERT_TRUE(Engaged());
   EXPECT_THAT(Held().tunnels, ElementsAre("wg7"));
-  EXPECT_THAT(Held().endpoints,
-              ElementsAre(E("203.0.113.1:51820/udp"), E("203.0.113.5:51821/udp"),
-                          E("[2001:db8::5]:51821/udp")));
+  EXPECT_THAT(Held().endpoints, ElementsAre(E("203.0.113.1:51820/udp"), E("203.0.113.5:51821/udp"),
+                                            E("[2001:db8::5]:51821/udp")));
   EXPECT_EQ(Held().mode, Mode::kLockdown);
   EXPECT_EQ(Held().ipv6, Ipv6Mode::kTunnel);
   // vpn-pre-up does not concern a WireGuard device; pre-up not a VPN plugin.
@@ -260,16 +249,15 @@ TEST_F(HookTest, UnresolvedNamesOpenNothingButKeepWhatIsAllowed) {
   test::SetUserData(backend.connection.get(), {{"nm-killswitch.mode", "on"}});
   EXPECT_EQ(Run(VpnEvent(Action::kVpnPreUp)), 0);
   EXPECT_THAT(Held().endpoints, ElementsAre(E("203.0.113.1:1194/udp")));
-  EXPECT_THAT(log[0], HasSubstr("VPN server gone.example.com: no answer in time; it is not "
-                                "allowed"));
+  EXPECT_THAT(log[0], HasSubstr("VPN server gone.example.com (port 1194/udp): no answer in time; "
+                                "it is not allowed"));
   // Engaged already (a reconnect while the table blocks DNS): what the
   // guard holds for the connection stays allowed.
   Policy held = Held();
   held.endpoints.push_back(E("203.0.113.66:1194/udp"));
   backend.engaged[test::kUuid] = held;
   EXPECT_EQ(Run(VpnEvent(Action::kVpnPreUp)), 0);
-  EXPECT_THAT(Held().endpoints,
-              ElementsAre(E("203.0.113.1:1194/udp"), E("203.0.113.66:1194/udp")));
+  EXPECT_THAT(Held().endpoints, ElementsAre(E("203.0.113.1:1194/udp"), E("203.0.113.66:1194/udp")));
 }
 
 TEST_F(HookTest, NoServerAddressAtAllEngagesAnywayAndBlocksTheVpnToo) {
@@ -356,9 +344,9 @@ TEST_F(HookTest, WireGuardPreDownReleasesOnlyWhenTheUserSwitchedItOff) {
 }
 
 TEST_F(HookTest, EveryOtherEventAsksForARepairIfTheGuardRuns) {
-  for (Action a : {Action::kUp, Action::kDown, Action::kVpnUp, Action::kVpnDown,
-                   Action::kDhcp4Change, Action::kDhcp6Change, Action::kConnectivityChange,
-                   Action::kReapply}) {
+  for (Action a :
+       {Action::kUp, Action::kDown, Action::kVpnUp, Action::kVpnDown, Action::kDhcp4Change,
+        Action::kDhcp6Change, Action::kConnectivityChange, Action::kReapply}) {
     SCOPED_TRACE(ActionName(a));
     backend.guard_running = true;
     EXPECT_EQ(Run(VpnEvent(a)), 0);
@@ -401,8 +389,7 @@ TEST_F(HookTest, AnEventWithValuesThatCannotBeReadStillEngagesWithoutATunnel) {
   Event e = VpnEvent(Action::kVpnPreUp);
   e.vpn_ip_iface.clear();
   e.vpn_has_ipv6 = false;
-  e.damaged = {"VPN_IP_IFACE is not an interface name",
-               "VPN_IP6_NUM_ADDRESSES is not a number"};
+  e.damaged = {"VPN_IP_IFACE is not an interface name", "VPN_IP6_NUM_ADDRESSES is not a number"};
   EXPECT_EQ(Run(e), 0);
   ASSERT_TRUE(Engaged());
   EXPECT_TRUE(Held().no_tunnel);
@@ -456,7 +443,8 @@ TEST_F(HookTest, WhenNetworkManagerCannotBeAskedTheProfileFileDecides) {
   backend.engaged.clear();
   e = VpnEvent(Action::kVpnPreUp);
   e.connection_filename = "/etc/NetworkManager/system-connections/office.nmconnection";
-  backend.saved = test::OpenVpn({{"remote", "203.0.113.1"}}, "11111111-2222-4333-8444-555555555555");
+  backend.saved =
+      test::OpenVpn({{"remote", "203.0.113.1"}}, "11111111-2222-4333-8444-555555555555");
   test::SetUserData(backend.saved.get(), {{"nm-killswitch.mode", "on"}});
   EXPECT_EQ(Run(e), 1);
   EXPECT_THAT(log, ElementsAre(HasSubstr("has another UUID than CONNECTION_UUID")));

@@ -27,18 +27,9 @@
 #include "base/status.h"
 #include "dispatcher/opt_in.h"
 #include "rules/policy.h"
+#include "servers/resolve.h"
 
 namespace nmks::dispatch {
-
-enum class Family : uint8_t { kAny, kIpv4, kIpv6 };
-
-struct Remote {
-  std::string host;  // an address literal (no brackets) or a host name
-  uint16_t port = 0;
-  Protocol protocol = Protocol::kUdp;
-  Family family = Family::kAny;
-  bool operator==(const Remote&) const = default;
-};
 
 struct Remotes {
   std::vector<Remote> remotes;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "dispatcher/hook.h"
+#include "dispatcher/opt_in.h"
 
 namespace nmks::dispatch::test {
 

@@ -1,18 +1,18 @@
 #include "service/service.h"
 
-#include <netdb.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
-#include <optional>
 #include <utility>
 
 #include "base/i18n.h"
 #include "guard/client.h"
 #include "guard/policy_variant.h"
+#include "servers/connection_policy.h"
+#include "servers/resolve.h"
 #include "service/kernel_tunnel.h"
 #include "service/route_rules.h"
 #include "service/tun_device.h"
@@ -24,6 +24,10 @@ namespace {
 // Our tunnels' interface group, for the routing rules (the fwmark's value).
 constexpr uint32_t kTunnelGroup = kDefaultMark;
 constexpr uint32_t kDefaultMtu = 1420;
+// How long the peers' names may take to resolve, all together. Longer than
+// the dispatcher hook's: NetworkManager waits a minute for a VPN service,
+// and the system's resolver tries a second DNS server after five seconds.
+constexpr std::chrono::milliseconds kResolveBudget{10000};
 
 void Log(const std::string& message) { g_message("%s", message.c_str()); }
 
@@ -69,19 +73,14 @@ std::string TunnelName(const std::string& uuid) {
 
 Policy BuildPolicy(const Settings& s, const std::string& ifname,
                    const std::vector<Endpoint>& endpoints) {
-  Policy p;
-  p.tunnels = {ifname};
-  p.endpoints = endpoints;
-  p.allow_lan = s.options.allow_lan;
   bool v6_addresses = HasFamily(s.config.addresses, Address::Family::kIpv6);
   bool v6_routes = std::any_of(s.config.peers.begin(), s.config.peers.end(), [](const Peer& peer) {
     return HasFamily(peer.allowed_ips, Address::Family::kIpv6);
   });
-  p.ipv6 = s.options.ipv6 == Options::Ipv6::kAuto && v6_addresses && v6_routes ? Ipv6Mode::kTunnel
-                                                                               : Ipv6Mode::kBlock;
-  p.mode = s.options.kill_switch == Options::KillSwitch::kLockdown ? Mode::kLockdown : Mode::kOn;
-  Normalize(p);
-  return p;
+  return ConnectionPolicy(
+      ifname, endpoints, s.options.ipv6 == Options::Ipv6::kAuto && v6_addresses && v6_routes,
+      s.options.allow_lan,
+      s.options.kill_switch == Options::KillSwitch::kLockdown ? Mode::kLockdown : Mode::kOn);
 }
 
 namespace {
@@ -222,93 +221,55 @@ std::vector<Endpoint> Service::EngagedEndpoints() {
 
 namespace {
 
-// The addresses `host` resolves to through the system's resolver, without
-// duplicates, in the resolver's order; on failure `*rc` is getaddrinfo's
-// error and nothing is returned.
-std::vector<Address> LookUpHost(const std::string& host, int* rc) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_DGRAM;
-  hints.ai_flags = AI_ADDRCONFIG;
-  addrinfo* res = nullptr;
-  *rc = getaddrinfo(host.c_str(), nullptr, &hints, &res);
-  if (*rc != 0) return {};
-  std::vector<Address> addresses;
-  for (addrinfo* ai = res; ai; ai = ai->ai_next) {
-    Address a;
-    if (ai->ai_family == AF_INET) {
-      a.family = Address::Family::kIpv4;
-      memcpy(a.bytes.data(), &reinterpret_cast<sockaddr_in*>(ai->ai_addr)->sin_addr, 4);
-    } else if (ai->ai_family == AF_INET6) {
-      a.family = Address::Family::kIpv6;
-      memcpy(a.bytes.data(), &reinterpret_cast<sockaddr_in6*>(ai->ai_addr)->sin6_addr, 16);
-    } else {
-      continue;
-    }
-    if (std::find(addresses.begin(), addresses.end(), a) == addresses.end()) {
-      addresses.push_back(a);
-    }
+// The peers' endpoints as the servers the shared resolver looks up: UDP,
+// either family.
+std::vector<Remote> RemotesOf(const Config& config) {
+  std::vector<Remote> remotes;
+  for (const Peer& peer : config.peers) {
+    if (peer.endpoint) remotes.push_back({peer.endpoint->host, peer.endpoint->port});
   }
-  freeaddrinfo(res);
-  return addresses;
+  return remotes;
 }
 
 }  // namespace
 
-Result<std::vector<Address>> Service::AddressesOf(const HostPort& hp,
-                                                  std::optional<std::vector<Endpoint>>* held) {
-  if (auto literal = Address::Parse(hp.host); literal.ok()) {
-    return std::vector<Address>{literal.value()};
-  }
-  int rc = 0;
-  std::vector<Address> addresses = LookUpHost(hp.host, &rc);
-  if (rc != 0) {
-    // With the kill switch off nothing is held, and the guard is not asked.
-    if (!*held) {
-      *held = options_.kill_switch == Options::KillSwitch::kOff ? std::vector<Endpoint>{}
-                                                                : EngagedEndpoints();
-    }
-    for (const Endpoint& e : **held) {
-      if (e.port == hp.port) addresses.push_back(e.address);
-    }
-    if (addresses.empty()) {
-      return Status::Error(Format(_("the VPN server %s does not resolve (%s); nothing was "
-                                    "opened"),
-                                  hp.host.c_str(), gai_strerror(rc)));
-    }
-    g_message(
-        "%s does not resolve (%s); using the %zu address(es) the kill switch already "
-        "allows for it",
-        hp.host.c_str(), gai_strerror(rc), addresses.size());
-  }
-  if (addresses.empty()) {
-    return Status::Error(
-        Format(_("the VPN server %s has no usable address; nothing was opened"), hp.host.c_str()));
-  }
-  return addresses;
-}
-
 Result<std::vector<Endpoint>> Service::ResolveEndpoints(const Settings& settings,
                                                         std::vector<PeerEndpoint>* chosen) {
+  const std::vector<Remote> remotes = RemotesOf(settings.config);
+  if (remotes.empty()) {
+    return Status::Error(
+        _("no peer has an endpoint: NetworkManager needs the VPN server's address"));
+  }
+  Resolution resolved = Resolve(remotes, kResolveBudget);
+  // With the kill switch off nothing is held, and the guard is not asked.
+  KeepHeld(remotes, &resolved, [this] {
+    return options_.kill_switch == Options::KillSwitch::kOff ? std::vector<Endpoint>{}
+                                                             : EngagedEndpoints();
+  });
   std::vector<Endpoint> all;
-  std::optional<std::vector<Endpoint>> held;  // asked of the guard at most once
-  for (const Peer& peer : settings.config.peers) {
-    if (!peer.endpoint) continue;
-    auto addresses = AddressesOf(*peer.endpoint, &held);
-    if (!addresses.ok()) return addresses.status();
-    chosen->push_back({addresses.value().front(), peer.endpoint->port});
-    for (const Address& a : addresses.value()) {
-      Endpoint e;
-      e.address = a;
-      e.protocol = Protocol::kUdp;
-      e.port = peer.endpoint->port;
+  for (size_t i = 0; i < remotes.size(); ++i) {
+    const Remote& remote = remotes[i];
+    const Resolution::Answer& answer = resolved.answers[i];
+    if (answer.endpoints.empty() && answer.name_failed) {
+      return Status::Error(Format(_("the VPN server %s does not resolve (%s); nothing was "
+                                    "opened"),
+                                  remote.host.c_str(), answer.why.c_str()));
+    }
+    if (answer.endpoints.empty()) {
+      return Status::Error(Format(_("the VPN server %s has no usable address; nothing was opened"),
+                                  remote.host.c_str()));
+    }
+    if (answer.name_failed) {
+      g_message(
+          "%s does not resolve (%s); using the %zu address(es) the kill switch already "
+          "allows for it",
+          remote.host.c_str(), answer.why.c_str(), answer.endpoints.size());
+    }
+    chosen->push_back({answer.endpoints.front().address, remote.port});
+    for (Endpoint e : answer.endpoints) {
       e.mark = kDefaultMark;
       all.push_back(e);
     }
-  }
-  if (chosen->empty()) {
-    return Status::Error(
-        _("no peer has an endpoint: NetworkManager needs the VPN server's address"));
   }
   return all;
 }

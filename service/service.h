@@ -10,7 +10,6 @@
 #include "base/libnm.h"
 
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -53,18 +52,14 @@ class Service {
   void Disconnect();
 
  private:
-  // Every address of every peer's endpoint; `chosen` gets the one per peer
-  // the tunnel uses. A host name that does not resolve falls back to the
-  // addresses of this connection's current engagement (DNS may well be
-  // blocked by the kill switch itself, e.g. after a boot with it engaged),
-  // asked of the guard only then.
+  // Every address of every peer's endpoint (servers/resolve.h); `chosen`
+  // gets the one per peer the tunnel uses. A host name that does not
+  // resolve falls back to the addresses of this connection's current
+  // engagement on that port (DNS may well be blocked by the kill switch
+  // itself, e.g. after a boot with it engaged), asked of the guard only then
+  // and never with the kill switch off.
   Result<std::vector<Endpoint>> ResolveEndpoints(const Settings& settings,
                                                  std::vector<PeerEndpoint>* chosen);
-  // The addresses of one peer's endpoint: the literal, what the name
-  // resolves to, or, when it does not resolve, the addresses the guard holds
-  // for this connection on that port (`held`, asked once and kept).
-  Result<std::vector<Address>> AddressesOf(const HostPort& hp,
-                                           std::optional<std::vector<Endpoint>>* held);
   // The endpoints the guard holds for this connection (one Status call).
   std::vector<Endpoint> EngagedEndpoints();
   void OnNetworkChanged();
