@@ -2,6 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstddef>
+#include <string>
+
+#include "rules/ruleset.h"
+
 namespace nmks {
 namespace {
 
@@ -227,6 +233,45 @@ TEST(MergeTest, NothingEngagedIsAnEmptyPolicy) {
   EXPECT_TRUE(m.tunnels.empty());
   EXPECT_TRUE(m.connections.empty());
   EXPECT_FALSE(Validate(m).ok());
+}
+
+// Each endpoint's tuple is committed (and read back) once where it can be:
+// an unmarked endpoint only in unmarked4/6, where both chains look; a
+// marked one with its mark in marked4/6 and, for its replies (which carry
+// no mark), in marked_in4/6 unless an unmarked endpoint has the same tuple.
+TEST(RulesetTest, EachEndpointTupleIsInTheTableOnce) {
+  Policy p = OneTunnel();
+  for (const char* text : {"203.0.113.1:1194", "203.0.113.2:1194", "[2001:db8::1]:1194",
+                           "203.0.113.3:51820", "203.0.113.1:1194", "[2001:db8::3]:51820"}) {
+    p.endpoints.push_back(Endpoint::Parse(text).value());
+  }
+  for (size_t i = 3; i < p.endpoints.size(); ++i) p.endpoints[i].mark = 0x6b73;
+  for (bool normalized : {true, false}) {
+    SCOPED_TRACE(normalized ? "normalized" : "in reverse order");
+    Policy q = p;
+    if (normalized) {
+      Normalize(q);
+    } else {
+      std::reverse(q.endpoints.begin(), q.endpoints.end());
+    }
+    const Ruleset r = BuildRuleset(q);
+    auto elements = [&r](const std::string& name) {
+      auto it = std::find_if(r.sets.begin(), r.sets.end(),
+                             [&name](const SetDef& s) { return s.name == name; });
+      if (it == r.sets.end()) {
+        ADD_FAILURE() << "no set " << name;
+        return size_t{0};
+      }
+      return it->elements.size();
+    };
+    EXPECT_EQ(elements("unmarked4"), 2u);
+    EXPECT_EQ(elements("unmarked6"), 1u);
+    EXPECT_EQ(elements("marked4"), 2u);
+    EXPECT_EQ(elements("marked6"), 1u);
+    EXPECT_EQ(elements("marked_in4"), 1u) << "203.0.113.1 . udp . 1194 is in unmarked4 already";
+    EXPECT_EQ(elements("marked_in6"), 1u);
+    EXPECT_EQ(r.sets.size(), 8u);
+  }
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <set>
 #include <utility>
+#include <vector>
 
 #include "base/i18n.h"
 
@@ -331,6 +332,21 @@ SetDef EndpointSet(const std::string& name, Address::Family f, bool marked,
   return s;
 }
 
+// Removes from `from` the keys `in` holds. `from` is short (marked
+// endpoints), `in` may hold 100,000 keys: sorted when built from a
+// normalized policy, so each key is a binary search.
+void DropKeysIn(const SetDef& in, SetDef& from) {
+  if (from.elements.empty() || in.elements.empty()) return;
+  if (std::is_sorted(in.elements.begin(), in.elements.end())) {
+    std::erase_if(from.elements, [&in](const Bytes& k) {
+      return std::binary_search(in.elements.begin(), in.elements.end(), k);
+    });
+    return;
+  }
+  const std::set<Bytes> keys(in.elements.begin(), in.elements.end());
+  std::erase_if(from.elements, [&keys](const Bytes& k) { return keys.count(k) != 0; });
+}
+
 const char* const kLan4[] = {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"};
 const char* const kCgnat4 = "100.64.0.0/10";
 const char* const kMulticast4[] = {"224.0.0.0/4", "255.255.255.255"};
@@ -496,17 +512,26 @@ std::vector<SetDef> Sets(const Policy& policy) {
   for (const auto& e : policy.endpoints)
     if (e.mark) mark_values.insert(*e.mark);
   for (uint32_t m : mark_values) marks.elements.push_back(HostU32(m));
-  auto all = [](const Endpoint&) { return true; };
   auto unmarked = [](const Endpoint& e) { return !e.mark.has_value(); };
   auto marked = [](const Endpoint& e) { return e.mark.has_value(); };
+  // Each endpoint's tuple is in the table once where it can be: the unmarked
+  // sets serve both `output` (daddr . dport) and `input` (saddr . sport).
+  // Replies to marked endpoints arrive without the mark, so `input` finds
+  // those in the marked_in sets (minus the tuples unmarked already holds).
+  SetDef unmarked4 = EndpointSet("unmarked4", F::kIpv4, false, policy.endpoints, unmarked);
+  SetDef unmarked6 = EndpointSet("unmarked6", F::kIpv6, false, policy.endpoints, unmarked);
+  SetDef marked_in4 = EndpointSet("marked_in4", F::kIpv4, false, policy.endpoints, marked);
+  SetDef marked_in6 = EndpointSet("marked_in6", F::kIpv6, false, policy.endpoints, marked);
+  DropKeysIn(unmarked4, marked_in4);
+  DropKeysIn(unmarked6, marked_in6);
   return {std::move(tunnels),
           std::move(marks),
-          EndpointSet("endpoints4", F::kIpv4, false, policy.endpoints, all),
-          EndpointSet("endpoints6", F::kIpv6, false, policy.endpoints, all),
-          EndpointSet("unmarked4", F::kIpv4, false, policy.endpoints, unmarked),
-          EndpointSet("unmarked6", F::kIpv6, false, policy.endpoints, unmarked),
+          std::move(unmarked4),
+          std::move(unmarked6),
           EndpointSet("marked4", F::kIpv4, true, policy.endpoints, marked),
-          EndpointSet("marked6", F::kIpv6, true, policy.endpoints, marked)};
+          EndpointSet("marked6", F::kIpv6, true, policy.endpoints, marked),
+          std::move(marked_in4),
+          std::move(marked_in6)};
 }
 
 void InputRules(const Policy& policy, Ruleset& r) {
@@ -525,8 +550,10 @@ void InputRules(const Policy& policy, Ruleset& r) {
   Add(r,
       RuleBuilder("input").Match(AddressIn(true, "fe80::/10")).Match(UdpPorts(547, 546)).Accept());
   Add(r, RuleBuilder("input").Match(EstablishedOrRelated()).Accept());
-  Add(r, RuleBuilder("input").Match(EndpointLookup(F::kIpv4, true, false, "endpoints4")).Accept());
-  Add(r, RuleBuilder("input").Match(EndpointLookup(F::kIpv6, true, false, "endpoints6")).Accept());
+  Add(r, RuleBuilder("input").Match(EndpointLookup(F::kIpv4, true, false, "unmarked4")).Accept());
+  Add(r, RuleBuilder("input").Match(EndpointLookup(F::kIpv6, true, false, "unmarked6")).Accept());
+  Add(r, RuleBuilder("input").Match(EndpointLookup(F::kIpv4, true, false, "marked_in4")).Accept());
+  Add(r, RuleBuilder("input").Match(EndpointLookup(F::kIpv6, true, false, "marked_in6")).Accept());
   if (policy.allow_lan) {
     for (const char* cidr : kLan4)
       Add(r, RuleBuilder("input").Match(AddressIn(true, cidr)).Accept());

@@ -247,7 +247,7 @@ TEST_P(RepairInGuard, FindsEveryChangeToItsTablesAndNothingElse) {
   for (const std::string& change :
        {"insert rule inet " + mine + " output accept",
         "add table inet " + mine + " { flags dormant; }",
-        "delete element inet " + mine + " endpoints4 { 203.0.113.1 . udp . 1194 }"}) {
+        "delete element inet " + mine + " unmarked4 { 203.0.113.1 . udp . 1194 }"}) {
     world::CommandResult r = ns.Run({"nft", change});
     if (GetParam() == Protection::kOwner) {
       EXPECT_FALSE(r.ok()) << "the kernel let another program change an owned table: " << change;

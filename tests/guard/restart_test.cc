@@ -5,6 +5,9 @@
 #include <gmock/gmock.h>
 #include <sys/stat.h>
 
+#include <string>
+
+#include "rules/nft_text.h"
 #include "rules/table_codec.h"
 #include "tests/guard/guard_world.h"
 
@@ -72,6 +75,56 @@ TEST_F(RestartTest, TwoConnectionsKeepTheirModesAndTheTable) {
   EXPECT_TRUE(EngagedNow().empty());
   EXPECT_FALSE(Table().exists);
   EXPECT_EQ(Leaks(5305), 2u);
+}
+
+// An upgrade restarts the guard over the table an earlier version laid
+// out: then `input` had its own copy of every endpoint tuple (sets
+// endpoints4/6), now it looks in unmarked4/6 like `output`. The new guard
+// replaces the old table with its own in one batch and nothing leaks.
+TEST_F(RestartTest, TableOfAnEarlierShapeIsReplacedAfterAnUpgrade) {
+  StartGuard();
+  Outcome vpn = Cli({"engage", "--connection", "vpn", "--tunnel", "tun0", "--endpoint",
+                     "203.0.113.1:51820", "--endpoint", "[2001:db8:ff::1]:443/tcp"});
+  ASSERT_EQ(vpn.exit_code, 0) << vpn.all();
+  const Engagements engaged = EngagedNow();
+  EXPECT_EQ(guard().Stop(), 0) << guard().log();
+
+  // The earlier shape, made from today's text: endpoints4/6 hold what
+  // unmarked4/6 hold (no endpoint is marked), input looks only there.
+  std::string old = RenderNft(BuildRuleset(Merge(engaged)));
+  auto cut = [&old](const std::string& from, const std::string& to) {
+    size_t at = old.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    size_t end = old.find(to, at);
+    ASSERT_NE(end, std::string::npos) << to;
+    old.erase(at, end + to.size() - at);
+  };
+  cut("\tset marked_in4 {", "}\n\n");
+  cut("\tset marked_in6 {", "}\n\n");
+  cut("\t\tip saddr . meta l4proto . th sport @marked_in4", "\n");
+  cut("\t\tip6 saddr . meta l4proto . th sport @marked_in6", "\n");
+  for (const char* family : {"4", "6"}) {
+    const std::string name = std::string("unmarked") + family;
+    size_t at = old.find("\tset " + name + " {");
+    ASSERT_NE(at, std::string::npos);
+    std::string set = old.substr(at, old.find("}\n\n", at) + 3 - at);
+    old.insert(at, "\tset endpoints" + std::string(family) + set.substr(set.find(" {")));
+    size_t rule = old.find("th sport @" + name);
+    ASSERT_NE(rule, std::string::npos);
+    old.replace(rule, 10 + name.size(), "th sport @endpoints" + std::string(family));
+  }
+  world::CommandResult nft =
+      world().client.Run({"nft", "-f", "-"}, "delete table inet nm-killswitch\n" + old);
+  ASSERT_TRUE(nft.ok()) << nft.output << old;
+  ASSERT_FALSE(CompareTable(BuildRuleset(Merge(engaged)), Table()).ok());
+  EXPECT_EQ(Leaks(5310), 0u);
+
+  StartGuard();
+  EXPECT_EQ(EngagedNow(), engaged);
+  Status now = CompareTable(BuildRuleset(Merge(engaged)), Table());
+  EXPECT_TRUE(now.ok()) << now.message();
+  EXPECT_EQ(Leaks(5311), 0u);
+  EXPECT_EQ(Tunneled(5312), 2u);
 }
 
 // The dispatcher hook's fail-closed engagement: a VPN whose interface

@@ -186,7 +186,7 @@ TEST_F(EndpointTest, FragmentedIpv4RepliesFromTheEndpointComeIn) {
 
 // IPv6 fragments are reassembled before the input hook only when conntrack
 // is in use; a non-first fragment has no transport header and could never
-// match `ip6 saddr . meta l4proto . th sport @endpoints6`. The table's
+// match `ip6 saddr . meta l4proto . th sport @marked_in6`. The table's
 // `ct state established,related` rule brings conntrack (and with it IPv6
 // defragmentation) in, so fragmented replies from an IPv6 endpoint arrive
 // whole. (Found by this test: before that rule they were all dropped.)
