@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <string_view>
 
 #include "base/i18n.h"
@@ -246,18 +247,37 @@ namespace {
 
 constexpr unsigned kHardLimitSeconds = 20;
 
+// What OnAlarm writes: translated and formatted before the alarm is armed,
+// since a signal handler may call neither gettext nor printf (only write and
+// _exit are async-signal-safe).
+char alarm_message[512];
+size_t alarm_message_length = 0;
+
 void OnAlarm(int) {
-  static const char kMessage[] =
-      "nm-killswitch-dispatcher: gave up after 20 s so as not to hold NetworkManager up; the "
-      "kill switch is as it was\n";
-  ssize_t ignored = write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
+  ssize_t ignored = write(STDERR_FILENO, alarm_message, alarm_message_length);
   (void)ignored;
   _exit(1);
+}
+
+void PrepareAlarmMessage() {
+  const std::string line =
+      "nm-killswitch-dispatcher: " +
+      Format(_("gave up after %u s so as not to hold NetworkManager up; the kill switch is as it "
+               "was"),
+             kHardLimitSeconds) +
+      "\n";
+  // Cut to the buffer (a translation that long would lose its end, never
+  // the newline).
+  size_t n = std::min(line.size(), sizeof alarm_message);
+  std::memcpy(alarm_message, line.data(), n);
+  alarm_message[n - 1] = '\n';
+  alarm_message_length = n;
 }
 
 }  // namespace
 
 Result<Event> StartHookProgram(int argc, char** argv) {
+  PrepareAlarmMessage();
   signal(SIGALRM, OnAlarm);
   alarm(kHardLimitSeconds);
   auto event = ReadEvent(argc, argv, [](const char* name) { return getenv(name); });
