@@ -13,8 +13,11 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <fstream>
 #include <map>
 #include <memory>
+#include <regex>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -199,6 +202,50 @@ TEST_F(DispatcherTest, UserDisconnectInModeOnReleases) {
   sleep(2);
   EXPECT_GT(w().Now().leaked, before + 50) << "released: traffic flows directly again";
   EXPECT_THAT(w().HookLog(), HasSubstr("was switched off: kill switch released"));
+}
+
+// The kill-switch table as `nft list` shows it, without the counters
+// (traffic keeps counting).
+std::string TableText(OpenVpnWorld& w) {
+  CommandResult r = w.client.Run({"nft", "list", "table", "inet", "nm-killswitch"});
+  if (!r.ok()) return "(no table: " + r.output + ")";
+  return std::regex_replace(r.output, std::regex("packets [0-9]+ bytes [0-9]+"), "");
+}
+
+// The hook's 20 s limit. A guard that holds its name but never answers
+// costs the hook only its 5 s call timeout; what no timeout of the hook's
+// covers is D-Bus activation: a call to a guard that is not running asks the
+// bus to start it, and the bus waits 25 s for the program to take the name.
+// The stand-in here never does, as a guard that hangs as it starts would.
+TEST_F(DispatcherTest, AGuardThatNeverAnswersHoldsNetworkManagerTwentySecondsAtMost) {
+  Enable();
+  UpAndFlowing();
+  // The guard's bus name takes the call and never answers; the user
+  // switches the VPN off, which would release the kill switch.
+  w().HangGuardName();
+  const std::string table = TableText(w());  // (no owner now: the guard is gone)
+  ASSERT_THAT(table, HasSubstr("elements = { \"tun0\" }"));
+  auto t0 = std::chrono::steady_clock::now();
+  // (nmcli would stop waiting after 10 s by itself.)
+  CommandResult down = w().Nmcli({"--wait", "60", "connection", "down", kOpenVpnName});
+  double held_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_TRUE(down.ok()) << down.output;
+  std::printf("nmcli connection down with the guard's name hanging: %.1f s\n", held_s);
+  // The hook gave up at its 20 s limit, said so, and failed; NetworkManager
+  // went on then, not later.
+  EXPECT_GE(held_s, 19.5);
+  EXPECT_LT(held_s, 23.0);
+  EXPECT_THAT(w().HookLog(),
+              HasSubstr("nm-killswitch-dispatcher: gave up after 20 s so as not to hold "
+                        "NetworkManager up; the kill switch is as it was"));
+  EXPECT_THAT(w().HookLog(), Not(HasSubstr("kill switch released")));
+  std::ifstream dispatcher_log(w().dir() + "/nm-dispatcher.log");
+  std::stringstream dispatcher;
+  dispatcher << dispatcher_log.rdbuf();
+  EXPECT_THAT(dispatcher.str(), HasSubstr("pre-down.d/90-nm-killswitch' exited with status 1"));
+  // Fail closed: the table is the one engaged before, and nothing leaks.
+  EXPECT_EQ(TableText(w()), table);
+  EXPECT_EQ(Leaked(), 0u) << "traffic ran all the while";
 }
 
 TEST_F(DispatcherTest, LockdownKeepsBlockingAndClosesTheWindowOnReconnect) {

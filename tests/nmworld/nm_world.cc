@@ -58,7 +58,7 @@ NmWorld::NmWorld(Options options) : options_(std::move(options)) {
   for (const char* d :
        {"etc-nm", "etc-nm/conf.d", "etc-nm/system-connections", "etc-nm/dispatcher.d",
         "etc-nm/dispatcher.d/pre-up.d", "etc-nm/dispatcher.d/pre-down.d", "varlib-nm", "vpn",
-        "empty", "run", "state"}) {
+        "empty", "run", "state", "bus-services"}) {
     mkdir(Path(d).c_str(), 0755);
   }
   try {
@@ -69,8 +69,9 @@ NmWorld::NmWorld(Options options) : options_(std::move(options)) {
               "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\""
               " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
               "<busconfig><type>system</type><listen>unix:path=" +
-                  Path("bus.sock") +
-                  "</listen><auth>EXTERNAL</auth><policy context=\"default\"><allow user=\"*\"/>"
+                  Path("bus.sock") + "</listen><auth>EXTERNAL</auth><servicedir>" +
+                  Path("bus-services") +
+                  "</servicedir><policy context=\"default\"><allow user=\"*\"/>"
                   "<allow own=\"*\"/><allow send_type=\"method_call\"/><allow "
                   "send_destination=\"*\" eavesdrop=\"true\"/><allow eavesdrop=\"true\"/>"
                   "</policy></busconfig>\n");
@@ -110,6 +111,11 @@ void NmWorld::Shutdown() {
   Stop(holder_, true);
   Stop(front_);
   Stop(bus_);
+  // HangGuardName's stand-in, started by the bus (not ours to Stop).
+  std::string hung = Trim(ReadFile(Path("hung-guard.pid")));
+  if (!hung.empty() && Trim(ReadFile("/proc/" + hung + "/comm")) == "sleep") {
+    kill(static_cast<pid_t>(std::stol(hung)), SIGKILL);
+  }
   if (dir_.empty()) return;
   if (std::getenv("NMKS_KEEP_WORLD") == nullptr) {
     world::Run({"rm", "-rf", dir_});
@@ -497,6 +503,19 @@ void NmWorld::StartGuard() {
 }
 
 void NmWorld::KillGuard() { Stop(guard_, true); }
+
+void NmWorld::HangGuardName() {
+  KillGuard();
+  // The bus starts this for the guard's name and waits for it to take the
+  // name, which it never does; it writes its PID for Shutdown.
+  WriteFile(Path("bus-services/io.github.nmkillswitch.Guard1.service"),
+            "[D-BUS Service]\nName=io.github.nmkillswitch.Guard1\nExec=/bin/sh -c 'echo $$ >" +
+                Path("hung-guard.pid") + "; exec sleep 60'\n");
+  Must(world::Run({"env", "DBUS_SYSTEM_BUS_ADDRESS=" + bus_address_, "gdbus", "call", "--system",
+                   "--dest", "org.freedesktop.DBus", "--object-path", "/org/freedesktop/DBus",
+                   "--method", "org.freedesktop.DBus.ReloadConfig"}),
+       "reloading the bus's configuration");
+}
 
 void NmWorld::StartNetworkManager() {
   nm_ = Spawn(

@@ -100,6 +100,11 @@ class NmWorld {
   void StopNetworkManager(bool kill = false);
   void StartGuard();
   void KillGuard();
+  // The guard is gone and its bus name hangs: D-Bus activation (on the
+  // first call to the name) starts a stand-in that never takes the name, so
+  // the caller waits until the bus gives up (25 s), as it would for a guard
+  // that hangs as it starts. Only the bus name is faked.
+  void HangGuardName();
   void StartTraffic();
   void StopTraffic();
 
