@@ -23,4 +23,15 @@ bool ParseVerbOptions(const char* parameters, const char* summary, const GOption
   return parsed.ok();
 }
 
+bool ParseNameVerb(const char* summary, const char* missing, const GOptionEntry* entries, int* argc,
+                   char*** argv, int* exit_code) {
+  if (!ParseVerbOptions(_("NAME"), summary, entries, argc, argv, exit_code)) return false;
+  if (*argc != 2) {
+    PrintError(*argc < 2 ? missing : Format(_("unexpected argument \"%s\""), (*argv)[2]));
+    *exit_code = 2;
+    return false;
+  }
+  return true;
+}
+
 }  // namespace nmks::cli

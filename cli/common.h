@@ -17,4 +17,10 @@ void PrintError(const std::string& message);
 bool ParseVerbOptions(const char* parameters, const char* summary, const GOptionEntry* entries,
                       int* argc, char*** argv, int* exit_code);
 
+// ParseVerbOptions for a verb that takes exactly one NAME (a connection):
+// `missing` (translated) says what to do without one. When it returns
+// true, (*argv)[1] is the NAME.
+bool ParseNameVerb(const char* summary, const char* missing, const GOptionEntry* entries, int* argc,
+                   char*** argv, int* exit_code);
+
 }  // namespace nmks::cli

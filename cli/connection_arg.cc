@@ -77,7 +77,8 @@ Result<NamedConnection> ConnectAndFind(const std::string& name) {
   if (!client.ok()) return client.status();
   auto connection = FindConnection(client.value().get(), name);
   if (!connection.ok()) return connection.status();
-  return NamedConnection{std::move(client).value(), connection.value()};
+  return NamedConnection{std::move(client).value(), connection.value(),
+                         ConnectionName(connection.value())};
 }
 
 Status SaveConnection(NMRemoteConnection* connection) {

@@ -26,6 +26,7 @@ Result<NMRemoteConnection*> FindConnection(NMClient* client, const std::string& 
 struct NamedConnection {
   ClientPtr client;
   NMRemoteConnection* connection = nullptr;  // owned by client
+  std::string name;                          // printable, for messages (ConnectionName)
 };
 // ConnectNetworkManager, then FindConnection.
 Result<NamedConnection> ConnectAndFind(const std::string& name);

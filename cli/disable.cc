@@ -23,27 +23,20 @@ bool BlockedAtBoot(GuardClient& guard, const std::string& uuid) {
 int DisableCommand(int argc, char** argv) {
   GOptionEntry entries[] = {{nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}};
   int code = 0;
-  if (!ParseVerbOptions(
-          _("NAME"),
+  if (!ParseNameVerb(
           _("Take the kill switch away from a connection enabled with nm-killswitch enable. "
             "While it is engaged it stays until the VPN is switched off (mode on) or an "
             "administrator runs nm-killswitch release (lockdown)."),
-          entries, &argc, &argv, &code)) {
+          _("name the connection: nm-killswitch disable NAME"), entries, &argc, &argv, &code)) {
     return code;
-  }
-  if (argc != 2) {
-    PrintError(argc < 2 ? _("name the connection: nm-killswitch disable NAME")
-                        : Format(_("unexpected argument \"%s\""), argv[2]));
-    return 2;
   }
   auto named = ConnectAndFind(argv[1]);
   if (!named.ok()) {
     PrintError(named.message());
     return 1;
   }
-  NMRemoteConnection* connection = named.value().connection;
-  NMConnection* c = NM_CONNECTION(connection);
-  std::string name = ConnectionName(connection);
+  NMConnection* c = NM_CONNECTION(named.value().connection);
+  const std::string& name = named.value().name;
   std::string uuid = nm_connection_get_uuid(c);
   if (dispatch::IsOwnVpn(c)) {
     PrintError(Format(_("\"%s\" is an nm-killswitch VPN: its kill switch is built in; turn it off "
@@ -55,7 +48,7 @@ int DisableCommand(int argc, char** argv) {
     std::printf(_("The kill switch was not enabled for \"%s\"; nothing to do.\n"), name.c_str());
     return 0;
   }
-  if (Status s = SaveConnection(connection); !s.ok()) {
+  if (Status s = SaveConnection(named.value().connection); !s.ok()) {
     PrintError(s.message());
     return 1;
   }

@@ -58,18 +58,12 @@ int EnableCommand(int argc, char** argv) {
        N_("Also block at boot, before NetworkManager starts the VPN"), nullptr},
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}};
   int code = 0;
-  if (!ParseVerbOptions(
-          _("NAME"),
+  if (!ParseNameVerb(
           _("Give a NetworkManager OpenVPN, OpenConnect or WireGuard connection the kill switch: "
             "whenever NetworkManager starts it, everything but the VPN is blocked. NAME is the "
             "connection's name, UUID or D-Bus path. The options replace any set before."),
-          entries, &argc, &argv, &code)) {
+          _("name the connection: nm-killswitch enable NAME"), entries, &argc, &argv, &code)) {
     return code;
-  }
-  if (argc != 2) {
-    PrintError(argc < 2 ? _("name the connection: nm-killswitch enable NAME")
-                        : Format(_("unexpected argument \"%s\""), argv[2]));
-    return 2;
   }
   auto options = OptInFromOptions(mode, allow_lan, block_at_boot);
   if (!options.ok()) {
@@ -82,7 +76,7 @@ int EnableCommand(int argc, char** argv) {
     return 1;
   }
   NMRemoteConnection* connection = named.value().connection;
-  std::string name = ConnectionName(connection);
+  const std::string& name = named.value().name;
   auto kind = dispatch::ProtectableKind(NM_CONNECTION(connection));
   if (!kind.ok()) {
     PrintError(Format(_("\"%s\" cannot be enabled: %s"), name.c_str(), kind.message().c_str()));
