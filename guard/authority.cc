@@ -21,15 +21,24 @@ Status Refused(const std::string& action) {
                               action.c_str()));
 }
 
-void OnPolkitReply(GObject* source, GAsyncResult* res, gpointer data) {
-  std::unique_ptr<Pending> p(static_cast<Pending*>(data));
+// The reply of a finished bus call, or null with *why set to the bus's message.
+GVariant* FinishCall(GObject* source, GAsyncResult* res, std::string* why) {
   GError* error = nullptr;
   GVariant* reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &error);
   if (reply == nullptr) {
-    std::string msg = error ? error->message : "";
+    *why = error ? error->message : "";
     g_clear_error(&error);
+  }
+  return reply;
+}
+
+void OnPolkitReply(GObject* source, GAsyncResult* res, gpointer data) {
+  std::unique_ptr<Pending> p(static_cast<Pending*>(data));
+  std::string why;
+  GVariant* reply = FinishCall(source, res, &why);
+  if (reply == nullptr) {
     p->done(Status::Error(
-        Format(_("cannot ask polkit whether this is allowed (%s): refused"), msg.c_str())));
+        Format(_("cannot ask polkit whether this is allowed (%s): refused"), why.c_str())));
     return;
   }
   gboolean authorized = FALSE, challenge = FALSE;
@@ -40,12 +49,10 @@ void OnPolkitReply(GObject* source, GAsyncResult* res, gpointer data) {
 
 void OnUnixUser(GObject* source, GAsyncResult* res, gpointer data) {
   std::unique_ptr<Pending> p(static_cast<Pending*>(data));
-  GError* error = nullptr;
-  GVariant* reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &error);
+  std::string why;
+  GVariant* reply = FinishCall(source, res, &why);
   if (reply == nullptr) {
-    std::string msg = error ? error->message : "";
-    g_clear_error(&error);
-    p->done(Status::Error(Format(_("cannot tell who is asking (%s): refused"), msg.c_str())));
+    p->done(Status::Error(Format(_("cannot tell who is asking (%s): refused"), why.c_str())));
     return;
   }
   guint32 uid = 1;
