@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "base/i18n.h"
+#include "base/vardict.h"
 
 namespace nmks {
 namespace {
@@ -86,13 +87,9 @@ Result<GuardStatus> GuardStatusFromVariant(GVariant* status) {
     return Status::Error(_("the guard's status is not a dictionary of D-Bus type a{sv}"));
   }
   GuardStatus s;
-  GVariantIter it;
-  g_variant_iter_init(&it, status);
-  const gchar* key = nullptr;
-  GVariant* raw = nullptr;
-  while (g_variant_iter_next(&it, "{&sv}", &key, &raw)) {
-    GVariantPtr value(raw);
-    const std::string k = key;
+  for (VardictEntries entry(status); entry.Next();) {
+    GVariant* raw = entry.value();
+    const std::string k = entry.key();
     auto text = [raw]() -> std::string {
       return g_variant_is_of_type(raw, G_VARIANT_TYPE_STRING) ? g_variant_get_string(raw, nullptr)
                                                               : "";

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/i18n.h"
+#include "base/vardict.h"
 
 namespace nmks {
 namespace {
@@ -247,13 +248,8 @@ Result<EngageRequest> PolicyFromVariant(GVariant* dict) {
     return Status::Error(_("the policy must be a dictionary of D-Bus type a{sv}"));
   }
   EngageRequest req;
-  GVariantIter iter;
-  g_variant_iter_init(&iter, dict);
-  const gchar* key = nullptr;
-  GVariant* raw = nullptr;
-  while (g_variant_iter_next(&iter, "{&sv}", &key, &raw)) {
-    GVariantPtr value(raw);
-    if (Status s = PolicyKeyFromVariant(key, raw, &req); !s.ok()) return s;
+  for (VardictEntries entry(dict); entry.Next();) {
+    if (Status s = PolicyKeyFromVariant(entry.key(), entry.value(), &req); !s.ok()) return s;
   }
   return req;
 }
