@@ -603,6 +603,7 @@ run_suite() {
   cp "$HERE/guest/agent.sh" "$SHARE/agent.sh"
   mkdir -p "$SHARE/guest"
   cp "$HERE"/guest/* "$SHARE/guest/"
+  cp "$HERE/../world/hand-written.nft" "$SHARE/guest/"
   cp "$DEBS"/v1/network-manager-killswitch_*.deb "$SHARE/debs/"
   mkdir -p "$SHARE/debs2"
   cp "$DEBS"/v2/network-manager-killswitch_*.deb "$SHARE/debs2/"

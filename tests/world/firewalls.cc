@@ -19,43 +19,6 @@ table inet filter {
 }
 )";
 
-// What an administrator writes by hand: replies in, SSH in, drop the rest;
-// out only what is tracked; a named set and a counter.
-constexpr char kHandWritten[] = R"(flush ruleset
-
-table inet filter {
-	set admins {
-		type ipv4_addr
-		elements = { 198.51.100.10, 198.51.100.11 }
-	}
-	chain input {
-		type filter hook input priority filter; policy drop;
-		iif lo accept
-		ct state established,related accept
-		ct state invalid drop
-		meta l4proto { icmp, ipv6-icmp } accept
-		ip saddr @admins tcp dport 22 accept
-		counter comment "dropped in"
-	}
-	chain forward {
-		type filter hook forward priority filter; policy drop;
-		ct state established,related accept
-	}
-	chain output {
-		type filter hook output priority filter; policy drop;
-		oif lo accept
-		ct state invalid drop
-		ct state { new, established, related } accept
-	}
-}
-table ip nat {
-	chain postrouting {
-		type nat hook postrouting priority srcnat;
-		oifname "eth0" ip saddr 203.0.113.128/25 masquerade
-	}
-}
-)";
-
 // The shape firewalld 1.x (Debian 12) gives its one table: base chains at
 // priority + 10 that jump to zone chains, and nat/mangle chains.
 constexpr char kFirewalldTable[] = R"(table inet firewalld {
@@ -273,7 +236,8 @@ std::vector<Firewall> DistributionFirewalls() {
   // nftables.service: ExecStart and ExecReload are both `nft -f /etc/nftables.conf`.
   std::string debian = Heredoc("nft -f -", kDebianDefault);
   all.push_back({"debian_default", debian, debian, {"table inet filter"}, true, ""});
-  std::string hand = Heredoc("nft -f -", kHandWritten);
+  // tests/world/hand-written.nft, which the VM suite loads too.
+  std::string hand = "nft -f '" NMKS_SOURCE_DIR "/tests/world/hand-written.nft'";
   all.push_back({"hand_written", hand, hand, {"table inet filter", "table ip nat"}, true, ""});
   // firewalld replaces its own table: delete it, then build it again.
   std::string firewalld = Heredoc("nft -f -", kFirewalldTable);

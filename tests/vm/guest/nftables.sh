@@ -19,43 +19,9 @@ case "${1:-}" in
     systemctl enable --now nftables.service
     ;;
   hand-written)
-    cat >/etc/nftables.conf <<'RULES'
-#!/usr/sbin/nft -f
-# Replies in, SSH from the admins in, drop the rest; out what is tracked.
-flush ruleset
-
-table inet filter {
-	set admins {
-		type ipv4_addr
-		elements = { 198.51.100.10, 198.51.100.11 }
-	}
-	chain input {
-		type filter hook input priority filter; policy drop;
-		iif lo accept
-		ct state established,related accept
-		ct state invalid drop
-		meta l4proto { icmp, icmpv6 } accept
-		ip saddr @admins tcp dport 22 accept
-		counter comment "dropped in"
-	}
-	chain forward {
-		type filter hook forward priority filter; policy drop;
-		ct state established,related accept
-	}
-	chain output {
-		type filter hook output priority filter; policy drop;
-		oif lo accept
-		ct state invalid drop
-		ct state { new, established, related } accept
-	}
-}
-table ip nat {
-	chain postrouting {
-		type nat hook postrouting priority srcnat;
-		oifname "eth0" ip saddr 203.0.113.128/25 masquerade
-	}
-}
-RULES
+    # tests/world/hand-written.nft, which the kernel tests load too
+    # (tests/vm/vm.sh puts it beside this script).
+    cp "$(dirname "$0")/hand-written.nft" /etc/nftables.conf
     nft -c -f /etc/nftables.conf
     systemctl is-enabled --quiet nftables.service
     ;;
