@@ -161,6 +161,99 @@ struct GuardProcess {
   }
 };
 
+// A table writer of the engine's own, in `ns`.
+std::unique_ptr<TableWriter> WriterIn(const Netns& ns) {
+  NetnsScope in(ns);
+  auto w = TableWriter::Open(Ownership::kOwned);
+  if (!w.ok()) Die(w.message());
+  return std::move(w).value();
+}
+
+double Worst(const std::vector<double>& v) { return *std::max_element(v.begin(), v.end()); }
+
+// Two policies of the same size, alternated, so every run replaces a table:
+// as nft input, as --endpoints-from files and as the engine's rulesets.
+struct EngageInputs {
+  std::string nft[2], endpoints[2];
+  Ruleset rulesets[2];
+};
+
+EngageInputs EngageInputsFor(size_t n) {
+  EngageInputs in;
+  const Policy policies[2] = {PolicyWith(n, 1024), PolicyWith(n, 30000)};
+  for (int k = 0; k < 2; ++k) {
+    in.rulesets[k] = BuildRuleset(policies[k]);
+    in.nft[k] = TempFile(
+        k ? "b.nft" : "a.nft",
+        "table inet nm-killswitch\ndelete table inet nm-killswitch\n" + RenderNft(in.rulesets[k]));
+    std::string text;
+    for (const Endpoint& e : policies[k].endpoints) text += e.ToString() + "\n";
+    in.endpoints[k] = TempFile(k ? "b.ep" : "a.ep", text);
+  }
+  return in;
+}
+
+// Milliseconds per run of each way to install the table. Where engage's
+// time goes besides the table: a whole `nm-killswitch status` (process
+// start, D-Bus to the guard, no read-back: nothing changed), and the
+// engine's read-back alone.
+struct EngageTimes {
+  std::vector<double> cli, nft, engine, status, read_back;
+};
+
+EngageTimes TimeEngage(const EngageInputs& in, int runs, const Netns& guard_ns, const Netns& nft_ns,
+                       TableWriter& writer) {
+  EngageTimes t;
+  for (int i = 0; i < runs; ++i) {
+    const int k = i % 2;
+    auto t0 = Clock::now();
+    auto r = guard_ns.Run({NMKS_BUILD_DIR "/cli/nm-killswitch", "engage", "--connection", "bench",
+                           "--tunnel", "tun0", "--endpoints-from", in.endpoints[k]});
+    if (!r.ok()) Die("engage failed: " + r.output);
+    t.cli.push_back(Ms(Clock::now() - t0));
+
+    t0 = Clock::now();
+    r = nft_ns.Run({"nft", "-f", in.nft[k]});
+    if (!r.ok()) Die("nft -f failed: " + r.output.substr(0, 500));
+    t.nft.push_back(Ms(Clock::now() - t0));
+
+    t0 = Clock::now();
+    Status s = writer.Install(in.rulesets[k]);
+    if (!s.ok()) Die("install failed: " + s.message());
+    t.engine.push_back(Ms(Clock::now() - t0));
+
+    t0 = Clock::now();
+    s = writer.Check(in.rulesets[k]);
+    if (!s.ok()) Die("read-back failed: " + s.message());
+    t.read_back.push_back(Ms(Clock::now() - t0));
+
+    t0 = Clock::now();
+    r = guard_ns.Run({NMKS_BUILD_DIR "/cli/nm-killswitch", "status"});
+    if (!r.ok()) Die("status failed: " + r.output);
+    t.status.push_back(Ms(Clock::now() - t0));
+  }
+  return t;
+}
+
+// What the guard keeps and what Status costs with 100,000 engaged.
+void StatusAtScale(const Netns& guard_ns, pid_t guard_pid) {
+  guard_rss_ = RssKb(guard_pid);
+  std::vector<double> status;
+  size_t json_bytes = 0;
+  for (int i = 0; i < 5; ++i) {
+    auto t0 = Clock::now();
+    auto st = guard_ns.Run({NMKS_BUILD_DIR "/cli/nm-killswitch", "status", "--json"});
+    status.push_back(Ms(Clock::now() - t0));
+    if (!st.ok()) Die("status failed: " + st.output);
+    json_bytes = st.output.size();
+  }
+  status_line_ = Format(
+      "With 100,000 endpoints engaged: guard resident memory %llu KiB (%.1f MiB); "
+      "`nm-killswitch status --json` %.1f ms median, %.1f ms worst (%zu bytes).",
+      static_cast<unsigned long long>(guard_rss_), guard_rss_ / 1024.0, Median(status),
+      Worst(status), json_bytes);
+}
+
 void EngageLatency(size_t only_size) {
   std::printf("## Engage latency (commit + read-back), median and worst of interleaved runs\n\n");
   std::printf(
@@ -178,95 +271,22 @@ void EngageLatency(size_t only_size) {
     ~RemoveDir() { world::Run({"rm", "-rf", dir}); }
   } remove_state{state_dir};
   GuardProcess guard(guard_ns, state_dir, "auto");
-  std::unique_ptr<TableWriter> writer;
-  {
-    NetnsScope in(engine_ns);
-    auto w = TableWriter::Open(Ownership::kOwned);
-    if (!w.ok()) Die(w.message());
-    writer = std::move(w).value();
-  }
+  std::unique_ptr<TableWriter> writer = WriterIn(engine_ns);
   for (size_t n : {size_t{1}, size_t{100}, size_t{10000}, size_t{100000}}) {
     if (only_size != 0 && n != only_size) continue;
-    const int runs = n >= 100000 ? 3 : 11;
-    // Two policies of the same size, alternated, so every run replaces a table.
-    Policy a = PolicyWith(n, 1024), b = PolicyWith(n, 30000);
-    std::string nft_a =
-        TempFile("a.nft", "table inet nm-killswitch\ndelete table inet nm-killswitch\n" +
-                              RenderNft(BuildRuleset(a)));
-    std::string nft_b =
-        TempFile("b.nft", "table inet nm-killswitch\ndelete table inet nm-killswitch\n" +
-                              RenderNft(BuildRuleset(b)));
-    auto endpoints_file = [&](const Policy& p, const char* name) {
-      std::string text;
-      for (const Endpoint& e : p.endpoints) text += e.ToString() + "\n";
-      return TempFile(name, text);
-    };
-    std::string ep_a = endpoints_file(a, "a.ep"), ep_b = endpoints_file(b, "b.ep");
-    Ruleset rs_a = BuildRuleset(a), rs_b = BuildRuleset(b);
-
-    // Where engage's time goes besides the table: a whole `nm-killswitch
-    // status` (process start, D-Bus to the guard, no read-back: nothing
-    // changed), and the engine's read-back alone.
-    std::vector<double> cli, nft, engine, status, read_back;
-    for (int i = 0; i < runs; ++i) {
-      bool odd = i % 2;
-      auto t0 = Clock::now();
-      auto r = guard_ns.Run({NMKS_BUILD_DIR "/cli/nm-killswitch", "engage", "--connection", "bench",
-                             "--tunnel", "tun0", "--endpoints-from", odd ? ep_b : ep_a});
-      auto t1 = Clock::now();
-      if (!r.ok()) Die("engage failed: " + r.output);
-      cli.push_back(Ms(t1 - t0));
-
-      t0 = Clock::now();
-      r = nft_ns.Run({"nft", "-f", odd ? nft_b : nft_a});
-      t1 = Clock::now();
-      if (!r.ok()) Die("nft -f failed: " + r.output.substr(0, 500));
-      nft.push_back(Ms(t1 - t0));
-
-      t0 = Clock::now();
-      Status s = writer->Install(odd ? rs_b : rs_a);
-      t1 = Clock::now();
-      if (!s.ok()) Die("install failed: " + s.message());
-      engine.push_back(Ms(t1 - t0));
-
-      t0 = Clock::now();
-      s = writer->Check(odd ? rs_b : rs_a);
-      t1 = Clock::now();
-      if (!s.ok()) Die("read-back failed: " + s.message());
-      read_back.push_back(Ms(t1 - t0));
-
-      t0 = Clock::now();
-      r = guard_ns.Run({NMKS_BUILD_DIR "/cli/nm-killswitch", "status"});
-      t1 = Clock::now();
-      if (!r.ok()) Die("status failed: " + r.output);
-      status.push_back(Ms(t1 - t0));
-    }
-    auto worst = [](const std::vector<double>& v) { return *std::max_element(v.begin(), v.end()); };
+    const EngageInputs in = EngageInputsFor(n);
+    const EngageTimes t = TimeEngage(in, n >= 100000 ? 3 : 11, guard_ns, nft_ns, *writer);
     std::printf(
         "| %zu | %.1f ms (worst %.1f) | %.1f ms (worst %.1f) | %.1f ms (worst %.1f) | "
         "%.1f ms | %.1f ms | %.2fx | %.2fx |\n",
-        n, Median(cli), worst(cli), Median(nft), worst(nft), Median(engine), worst(engine),
-        Median(read_back), Median(status), Median(nft) / Median(cli), worst(nft) / worst(cli));
+        n, Median(t.cli), Worst(t.cli), Median(t.nft), Worst(t.nft), Median(t.engine),
+        Worst(t.engine), Median(t.read_back), Median(t.status), Median(t.nft) / Median(t.cli),
+        Worst(t.nft) / Worst(t.cli));
     std::fflush(stdout);
-    if (n == 100000) {
-      // What the guard keeps and what Status costs with 100,000 engaged.
-      guard_rss_ = RssKb(guard.pid);
-      std::vector<double> status;
-      size_t json_bytes = 0;
-      for (int i = 0; i < 5; ++i) {
-        auto t0 = Clock::now();
-        auto st = guard_ns.Run({NMKS_BUILD_DIR "/cli/nm-killswitch", "status", "--json"});
-        status.push_back(Ms(Clock::now() - t0));
-        if (!st.ok()) Die("status failed: " + st.output);
-        json_bytes = st.output.size();
-      }
-      status_line_ = Format(
-          "With 100,000 endpoints engaged: guard resident memory %llu KiB (%.1f MiB); "
-          "`nm-killswitch status --json` %.1f ms median, %.1f ms worst (%zu bytes).",
-          static_cast<unsigned long long>(guard_rss_), guard_rss_ / 1024.0, Median(status),
-          worst(status), json_bytes);
+    if (n == 100000) StatusAtScale(guard_ns, guard.pid);
+    for (const auto& f : {in.nft[0], in.nft[1], in.endpoints[0], in.endpoints[1]}) {
+      unlink(f.c_str());
     }
-    for (const auto& f : {nft_a, nft_b, ep_a, ep_b}) unlink(f.c_str());
   }
   std::printf(
       "\n`nm-killswitch engage` and `nft -f` are whole processes (start, parse, commit); "
@@ -357,16 +377,15 @@ double Throughput(const Netns& sender, const Netns& receiver, bool tcp, const ch
   return static_cast<double>(got) / std::chrono::duration<double>(t1 - t0).count();
 }
 
-void PacketCost() {
-  std::printf("## Per-packet cost: throughput across a veth pair, median of interleaved runs\n\n");
-  Pair pair;
-  std::unique_ptr<TableWriter> writer;
-  {
-    NetnsScope in(pair.sender);
-    auto w = TableWriter::Open(Ownership::kOwned);
-    if (!w.ok()) Die(w.message());
-    writer = std::move(w).value();
-  }
+// The tables the packets bench compares. Where the cost goes: the table
+// without its `ct state` rules (no conntrack in the namespace), and
+// conntrack alone (one `ct state` rule in an accepting input chain: what
+// any stateful firewall costs).
+struct PacketRulesets {
+  Ruleset one, many, stateless, ct_only;
+};
+
+PacketRulesets PacketRulesetsFor() {
   Policy one = PolicyWith(0);
   Endpoint tcp_ep, udp_ep;
   tcp_ep.address = udp_ep.address = Address::Parse("203.0.113.1").value();
@@ -380,70 +399,95 @@ void PacketCost() {
   many.endpoints.push_back(tcp_ep);
   many.endpoints.push_back(udp_ep);
   Normalize(many);
-  Ruleset rs_one = BuildRuleset(one), rs_many = BuildRuleset(many);
-  // Where the cost goes: the table without its `ct state` rules (no
-  // conntrack in the namespace), and conntrack alone (one `ct state` rule in
-  // an accepting input chain: what any stateful firewall costs).
-  Ruleset rs_stateless = rs_one;
-  std::erase_if(rs_stateless.rules,
+  PacketRulesets rs{BuildRuleset(one), BuildRuleset(many), {}, {}};
+  rs.stateless = rs.one;
+  std::erase_if(rs.stateless.rules,
                 [](const RuleDef& r) { return r.match.find("ct state") != std::string::npos; });
-  Ruleset rs_ct_only;
-  for (const ChainDef& c : rs_one.chains) {
+  for (const ChainDef& c : rs.one.chains) {
     if (c.name != "input") continue;
-    rs_ct_only.chains.push_back(c);
-    rs_ct_only.chains.back().policy = NF_ACCEPT;
+    rs.ct_only.chains.push_back(c);
+    rs.ct_only.chains.back().policy = NF_ACCEPT;
   }
-  for (const RuleDef& r : rs_one.rules) {
+  for (const RuleDef& r : rs.one.rules) {
     if (r.chain == "input" && r.match.find("ct state") != std::string::npos) {
-      rs_ct_only.rules.push_back(r);
+      rs.ct_only.rules.push_back(r);
     }
   }
+  return rs;
+}
 
-  // A distribution firewall's stateful table (firewalld's shape: replies
-  // and loopback first, policy accept here so it lets the bench through):
-  // where one is loaded, conntrack runs for it anyway.
-  const std::string distro =
-      "table inet distro\ndelete table inet distro\n"
-      "table inet distro {\n"
-      " chain input { type filter hook input priority filter + 10; policy accept;\n"
-      "  ct state established,related accept; ct state invalid drop; iifname \"lo\" accept; }\n"
-      " chain output { type filter hook output priority filter + 10; policy accept;\n"
-      "  ct state established,related accept; oifname \"lo\" accept; }\n"
-      "}\n";
+// A distribution firewall's stateful table (firewalld's shape: replies
+// and loopback first, policy accept here so it lets the bench through):
+// where one is loaded, conntrack runs for it anyway.
+constexpr char kDistroTable[] =
+    "table inet distro\ndelete table inet distro\n"
+    "table inet distro {\n"
+    " chain input { type filter hook input priority filter + 10; policy accept;\n"
+    "  ct state established,related accept; ct state invalid drop; iifname \"lo\" accept; }\n"
+    " chain output { type filter hook output priority filter + 10; policy accept;\n"
+    "  ct state established,related accept; oifname \"lo\" accept; }\n"
+    "}\n";
+
+struct PacketCase {
+  const char* name;
+  std::function<void()> set_up;
+  const char* to;
+  bool distro = false;
+};
+
+// One protocol's table: each case's throughput against no table, and the
+// distribution firewall's cases against that firewall alone.
+void PrintPacketTable(bool tcp, const std::vector<PacketCase>& cases,
+                      const std::vector<std::vector<double>>& results, size_t distro_base) {
+  double base = Median(results[0]), distro_only = Median(results[distro_base]);
+  std::printf(
+      "| %s | throughput (median) | worst | vs no table | vs the distribution firewall "
+      "alone |\n|---|---:|---:|---:|---:|\n",
+      tcp ? "TCP" : "UDP (1400 B)");
+  for (size_t c = 0; c < cases.size(); ++c) {
+    double m = Median(results[c]);
+    double worst = *std::min_element(results[c].begin(), results[c].end());
+    std::printf("| %s | %.0f Mbit/s | %.0f Mbit/s | %.3f |", cases[c].name, m * 8 / 1e6,
+                worst * 8 / 1e6, m / base);
+    if (cases[c].distro) {
+      std::printf(" %.3f |\n", m / distro_only);
+    } else {
+      std::printf(" |\n");
+    }
+  }
+  std::printf("| 100,000 vs 1 endpoint | | %.3f |\n\n", Median(results[3]) / Median(results[2]));
+  std::fflush(stdout);
+}
+
+void PacketCost() {
+  std::printf("## Per-packet cost: throughput across a veth pair, median of interleaved runs\n\n");
+  Pair pair;
+  std::unique_ptr<TableWriter> writer = WriterIn(pair.sender);
+  const PacketRulesets rs = PacketRulesetsFor();
   bool distro_loaded = false;
   auto firewall = [&](bool on) {
     if (on == distro_loaded) return;
     auto r = pair.sender.Run({"nft", "-f", "-"},
-                             on ? distro : "table inet distro\ndelete table inet distro\n");
+                             on ? kDistroTable : "table inet distro\ndelete table inet distro\n");
     if (!r.ok()) Die("cannot load the distribution firewall's table: " + r.output);
     distro_loaded = on;
   };
-  struct Case {
-    const char* name;
-    std::function<void()> set_up;
-    const char* to;
-    bool distro = false;
+  auto install = [&writer](const Ruleset& r) {
+    return [&writer, ruleset = &r] { (void)writer->Install(*ruleset); };
   };
-  std::vector<Case> cases = {
-      {"no table, to the server", [&] { (void)writer->Remove(); }, "203.0.113.1"},
-      {"table, through the tunnel", [&] { (void)writer->Install(rs_one); }, "192.0.2.1"},
-      {"table, to an endpoint (1 endpoint)", [&] { (void)writer->Install(rs_one); }, "203.0.113.1"},
-      {"table, to an endpoint (100,000 endpoints)", [&] { (void)writer->Install(rs_many); },
-       "203.0.113.1"},
-      {"conntrack alone (one ct rule), to the server", [&] { (void)writer->Install(rs_ct_only); },
-       "203.0.113.1"},
-      {"table without its ct rules, through the tunnel",
-       [&] { (void)writer->Install(rs_stateless); }, "192.0.2.1"},
-      {"table without its ct rules, to an endpoint", [&] { (void)writer->Install(rs_stateless); },
-       "203.0.113.1"},
-      {"distribution firewall, no table, to the server", [&] { (void)writer->Remove(); },
-       "203.0.113.1", true},
-      {"distribution firewall and table, through the tunnel",
-       [&] { (void)writer->Install(rs_one); }, "192.0.2.1", true},
-      {"distribution firewall and table, to an endpoint", [&] { (void)writer->Install(rs_one); },
-       "203.0.113.1", true},
+  auto remove = [&writer] { (void)writer->Remove(); };
+  std::vector<PacketCase> cases = {
+      {"no table, to the server", remove, "203.0.113.1"},
+      {"table, through the tunnel", install(rs.one), "192.0.2.1"},
+      {"table, to an endpoint (1 endpoint)", install(rs.one), "203.0.113.1"},
+      {"table, to an endpoint (100,000 endpoints)", install(rs.many), "203.0.113.1"},
+      {"conntrack alone (one ct rule), to the server", install(rs.ct_only), "203.0.113.1"},
+      {"table without its ct rules, through the tunnel", install(rs.stateless), "192.0.2.1"},
+      {"table without its ct rules, to an endpoint", install(rs.stateless), "203.0.113.1"},
+      {"distribution firewall, no table, to the server", remove, "203.0.113.1", true},
+      {"distribution firewall and table, through the tunnel", install(rs.one), "192.0.2.1", true},
+      {"distribution firewall and table, to an endpoint", install(rs.one), "203.0.113.1", true},
   };
-  const size_t distro_base = cases.size() - 3;
   const int rounds = 5;
   const double seconds = 2.0;
   for (bool tcp : {true, false}) {
@@ -456,24 +500,7 @@ void PacketCost() {
             Throughput(pair.sender, pair.receiver, tcp, cases[c].to, tcp ? 5201 : 5202, seconds));
       }
     }
-    double base = Median(results[0]), distro_only = Median(results[distro_base]);
-    std::printf(
-        "| %s | throughput (median) | worst | vs no table | vs the distribution firewall "
-        "alone |\n|---|---:|---:|---:|---:|\n",
-        tcp ? "TCP" : "UDP (1400 B)");
-    for (size_t c = 0; c < cases.size(); ++c) {
-      double m = Median(results[c]);
-      double worst = *std::min_element(results[c].begin(), results[c].end());
-      std::printf("| %s | %.0f Mbit/s | %.0f Mbit/s | %.3f |", cases[c].name, m * 8 / 1e6,
-                  worst * 8 / 1e6, m / base);
-      if (cases[c].distro) {
-        std::printf(" %.3f |\n", m / distro_only);
-      } else {
-        std::printf(" |\n");
-      }
-    }
-    std::printf("| 100,000 vs 1 endpoint | | %.3f |\n\n", Median(results[3]) / Median(results[2]));
-    std::fflush(stdout);
+    PrintPacketTable(tcp, cases, results, cases.size() - 3);
   }
   firewall(false);
   (void)writer->Remove();
@@ -627,94 +654,107 @@ double UntilTunnelFlows(nmworld::NmWorld& w, Clock::time_point t0, uint64_t base
   Die("traffic did not come back through the tunnel");
 }
 
-void PluginTimings() {
-  std::printf("## The VPN plugin with a real NetworkManager (median of 5)\n\n");
-  nmworld::Options o;
-  o.build_dir = NMKS_BUILD_DIR;
-  nmworld::NmWorld w(o);
-  w.ImportVpn();
-  std::vector<double> engaged_ms, up_ms, link_ms, nmcli_ms;
-  std::vector<double> up_at;  // wall-clock seconds of each `nmcli connection up`
-  for (int i = 0; i < 5; ++i) {
-    // What starting nmcli costs here, with the bench's nsenter and timeout.
-    auto n0 = Clock::now();
-    if (!w.Nmcli({"-t", "-f", "RUNNING", "general"}).ok()) Die("nmcli general failed");
-    nmcli_ms.push_back(Ms(Clock::now() - n0));
-    if (w.TableInKernel()) Die("the table is still there before `nmcli connection up`");
-    uint64_t base = w.Now().tunneled;
-    // The table's arrival, polled every millisecond beside `nmcli connection up`.
-    std::atomic<bool> stop{false};
-    double engaged = -1;
-    up_at.push_back(
-        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
-    auto t0 = Clock::now();
-    std::thread poll_table([&] {
-      while (!stop) {
-        if (w.TableInKernel()) {
-          engaged = Ms(Clock::now() - t0);
-          return;
-        }
-        usleep(1000);
-      }
-    });
-    auto up = w.Up();
-    stop = true;
-    poll_table.join();
-    if (!up.ok()) Die("nmcli connection up failed: " + up.output);
-    if (engaged < 0) Die("the VPN came up without the table");
-    engaged_ms.push_back(engaged);
-    up_ms.push_back(UntilTunnelFlows(w, t0, base, 30));
-    w.LinkDown();
-    sleep(8);  // longer than NetworkManager's 6 s carrier grace: the VPN goes down
-    base = w.Now().tunneled;
-    t0 = Clock::now();
-    w.LinkUp();
-    link_ms.push_back(UntilTunnelFlows(w, t0, base, 60));
-    if (!w.WaitVpnActive(30)) Die("the VPN did not come back");
-    auto down = w.Down();
-    if (!down.ok()) Die("nmcli connection down failed: " + down.output);
-    sleep(1);
-  }
-  std::printf("| what | median | worst |\n|---|---:|---:|\n");
-  auto row = [](const char* what, std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    std::printf("| %s | %.0f ms | %.0f ms |\n", what, Median(v), v.back());
-  };
-  // When NetworkManager began each activation ("starting killswitch" in
-  // its log, wall clock): what comes before is nmcli's, not ours.
-  const std::string nm_log = w.NmLog();
-  if (const char* log = std::getenv("NMKS_BENCH_NM_LOG")) std::ofstream(log) << nm_log;
-  std::vector<double> starts;
-  {
-    std::istringstream in(nm_log);
-    for (std::string line; std::getline(in, line);) {
-      size_t at = line.find("]: starting killswitch");
-      size_t open = line.find('[');
-      if (at == std::string::npos || open == std::string::npos) continue;
-      starts.push_back(std::strtod(line.c_str() + open + 1, nullptr));
-    }
-  }
-  std::vector<double> to_start, start_to_engaged, start_to_packet;
-  for (size_t i = 0; i < up_at.size(); ++i) {
-    auto it = std::lower_bound(starts.begin(), starts.end(), up_at[i]);
-    if (it == starts.end()) continue;
-    double ms = (*it - up_at[i]) * 1000;
-    to_start.push_back(ms);
-    start_to_engaged.push_back(engaged_ms[i] - ms);
-    start_to_packet.push_back(up_ms[i] - ms);
-  }
-  row("`nmcli connection up` to the table engaged", engaged_ms);
-  row("`nmcli connection up` to the first packet through the tunnel", up_ms);
-  row("(nmcli general: starting nmcli here, for comparison)", nmcli_ms);
-  row("`nmcli connection up` to NetworkManager starting the activation (nmcli's part)", to_start);
-  row("NetworkManager starting the activation to the table engaged", start_to_engaged);
-  row("NetworkManager starting the activation to the first packet through the tunnel",
-      start_to_packet);
-  row("cable back to traffic through the tunnel (VPN re-activated as the LAN's secondary)",
-      link_ms);
-  std::printf("\n");
+// What one activation cycle measures, in milliseconds: `nmcli connection
+// up` to the table engaged and to the first packet through the tunnel, the
+// cable back to traffic, and starting nmcli at all; and when each `up`
+// began (wall-clock seconds).
+struct ActivationTimes {
+  std::vector<double> engaged_ms, up_ms, link_ms, nmcli_ms, up_at;
+};
 
-  // Throughput through the same tunnel with and without the kill switch.
+// One cycle: up (the table's arrival polled every millisecond beside it),
+// the cable out and back, down.
+void TimeActivation(nmworld::NmWorld& w, ActivationTimes* t) {
+  // What starting nmcli costs here, with the bench's nsenter and timeout.
+  auto n0 = Clock::now();
+  if (!w.Nmcli({"-t", "-f", "RUNNING", "general"}).ok()) Die("nmcli general failed");
+  t->nmcli_ms.push_back(Ms(Clock::now() - n0));
+  if (w.TableInKernel()) Die("the table is still there before `nmcli connection up`");
+  uint64_t base = w.Now().tunneled;
+  std::atomic<bool> stop{false};
+  double engaged = -1;
+  t->up_at.push_back(
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
+  auto t0 = Clock::now();
+  std::thread poll_table([&] {
+    while (!stop) {
+      if (w.TableInKernel()) {
+        engaged = Ms(Clock::now() - t0);
+        return;
+      }
+      usleep(1000);
+    }
+  });
+  auto up = w.Up();
+  stop = true;
+  poll_table.join();
+  if (!up.ok()) Die("nmcli connection up failed: " + up.output);
+  if (engaged < 0) Die("the VPN came up without the table");
+  t->engaged_ms.push_back(engaged);
+  t->up_ms.push_back(UntilTunnelFlows(w, t0, base, 30));
+  w.LinkDown();
+  sleep(8);  // longer than NetworkManager's 6 s carrier grace: the VPN goes down
+  base = w.Now().tunneled;
+  t0 = Clock::now();
+  w.LinkUp();
+  t->link_ms.push_back(UntilTunnelFlows(w, t0, base, 60));
+  if (!w.WaitVpnActive(30)) Die("the VPN did not come back");
+  auto down = w.Down();
+  if (!down.ok()) Die("nmcli connection down failed: " + down.output);
+  sleep(1);
+}
+
+// When NetworkManager began each activation ("starting killswitch" in its
+// log, wall-clock seconds).
+std::vector<double> ActivationStarts(const std::string& nm_log) {
+  std::vector<double> starts;
+  std::istringstream in(nm_log);
+  for (std::string line; std::getline(in, line);) {
+    size_t at = line.find("]: starting killswitch");
+    size_t open = line.find('[');
+    if (at == std::string::npos || open == std::string::npos) continue;
+    starts.push_back(std::strtod(line.c_str() + open + 1, nullptr));
+  }
+  return starts;
+}
+
+void MedianAndWorstRow(const char* what, std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  std::printf("| %s | %.0f ms | %.0f ms |\n", what, Median(v), v.back());
+}
+
+// The activation table; what comes before NetworkManager starts an
+// activation is nmcli's, not ours.
+void PrintActivationTimes(const ActivationTimes& t, const std::string& nm_log) {
+  std::printf("| what | median | worst |\n|---|---:|---:|\n");
+  const std::vector<double> starts = ActivationStarts(nm_log);
+  std::vector<double> to_start, start_to_engaged, start_to_packet;
+  for (size_t i = 0; i < t.up_at.size(); ++i) {
+    auto it = std::lower_bound(starts.begin(), starts.end(), t.up_at[i]);
+    if (it == starts.end()) continue;
+    double ms = (*it - t.up_at[i]) * 1000;
+    to_start.push_back(ms);
+    start_to_engaged.push_back(t.engaged_ms[i] - ms);
+    start_to_packet.push_back(t.up_ms[i] - ms);
+  }
+  MedianAndWorstRow("`nmcli connection up` to the table engaged", t.engaged_ms);
+  MedianAndWorstRow("`nmcli connection up` to the first packet through the tunnel", t.up_ms);
+  MedianAndWorstRow("(nmcli general: starting nmcli here, for comparison)", t.nmcli_ms);
+  MedianAndWorstRow(
+      "`nmcli connection up` to NetworkManager starting the activation (nmcli's part)", to_start);
+  MedianAndWorstRow("NetworkManager starting the activation to the table engaged",
+                    start_to_engaged);
+  MedianAndWorstRow("NetworkManager starting the activation to the first packet through the tunnel",
+                    start_to_packet);
+  MedianAndWorstRow(
+      "cable back to traffic through the tunnel (VPN re-activated as the LAN's secondary)",
+      t.link_ms);
+  std::printf("\n");
+}
+
+// Throughput through the same tunnel with and without the kill switch,
+// and the plugin's and the guard's memory while connected.
+void PluginThroughput(nmworld::NmWorld& w) {
   w.StopTraffic();
   std::vector<double> with, without;
   for (int i = 0; i < 3; ++i) {
@@ -744,6 +784,20 @@ void PluginTimings() {
               static_cast<unsigned long long>(plugin_rss_));
   std::printf("| nm-killswitch-guard | %llu KiB |\n\n",
               static_cast<unsigned long long>(guard_rss_));
+}
+
+void PluginTimings() {
+  std::printf("## The VPN plugin with a real NetworkManager (median of 5)\n\n");
+  nmworld::Options o;
+  o.build_dir = NMKS_BUILD_DIR;
+  nmworld::NmWorld w(o);
+  w.ImportVpn();
+  ActivationTimes t;
+  for (int i = 0; i < 5; ++i) TimeActivation(w, &t);
+  const std::string nm_log = w.NmLog();
+  if (const char* log = std::getenv("NMKS_BENCH_NM_LOG")) std::ofstream(log) << nm_log;
+  PrintActivationTimes(t, nm_log);
+  PluginThroughput(w);
 }
 
 // --- 5. the dispatcher hook ------------------------------------------------------
@@ -784,37 +838,40 @@ std::map<std::string, std::vector<double>> HookTimesFromDispatcherLog(const std:
   return out;
 }
 
-void DispatcherTimings() {
-  std::printf("## The dispatcher hook (nm-killswitch-dispatcher) per event\n\n");
-  nmworld::OpenVpnOptions o;
-  o.build_dir = NMKS_BUILD_DIR;
-  o.traffic = false;
-  o.secondary = false;
-  nmworld::OpenVpnWorld w(o);
-  if (!w.Enable({"enable", nmworld::kOpenVpnName}).ok()) Die("nm-killswitch enable failed");
-  const std::string path = w.SettingsPath();
-  const std::map<std::string, std::string> vpn = {{"CONNECTION_UUID", nmworld::kOpenVpnUuid},
-                                                  {"CONNECTION_ID", nmworld::kOpenVpnName},
-                                                  {"CONNECTION_DBUS_PATH", path},
-                                                  {"DEVICE_IFACE", "eth0"},
-                                                  {"DEVICE_IP_IFACE", "eth0"},
-                                                  {"VPN_IP_IFACE", "tun0"},
-                                                  {"VPN_IP4_NUM_ADDRESSES", "1"},
-                                                  {"VPN_IP4_ADDRESS_0", "192.0.2.2/24 192.0.2.1"}};
+// The environments nm-dispatcher gives the hook for the opted-in OpenVPN
+// connection and for the LAN, without the action.
+struct HookEnvironments {
+  std::map<std::string, std::string> vpn, lan;
+};
+
+HookEnvironments HookEnvironmentsFor(nmworld::OpenVpnWorld& w) {
+  constexpr char kLanUuid[] = "5c8b6b8e-7a7c-4b84-9a53-6c1f3e1d2a01";
+  return {{{"CONNECTION_UUID", nmworld::kOpenVpnUuid},
+           {"CONNECTION_ID", nmworld::kOpenVpnName},
+           {"CONNECTION_DBUS_PATH", w.SettingsPath()},
+           {"DEVICE_IFACE", "eth0"},
+           {"DEVICE_IP_IFACE", "eth0"},
+           {"VPN_IP_IFACE", "tun0"},
+           {"VPN_IP4_NUM_ADDRESSES", "1"},
+           {"VPN_IP4_ADDRESS_0", "192.0.2.2/24 192.0.2.1"}},
+          {{"CONNECTION_UUID", kLanUuid},
+           {"CONNECTION_ID", "lan"},
+           {"CONNECTION_DBUS_PATH", w.SettingsPath(kLanUuid)},
+           {"DEVICE_IFACE", "eth0"},
+           {"DEVICE_IP_IFACE", "eth0"}}};
+}
+
+// Milliseconds per call of each kind, called directly.
+struct HookCallTimes {
+  std::vector<double> base, pre_up, pre_down, repair, repair_idle, lan_pre_up, hostname, garbled;
+};
+
+HookCallTimes TimeHookCalls(nmworld::OpenVpnWorld& w, int runs) {
+  const HookEnvironments envs = HookEnvironmentsFor(w);
   auto with_action = [](std::map<std::string, std::string> env, const std::string& action) {
     env["NM_DISPATCHER_ACTION"] = action;
     return env;
   };
-  const std::string lan_path = w.SettingsPath("5c8b6b8e-7a7c-4b84-9a53-6c1f3e1d2a01");
-  const std::map<std::string, std::string> lan = {
-      {"CONNECTION_UUID", "5c8b6b8e-7a7c-4b84-9a53-6c1f3e1d2a01"},
-      {"CONNECTION_ID", "lan"},
-      {"CONNECTION_DBUS_PATH", lan_path},
-      {"DEVICE_IFACE", "eth0"},
-      {"DEVICE_IP_IFACE", "eth0"}};
-
-  constexpr int kRuns = 20;
-  std::vector<std::pair<std::string, std::vector<double>>> rows;
   auto time_hook = [&](const std::string& iface, const std::string& action,
                        const std::map<std::string, std::string>& env, int expect) {
     auto t0 = Clock::now();
@@ -825,50 +882,57 @@ void DispatcherTimings() {
     }
     return ms;
   };
-  std::vector<double> base, pre_up, pre_down, repair, repair_idle, lan_pre_up, hostname, garbled;
-  for (int i = 0; i < kRuns; ++i) {
+  HookCallTimes t;
+  for (int i = 0; i < runs; ++i) {
     auto t0 = Clock::now();
     if (!w.InClient({"env", "-i", "true"}).ok()) Die("cannot run in NetworkManager's namespaces");
-    base.push_back(Ms(Clock::now() - t0));
-    repair_idle.push_back(time_hook("eth0", "up", with_action(lan, "up"), 0));
-    pre_up.push_back(time_hook("tun0", "vpn-pre-up", with_action(vpn, "vpn-pre-up"), 0));
+    t.base.push_back(Ms(Clock::now() - t0));
+    t.repair_idle.push_back(time_hook("eth0", "up", with_action(envs.lan, "up"), 0));
+    t.pre_up.push_back(time_hook("tun0", "vpn-pre-up", with_action(envs.vpn, "vpn-pre-up"), 0));
     for (const char* action : {"up", "dhcp4-change", "connectivity-change", "vpn-down"}) {
-      repair.push_back(time_hook("eth0", action, with_action(lan, action), 0));
+      t.repair.push_back(time_hook("eth0", action, with_action(envs.lan, action), 0));
     }
-    lan_pre_up.push_back(time_hook("eth0", "pre-up", with_action(lan, "pre-up"), 0));
-    hostname.push_back(time_hook("none", "hostname", {{"NM_DISPATCHER_ACTION", "hostname"}}, 0));
-    garbled.push_back(time_hook(
+    t.lan_pre_up.push_back(time_hook("eth0", "pre-up", with_action(envs.lan, "pre-up"), 0));
+    t.hostname.push_back(time_hook("none", "hostname", {{"NM_DISPATCHER_ACTION", "hostname"}}, 0));
+    t.garbled.push_back(time_hook(
         "tun0", "vpn-pre-up",
         {{"NM_DISPATCHER_ACTION", "vpn-pre-up"}, {"CONNECTION_UUID", std::string(100000, 'x')}},
         2));
-    pre_down.push_back(time_hook("tun0", "vpn-pre-down", with_action(vpn, "vpn-pre-down"), 0));
+    t.pre_down.push_back(
+        time_hook("tun0", "vpn-pre-down", with_action(envs.vpn, "vpn-pre-down"), 0));
   }
+  return t;
+}
+
+void PrintHookCallTimes(const HookCallTimes& t, int runs) {
   std::printf(
       "Called directly, %d times each (the first row is what running any program in "
       "NetworkManager's namespaces costs, included in every other row):\n\n",
-      kRuns);
+      runs);
   std::printf(
       "| event | what the hook does | median | 95th percentile | worst | own cost at the 95th "
       "percentile (minus the first row's median) |\n|---|---|---:|---:|---:|---:|\n");
-  const double baseline = Median(base);
+  const double baseline = Median(t.base);
   auto row = [&](const char* event, const char* what, std::vector<double> v) {
     std::sort(v.begin(), v.end());
     double p95 = Percentile95(v);
     std::printf("| %s | %s | %.1f ms | %.1f ms | %.1f ms | %.1f ms |\n", event, what, Median(v),
                 p95, v.back(), p95 - baseline);
   };
-  row("(nsenter + env + true)", "nothing: the cost of starting a program there", base);
-  row("vpn-pre-up", "reads the connection, resolves, engages (guard commits)", pre_up);
-  row("vpn-pre-down", "reads the connection, asks the guard, releases", pre_down);
+  row("(nsenter + env + true)", "nothing: the cost of starting a program there", t.base);
+  row("vpn-pre-up", "reads the connection, resolves, engages (guard commits)", t.pre_up);
+  row("vpn-pre-down", "reads the connection, asks the guard, releases", t.pre_down);
   row("up, dhcp4-change, connectivity-change, vpn-down", "asks the guard to check and repair",
-      repair);
-  row("up (nothing engaged)", "asks the guard to check: nothing to do", repair_idle);
-  row("pre-up of the LAN", "reads the connection: not opted in", lan_pre_up);
-  row("hostname", "nothing", hostname);
-  row("garbled (100 KB UUID)", "refuses, opens nothing", garbled);
+      t.repair);
+  row("up (nothing engaged)", "asks the guard to check: nothing to do", t.repair_idle);
+  row("pre-up of the LAN", "reads the connection: not opted in", t.lan_pre_up);
+  row("hostname", "nothing", t.hostname);
+  row("garbled (100 KB UUID)", "refuses, opens nothing", t.garbled);
   std::printf("\n");
+}
 
-  // As NetworkManager runs it.
+// As NetworkManager runs it: nm-dispatcher's log over up/down cycles.
+void HookTimesUnderNetworkManager(nmworld::OpenVpnWorld& w) {
   constexpr int kCycles = 5;
   for (int i = 0; i < kCycles; ++i) {
     auto up = w.UpVpn();
@@ -891,6 +955,19 @@ void DispatcherTimings() {
                 v.back());
   }
   std::printf("\n");
+}
+
+void DispatcherTimings() {
+  std::printf("## The dispatcher hook (nm-killswitch-dispatcher) per event\n\n");
+  nmworld::OpenVpnOptions o;
+  o.build_dir = NMKS_BUILD_DIR;
+  o.traffic = false;
+  o.secondary = false;
+  nmworld::OpenVpnWorld w(o);
+  if (!w.Enable({"enable", nmworld::kOpenVpnName}).ok()) Die("nm-killswitch enable failed");
+  constexpr int kRuns = 20;
+  PrintHookCallTimes(TimeHookCalls(w, kRuns), kRuns);
+  HookTimesUnderNetworkManager(w);
 }
 }  // namespace
 }  // namespace nmks::bench
