@@ -109,11 +109,9 @@ void SendOne(Target& t, uint16_t seq) {
   close(fd);
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  std::vector<Target> targets;
-  int rate = 100;  // per target per second
+// Reads the command line into `targets` and `rate`; returns 0, or the exit
+// code after saying what is wrong.
+int ParseArguments(int argc, char** argv, std::vector<Target>* targets, int* rate) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -124,7 +122,7 @@ int main(int argc, char** argv) {
       return argv[++i];
     };
     if (a == "--rate") {
-      rate = std::atoi(next().c_str());
+      *rate = std::atoi(next().c_str());
       continue;
     }
     Target t;
@@ -143,16 +141,17 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "nmks-traffic: bad address %s\n", t.text.c_str());
       return 2;
     }
-    targets.push_back(t);
+    targets->push_back(t);
   }
-  if (targets.empty() || rate <= 0) {
+  if (targets->empty() || *rate <= 0) {
     std::fprintf(stderr, "usage: nmks-traffic [--rate N] [--udp A:P] [--tcp A:P] [--dns A]\n");
     return 2;
   }
-  if (geteuid() == 0 && (setgroups(0, nullptr) < 0 || setgid(65534) < 0 || setuid(65534) < 0)) {
-    std::perror("nmks-traffic: cannot drop to nobody");
-    return 1;
-  }
+  return 0;
+}
+
+// One round to every target `rate` times a second, until SIGTERM or SIGINT.
+void SendUntilStopped(std::vector<Target>& targets, int rate) {
   struct sigaction sa {};
   sa.sa_handler = [](int) { g_stop = 1; };
   sigaction(SIGTERM, &sa, nullptr);
@@ -171,6 +170,19 @@ int main(int argc, char** argv) {
     }
     clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, nullptr);
   }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<Target> targets;
+  int rate = 100;  // per target per second
+  if (int code = ParseArguments(argc, argv, &targets, &rate); code != 0) return code;
+  if (geteuid() == 0 && (setgroups(0, nullptr) < 0 || setgid(65534) < 0 || setuid(65534) < 0)) {
+    std::perror("nmks-traffic: cannot drop to nobody");
+    return 1;
+  }
+  SendUntilStopped(targets, rate);
   for (const Target& t : targets) {
     std::printf("%s %s sent %lu failed %lu\n",
                 t.kind == Target::kUdp   ? "udp"
