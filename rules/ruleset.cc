@@ -286,8 +286,10 @@ SetDef MakeSet(std::string name, SetKind kind, uint32_t key_type, uint32_t key_l
   return s;
 }
 
+// `sorted`: whether `endpoints` are in order (as Normalize leaves them).
 SetDef EndpointSet(const std::string& name, Address::Family f, bool marked,
-                   const std::vector<Endpoint>& endpoints, bool (*keep)(const Endpoint&)) {
+                   const std::vector<Endpoint>& endpoints, bool sorted,
+                   bool (*keep)(const Endpoint&)) {
   bool v4 = f == Address::Family::kIpv4;
   std::vector<uint32_t> types;
   if (marked) types.push_back(kTypeMark);
@@ -306,9 +308,10 @@ SetDef EndpointSet(const std::string& name, Address::Family f, bool marked,
   // adds a key twice ("File exists"), so each key goes in once.
   // Normalized endpoints are sorted, so such keys come one after another;
   // others are checked against every key so far.
-  const bool sorted = std::is_sorted(endpoints.begin(), endpoints.end());
   std::set<Bytes> seen;
-  s.elements.reserve(endpoints.size());
+  s.elements.reserve(static_cast<size_t>(
+      std::count_if(endpoints.begin(), endpoints.end(),
+                    [f, keep](const Endpoint& e) { return e.address.family == f && keep(e); })));
   for (const Endpoint& e : endpoints) {
     if (e.address.family != f || !keep(e)) continue;
     // [mark (host order)] . address . protocol (padded to 4) . port (network
@@ -514,22 +517,23 @@ std::vector<SetDef> Sets(const Policy& policy) {
   for (uint32_t m : mark_values) marks.elements.push_back(HostU32(m));
   auto unmarked = [](const Endpoint& e) { return !e.mark.has_value(); };
   auto marked = [](const Endpoint& e) { return e.mark.has_value(); };
+  const bool sorted = std::is_sorted(policy.endpoints.begin(), policy.endpoints.end());
   // Each endpoint's tuple is in the table once where it can be: the unmarked
   // sets serve both `output` (daddr . dport) and `input` (saddr . sport).
   // Replies to marked endpoints arrive without the mark, so `input` finds
   // those in the marked_in sets (minus the tuples unmarked already holds).
-  SetDef unmarked4 = EndpointSet("unmarked4", F::kIpv4, false, policy.endpoints, unmarked);
-  SetDef unmarked6 = EndpointSet("unmarked6", F::kIpv6, false, policy.endpoints, unmarked);
-  SetDef marked_in4 = EndpointSet("marked_in4", F::kIpv4, false, policy.endpoints, marked);
-  SetDef marked_in6 = EndpointSet("marked_in6", F::kIpv6, false, policy.endpoints, marked);
+  SetDef unmarked4 = EndpointSet("unmarked4", F::kIpv4, false, policy.endpoints, sorted, unmarked);
+  SetDef unmarked6 = EndpointSet("unmarked6", F::kIpv6, false, policy.endpoints, sorted, unmarked);
+  SetDef marked_in4 = EndpointSet("marked_in4", F::kIpv4, false, policy.endpoints, sorted, marked);
+  SetDef marked_in6 = EndpointSet("marked_in6", F::kIpv6, false, policy.endpoints, sorted, marked);
   DropKeysIn(unmarked4, marked_in4);
   DropKeysIn(unmarked6, marked_in6);
   return {std::move(tunnels),
           std::move(marks),
           std::move(unmarked4),
           std::move(unmarked6),
-          EndpointSet("marked4", F::kIpv4, true, policy.endpoints, marked),
-          EndpointSet("marked6", F::kIpv6, true, policy.endpoints, marked),
+          EndpointSet("marked4", F::kIpv4, true, policy.endpoints, sorted, marked),
+          EndpointSet("marked6", F::kIpv6, true, policy.endpoints, sorted, marked),
           std::move(marked_in4),
           std::move(marked_in6)};
 }

@@ -1,7 +1,11 @@
 #include "rules/table_compare.h"
 
 #include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -17,10 +21,9 @@ void ZeroCounters(std::vector<Insn>& insns) {
   }
 }
 
-// Whether two lists hold the same keys, in any order. Compared through
-// pointers: a set of 100,000 keys is not copied.
-bool SameElements(const std::vector<Bytes>& a, const std::vector<Bytes>& b) {
-  if (a.size() != b.size()) return false;
+// Whether two lists hold the same keys, in any order, by sorting pointers
+// to them.
+bool SameElementsSorted(const std::vector<Bytes>& a, const std::vector<Bytes>& b) {
   auto sorted = [](const std::vector<Bytes>& v) {
     std::vector<const Bytes*> out;
     out.reserve(v.size());
@@ -32,6 +35,47 @@ bool SameElements(const std::vector<Bytes>& a, const std::vector<Bytes>& b) {
   std::vector<const Bytes*> x = sorted(a), y = sorted(b);
   for (size_t i = 0; i < x.size(); ++i)
     if (*x[i] != *y[i]) return false;
+  return true;
+}
+
+// Whether two lists hold the same keys, in any order; a key twice in
+// either list is a difference (a set holds each key once; a dump that
+// overlaps a change can repeat one). Through a hash table of indices into
+// `b`, so a set of 100,000 keys is neither copied nor sorted (sorting was
+// most of the comparison's time). Keys chosen to collide cannot make it
+// slow: a long probe falls back to sorting.
+bool SameElements(const std::vector<Bytes>& a, const std::vector<Bytes>& b) {
+  if (a.size() != b.size()) return false;
+  if (b.empty()) return true;
+  size_t capacity = 16;
+  while (capacity < 2 * b.size()) capacity *= 2;
+  const size_t mask = capacity - 1;
+  constexpr uint32_t kEmpty = UINT32_MAX;
+  constexpr size_t kLongProbe = 64;
+  std::vector<uint32_t> slots(capacity, kEmpty);
+  std::vector<bool> matched(b.size(), false);
+  auto hash = [](const Bytes& k) {
+    return std::hash<std::string_view>{}(
+        std::string_view(reinterpret_cast<const char*>(k.data()), k.size()));
+  };
+  for (size_t i = 0; i < b.size(); ++i) {
+    size_t at = hash(b[i]) & mask;
+    for (size_t probe = 0; slots[at] != kEmpty; at = (at + 1) & mask, ++probe) {
+      if (b[slots[at]] == b[i]) return false;
+      if (probe == kLongProbe) return SameElementsSorted(a, b);
+    }
+    slots[at] = static_cast<uint32_t>(i);
+  }
+  for (const Bytes& k : a) {
+    size_t at = hash(k) & mask;
+    for (size_t probe = 0;; at = (at + 1) & mask, ++probe) {
+      if (slots[at] == kEmpty) return false;
+      if (b[slots[at]] == k) break;
+      if (probe == kLongProbe) return SameElementsSorted(a, b);
+    }
+    if (matched[slots[at]]) return false;
+    matched[slots[at]] = true;
+  }
   return true;
 }
 

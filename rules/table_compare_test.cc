@@ -7,6 +7,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <utility>
 #include <variant>
 
 #include "rules/policy.h"
@@ -54,6 +58,32 @@ TEST(CompareTableTest, TheSameTableMatchesWhateverItsCountersAndElementOrder) {
   EXPECT_TRUE(CompareTable(meant, k).ok()) << CompareTable(meant, k).message();
 }
 
+// 100,000 keys in the kernel's order (not ours): the same set, found
+// without sorting; one key changed among them is found.
+TEST(CompareTableTest, LargeSetsAreComparedKeyByKey) {
+  Policy p;
+  p.tunnels = {"wg0"};
+  for (uint32_t i = 0; i < 100000; ++i) {
+    Endpoint e;
+    e.address = Address::Parse("203.0.113." + std::to_string(i % 250 + 1)).value();
+    e.protocol = Protocol::kUdp;
+    e.port = static_cast<uint16_t>(1024 + i / 250);
+    p.endpoints.push_back(e);
+  }
+  Normalize(p);
+  const Ruleset meant = BuildRuleset(p);
+  TableState k = ReadBack(meant);
+  for (SetDef& s : k.ruleset.sets) {
+    for (size_t i = 0; i + 1 < s.elements.size(); i += 2)
+      std::swap(s.elements[i], s.elements[i + 1]);
+    std::reverse(s.elements.begin(), s.elements.end());
+  }
+  EXPECT_TRUE(CompareTable(meant, k).ok()) << CompareTable(meant, k).message();
+  for (SetDef& s : k.ruleset.sets)
+    if (s.elements.size() == 100000) s.elements[50000][0] ^= 0x80;
+  EXPECT_THAT(CompareTable(meant, k).message(), HasSubstr("elements in the kernel"));
+}
+
 TEST(CompareTableTest, EveryChangeIsFound) {
   const Ruleset meant = Meant();
   struct Case {
@@ -71,6 +101,24 @@ TEST(CompareTableTest, EveryChangeIsFound) {
          for (SetDef& s : k.ruleset.sets)
            if (!s.elements.empty()) {
              s.elements.pop_back();
+             return;
+           }
+       },
+       "elements in the kernel"},
+      {"an element replaced by another",
+       [](TableState& k) {
+         for (SetDef& s : k.ruleset.sets)
+           if (!s.elements.empty()) {
+             s.elements.back().back() ^= 1;
+             return;
+           }
+       },
+       "elements in the kernel"},
+      {"an element read twice, another not at all",
+       [](TableState& k) {
+         for (SetDef& s : k.ruleset.sets)
+           if (s.elements.size() >= 2) {
+             s.elements.back() = s.elements.front();
              return;
            }
        },
