@@ -11,9 +11,9 @@
 # python3 with AT-SPI, nftables, wireguard-go, and the libraries our packages
 # link; and the Build-Depends of debian/control with g++, ccache and
 # GoogleTest, so that tests/toolchains/root-build.sh builds the whole tree
-# there (tests included) with the suite's compiler and headers. Our packages are not in it: the test installs them into an
-# overlay of the root each run, so the cached root never holds a build of
-# ours.
+# there (tests included) with the suite's compiler and headers. Our packages
+# are not in it: the test installs them into an overlay of the root each
+# run, so the cached root never holds a build of ours.
 #
 # Cached under /var/cache/nm-killswitch-vm/gnome-SUITE-HASH, HASH over the
 # package list (Build-Depends included) and RECIPE, so a change to either
@@ -38,36 +38,19 @@ case "$SUITE" in
   bookworm) packages="$packages libglib2.0-0" ;;
   *) packages="$packages libglib2.0-0t64" ;;
 esac
-packages=$(echo $packages | tr ' ' '\n' | LC_ALL=C sort -u | tr '\n' ',')
-packages=${packages%,}
 # Raise when the root is made differently, so that a cached root of the old
 # recipe is not used.
 RECIPE=1
-hash=$(echo "$SUITE $packages recipe $RECIPE" | sha256sum | cut -c1-12)
-DIR=$CACHE/gnome-$SUITE-$hash
-if [ -f "$DIR/ready" ]; then
+# shellcheck source=tests/lib/mmdebstrap.sh
+. "$SRC/tests/lib/mmdebstrap.sh"
+if mmdebstrap_cached "gnome-$SUITE"; then
   echo "$DIR/root"
   exit 0
 fi
 
-mkdir -p "$CACHE"
-TMP=$(mktemp -d "$CACHE/.build-gnome-$SUITE.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
 started=$SECONDS
-log "$SUITE: mmdebstrap with $packages (log: $TMP/mmdebstrap.log)"
-# Recommends are left out (as minbase does): the root needs only what the
-# test runs, and a smaller root is quicker to make.
-if ! mmdebstrap --variant=minbase --include="$packages" \
-  --customize-hook='rm -f "$1/etc/apt/sources.list" "$1"/etc/apt/sources.list.d/*' \
-  "$SUITE" "$TMP/root" "deb http://deb.debian.org/debian $SUITE main" \
-  >"$TMP/mmdebstrap.log" 2>&1; then
-  tail -n 40 "$TMP/mmdebstrap.log" >&2
-  fail "mmdebstrap $SUITE failed"
-fi
-chroot "$TMP/root" dpkg-query -W >"$TMP/packages"
-touch "$TMP/ready"
-rm -rf "$DIR"
-mv "$TMP" "$DIR"
-trap - EXIT
+# shellcheck disable=SC2119 # no hooks
+mmdebstrap_root
+mmdebstrap_keep
 log "$SUITE: root $DIR/root in $((SECONDS - started)) s"
 echo "$DIR/root"

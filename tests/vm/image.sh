@@ -41,33 +41,26 @@ case "$SUITE" in
   trixie) packages="$common libglib2.0-0t64 docker-cli" ;; # docker.io's CLI
   *) fail "unknown suite $SUITE (bookworm or trixie)" ;;
 esac
-packages=$(echo $packages | tr ' ' '\n' | LC_ALL=C sort | tr '\n' ',')
-packages=${packages%,}
 # Raise when the image is made differently (the hooks below), so that a
 # cached image of the old recipe is not used.
 RECIPE=2
-hash=$(echo "$SUITE $packages recipe $RECIPE" | sha256sum | cut -c1-12)
-DIR=$CACHE/$SUITE-$hash
-if [ -f "$DIR/ready" ]; then
+# shellcheck source=tests/lib/mmdebstrap.sh
+. "$(dirname "$0")/../lib/mmdebstrap.sh"
+if mmdebstrap_cached "$SUITE"; then
   echo "$DIR"
   exit 0
 fi
 
-mkdir -p "$CACHE"
-TMP=$(mktemp -d "$CACHE/.build-$SUITE.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
 started=$SECONDS
-log "$SUITE: mmdebstrap with $packages (log: $TMP/mmdebstrap.log)"
-mirror="deb http://deb.debian.org/debian $SUITE main"
-# The hook runs on the host with the root at $1.
+# The hooks run on the host with the root at $1.
 # shellcheck disable=SC2016
-if ! mmdebstrap --variant=minbase --include="$packages" \
-  --customize-hook='echo nmks-vm >"$1/etc/hostname"' \
-  --customize-hook='printf "/dev/vda / ext4 rw,errors=remount-ro 0 1\n" >"$1/etc/fstab"' \
-  --customize-hook='chroot "$1" useradd -m -u 1000 -s /bin/bash alice' \
-  --customize-hook='chroot "$1" passwd -d root' \
-  --customize-hook='mkdir -p "$1/mnt/host"' \
-  --customize-hook='cat >"$1/etc/systemd/system/nmks-vm-agent.service" <<EOF
+mmdebstrap_root \
+  'echo nmks-vm >"$1/etc/hostname"' \
+  'printf "/dev/vda / ext4 rw,errors=remount-ro 0 1\n" >"$1/etc/fstab"' \
+  'chroot "$1" useradd -m -u 1000 -s /bin/bash alice' \
+  'chroot "$1" passwd -d root' \
+  'mkdir -p "$1/mnt/host"' \
+  'cat >"$1/etc/systemd/system/nmks-vm-agent.service" <<EOF
 [Unit]
 Description=nm-killswitch VM test agent (commands from the host over 9p)
 After=local-fs.target dbus.service
@@ -79,26 +72,17 @@ ExecStart=/bin/bash /mnt/host/agent.sh
 [Install]
 WantedBy=multi-user.target
 EOF' \
-  --customize-hook='chroot "$1" systemctl enable nmks-vm-agent.service' \
-  --customize-hook='for u in firewalld.service ufw.service docker.service docker.socket containerd.service podman.socket podman-restart.service podman-auto-update.timer podman-clean-transient.service; do [ ! -e "$1/lib/systemd/system/$u" ] && [ ! -e "$1/usr/lib/systemd/system/$u" ] || chroot "$1" systemctl disable $u; done' \
-  --customize-hook='for t in apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer fstrim.timer; do chroot "$1" systemctl mask $t; done' \
-  --customize-hook='mkdir -p "$1/etc/NetworkManager/conf.d" && printf "[main]\nno-auto-default=*\n\n[connectivity]\nenabled=false\n" >"$1/etc/NetworkManager/conf.d/90-nmks-vm.conf"' \
-  --customize-hook='rm -f "$1/etc/apt/sources.list" "$1"/etc/apt/sources.list.d/*' \
-  "$SUITE" "$TMP/root" "$mirror" >"$TMP/mmdebstrap.log" 2>&1; then
-  tail -n 40 "$TMP/mmdebstrap.log" >&2
-  fail "mmdebstrap $SUITE failed"
-fi
+  'chroot "$1" systemctl enable nmks-vm-agent.service' \
+  'for u in firewalld.service ufw.service docker.service docker.socket containerd.service podman.socket podman-restart.service podman-auto-update.timer podman-clean-transient.service; do [ ! -e "$1/lib/systemd/system/$u" ] && [ ! -e "$1/usr/lib/systemd/system/$u" ] || chroot "$1" systemctl disable $u; done' \
+  'for t in apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer fstrim.timer; do chroot "$1" systemctl mask $t; done' \
+  'mkdir -p "$1/etc/NetworkManager/conf.d" && printf "[main]\nno-auto-default=*\n\n[connectivity]\nenabled=false\n" >"$1/etc/NetworkManager/conf.d/90-nmks-vm.conf"'
 log "$SUITE: root made in $((SECONDS - started)) s"
 cp -L "$TMP"/root/boot/vmlinuz-* "$TMP/vmlinuz"
 cp -L "$TMP"/root/boot/initrd.img-* "$TMP/initrd.img"
 ls "$TMP"/root/boot/vmlinuz-* | sed 's,.*/vmlinuz-,,' >"$TMP/kernel-version"
-chroot "$TMP/root" dpkg-query -W >"$TMP/packages"
 mke2fs -q -t ext4 -L nmks-vm -d "$TMP/root" "$TMP/disk.img" 4G >&2 ||
   fail "mke2fs of the $SUITE root failed"
 rm -rf "$TMP/root"
-touch "$TMP/ready"
-rm -rf "$DIR"
-mv "$TMP" "$DIR"
-trap - EXIT
+mmdebstrap_keep
 log "$SUITE: image $DIR ($(cat "$DIR/kernel-version")) in $((SECONDS - started)) s"
 echo "$DIR"
