@@ -85,7 +85,10 @@
 #
 # As root. Outside CI a missing tool skips the test (77); under CI=true it
 # fails. NMKS_VM_DEBS=DIR uses the packages in DIR instead of building them;
-# NMKS_VM_FIREWALLS=0 leaves the firewalls step out.
+# NMKS_VM_FIREWALLS=0 leaves the firewalls step out; NMKS_VM_STEPS=LIST runs
+# only the steps named (front,faults,firewalls,upgrade,reboot,down,hook,
+# openvpn,remove; boot, install and vpn always run), and NMKS_VM_REBOOTS=N
+# runs the reboot step N times (for a rare shutdown packet).
 set -euo pipefail
 
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -500,7 +503,7 @@ $(vm "bash /mnt/host/guest/firewalls.sh diagnose $CONTAINER")"
   fi
   out=$(vm "bash /mnt/host/guest/firewalls.sh check $(printf '%q ' "$@")") || problem "$what: $out"
 }
-firewalls() {
+step_firewalls() {
   vpn_active || vpn_up
   vm_must "cd /mnt/host/guest && bash firewalls.sh off && bash firewalls.sh baseline && bash firewalls.sh image" >/dev/null
   local filter='table inet filter' fw='table inet firewalld' ip4='table ip filter' nat='table ip nat'
@@ -586,92 +589,14 @@ front_flood() {
   grep -q "not authorized" <<<"$out" || problem "alice's engage was not refused by polkit: $out"
 }
 
-run_suite() {
-  SUITE=$1
-  SW=$WORK/$SUITE
-  SHARE=$SW/share
-  mkdir -p "$SHARE/cmd" "$SHARE/boot" "$SHARE/debs"
-  chmod 755 "$SW" "$SHARE"
-  trap suite_cleanup EXIT
-  trap 'exit 130' INT TERM
-  local t0=$SECONDS step
-  IMAGE=$("$HERE/image.sh" "$SUITE")
-  log "image $IMAGE: kernel $(cat "$IMAGE/kernel-version"), network-manager" \
-    "$(awk '$1 == "network-manager" { print $2 }' "$IMAGE/packages")," \
-    "nftables $(awk '$1 == "nftables" { print $2 }' "$IMAGE/packages") ($((SECONDS - t0)) s)"
-  qemu-img create -q -f qcow2 -b "$IMAGE/disk.img" -F raw "$SW/disk.qcow2"
-  cp "$HERE/guest/agent.sh" "$SHARE/agent.sh"
-  mkdir -p "$SHARE/guest"
-  cp "$HERE"/guest/* "$SHARE/guest/"
-  cp "$HERE/../world/hand-written.nft" "$SHARE/guest/"
-  cp "$DEBS"/v1/network-manager-killswitch_*.deb "$SHARE/debs/"
-  mkdir -p "$SHARE/debs2"
-  cp "$DEBS"/v2/network-manager-killswitch_*.deb "$SHARE/debs2/"
-  make_world
-  start_openvpn_server
-
-  step=$SECONDS
-  start_vm
-  vm_must "bash /mnt/host/guest/setup.sh" >/dev/null
-  local before
-  before=$(leaked)
-  sleep 2
-  [ "$(leaked)" -gt "$before" ] ||
-    fail "alice's traffic does not reach the router: the test world is broken"
-  log "boot and LAN: $((SECONDS - step)) s; alice's traffic reaches the router directly"
-  # Debian's firewall, present for real from here on: nftables.service
-  # with Debian's default /etc/nftables.conf, before the package comes.
-  vm_must "bash /mnt/host/guest/nftables.sh default" >/dev/null
-  grep -qx 'table inet filter' <<<"$(vm "nft list tables")" ||
-    problem "nftables.service started, but its table inet filter is not in the kernel"
-  TIMES+=("boot+lan $((SECONDS - step))")
-
-  # ---- install
-  step=$SECONDS
-  local out
-  out=$(vm_must "dpkg -i /mnt/host/debs/network-manager-killswitch_*.deb 2>&1")
-  log "installed: $(vm "dpkg-query -W network-manager-killswitch")"
-  out=$(vm "systemctl show -p ActiveState -p SubState -p NoNewPrivileges -p ProtectSystem \
-    -p CapabilityBoundingSet nm-killswitch-guard.service")
-  grep -qx ActiveState=active <<<"$out" || problem "the guard is not active after install: $out"
-  grep -qx NoNewPrivileges=yes <<<"$out" || problem "the guard runs without NoNewPrivileges: $out"
-  grep -qx ProtectSystem=strict <<<"$out" || problem "the guard runs without ProtectSystem=strict: $out"
-  log "guard unit: $(tr '\n' ' ' <<<"$out")"
-  out=$(vm "nm-killswitch status") || problem "nm-killswitch status failed after install: $out"
-  TIMES+=("install $((SECONDS - step))")
-
-  # ---- a user floods the kill switch: only root may call the guard; the
-  # front (D-Bus activated under systemd, MemoryMax) takes users' calls.
-  step=$SECONDS
+# A user floods the kill switch: only root may call the guard; the
+# front (D-Bus activated under systemd, MemoryMax) takes users' calls.
+step_front() {
   front_flood
-  TIMES+=("front+flood $((SECONDS - step))")
+}
 
-  # ---- the VPN: import, up with kernel WireGuard.
-  step=$SECONDS
-  vm_must "nmcli connection import type killswitch file /mnt/host/wg0.conf" >/dev/null
-  vpn_up
-  out=$(vm "ip -d link show type wireguard")
-  grep -q wireguard <<<"$out" || problem "no kernel WireGuard link with the VPN up: $out"
-  log "tunnel: $(head -n 1 <<<"$out")"
-  ! grep -q 'wireguard-go' <<<"$(vm "pgrep -a wireguard-go || true")" ||
-    problem "wireguard-go runs in the VM: the VPN is not using kernel WireGuard"
-  # The protection the kernel allows: the table owned by the guard from
-  # 6.12 (trixie, PERSIST); owned plus an unowned twin on 6.1 (bookworm).
-  local want=twin
-  [ "$SUITE" = bookworm ] || want=owner
-  out=$(vm "nm-killswitch status --json; nm-killswitch status") || problem "nm-killswitch status failed: $out"
-  grep -Eq "\"protection\": *\"$want\"" <<<"$out" ||
-    problem "status does not say protection $want on kernel $(cat "$IMAGE/kernel-version"):" \
-      "$(grep -Eo '"protection": *"[^"]*"' <<<"$out" || echo "no protection in: $out")"
-  log "status: $(grep -i '^protection' <<<"$out" || true)"
-  mark
-  sleep 3
-  expect_no_leak "VPN up (kernel WireGuard)"
-  [ $(($(tunneled) - MARK_TUNNELED)) -gt 0 ] || problem "nothing came out of the tunnel with the VPN up"
-  TIMES+=("import+up $((SECONDS - step))")
-
-  # ---- the faults, each with the kill switch engaged and alice sending.
-  step=$SECONDS
+# The faults, each with the kill switch engaged and alice sending.
+step_faults() {
   mark
   ip -n "$I" link set wan down
   sleep 5
@@ -739,18 +664,10 @@ run_suite() {
 
   out=$(vm "nm-killswitch verify") || problem "nm-killswitch verify failed: $out"
   log "verify: $(tail -n 1 <<<"$out")"
-  TIMES+=("faults $((SECONDS - step))")
+}
 
-  # ---- the distribution firewalls a user adds: firewalld, ufw, docker, podman
-  # (NMKS_VM_FIREWALLS=0 leaves them out: minutes under TCG).
-  if [ "${NMKS_VM_FIREWALLS:-1}" != 0 ]; then
-    step=$SECONDS
-    firewalls
-    TIMES+=("firewalls $((SECONDS - step))")
-  fi
-
-  # ---- upgrade, engaged and sending.
-  step=$SECONDS
+# Upgrade, engaged and sending.
+step_upgrade() {
   mark
   out=$(vm "dpkg -i /mnt/host/debs2/network-manager-killswitch_*.deb 2>&1") ||
     problem "dpkg -i of the new version failed: $out"
@@ -758,12 +675,12 @@ run_suite() {
   expect_no_leak "upgrade to $(vm "dpkg-query -W -f='\${Version}' network-manager-killswitch")"
   vm "systemctl is-active nm-killswitch-guard.service" >/dev/null ||
     problem "the guard is not active after the upgrade"
-  TIMES+=("upgrade $((SECONDS - step))")
+}
 
-  # ---- reboot with block-at-boot and an application sending from early boot,
-  # and a hand-written firewall that nftables.service loads at boot (and
-  # flushes at shutdown, its ExecStop).
-  step=$SECONDS
+# Reboot with block-at-boot and an application sending from early boot,
+# and a hand-written firewall that nftables.service loads at boot (and
+# flushes at shutdown, its ExecStop).
+step_reboot() {
   vm_must "bash /mnt/host/guest/reboot-setup.sh && bash /mnt/host/guest/nftables.sh hand-written" >/dev/null
   vpn_active || vpn_up
   mark
@@ -792,10 +709,10 @@ run_suite() {
   [ $(($(tunneled) - MARK_TUNNELED)) -gt 0 ] ||
     problem "the early application's traffic does not come out of the tunnel after the reboot"
   expect_beside_firewall "after the reboot with the hand-written firewall"
-  TIMES+=("reboot $((SECONDS - step))")
+}
 
-  # ---- down: released, traffic flows directly.
-  step=$SECONDS
+# Down: released, traffic flows directly.
+step_down() {
   # The LAN no longer brings the VPN up (a NetworkManager restart below
   # would), and nothing is blocked at boot.
   vm_must "nmcli connection modify lan connection.secondaries ''" >/dev/null
@@ -805,10 +722,10 @@ run_suite() {
   sleep 3
   [ "$(leaked)" -gt "$before" ] ||
     problem "nmcli connection down: traffic does not flow directly again ($(vm "nft list tables"))"
-  TIMES+=("down $((SECONDS - step))")
+}
 
-  # ---- the dispatcher hook with NetworkManager's own WireGuard (kernel module).
-  step=$SECONDS
+# The dispatcher hook with NetworkManager's own WireGuard (kernel module).
+step_hook() {
   vm_must "nmcli connection import type wireguard file /mnt/host/wgn.conf && nm-killswitch enable wgn" >/dev/null
   out=$(vm "nmcli --wait 120 connection up wgn") ||
     problem "nmcli connection up wgn (NetworkManager's WireGuard, opted in) failed: $out"
@@ -838,11 +755,11 @@ run_suite() {
   [ "$(leaked)" -gt "$before" ] ||
     problem "NetworkManager's WireGuard down: traffic does not flow directly again ($(vm "nft list tables"))"
   vm "nmcli connection delete wgn" >/dev/null || true
-  TIMES+=("dispatcher hook $((SECONDS - step))")
+}
 
-  # ---- the dispatcher hook with an opted-in OpenVPN connection
-  # (network-manager-openvpn, a TLS client of the server in the internet).
-  step=$SECONDS
+# The dispatcher hook with an opted-in OpenVPN connection
+# (network-manager-openvpn, a TLS client of the server in the internet).
+step_openvpn() {
   vm_must "bash /mnt/host/guest/openvpn.sh && nm-killswitch enable ovpn" >/dev/null
   out=$(vm "nmcli --wait 120 connection up ovpn") ||
     problem "nmcli connection up ovpn (OpenVPN, opted in) failed: $out"
@@ -878,11 +795,11 @@ run_suite() {
   grep -Eq '"engaged": *false' <<<"$(vm "nm-killswitch status --json")" ||
     problem "OpenVPN down: status does not say released"
   vm "nmcli connection delete ovpn" >/dev/null || true
-  TIMES+=("dispatcher hook, OpenVPN $((SECONDS - step))")
+}
 
-  # ---- remove, purge: engaged for a tunnel that is not there, so that
-  # nothing gets out until the removal releases it.
-  step=$SECONDS
+# Remove, purge: engaged for a tunnel that is not there, so that
+# nothing gets out until the removal releases it.
+step_remove() {
   vm_must "nm-killswitch engage --tunnel wgx --endpoint 203.0.113.1:51820/udp" >/dev/null
   mark
   sleep 2
@@ -896,7 +813,109 @@ run_suite() {
   [ "$(leaked)" -gt "$before" ] || problem "after dpkg -r, traffic does not flow"
   out=$(vm "dpkg -P network-manager-killswitch 2>&1; ls -d /var/lib/nm-killswitch 2>&1") || true
   grep -q 'No such file' <<<"$out" || problem "purge left /var/lib/nm-killswitch: $out"
-  TIMES+=("remove+purge $((SECONDS - step))")
+}
+
+# run_step NAME [LABEL]: step_NAME, timed, unless NMKS_VM_STEPS leaves it
+# out. The boot, the install and the VPN's import and up always run.
+run_step() {
+  local name=$1 label=${2:-$1} started=$SECONDS
+  if [ -n "${NMKS_VM_STEPS:-}" ] && [[ ",$NMKS_VM_STEPS," != *",$name,"* ]]; then
+    return 0
+  fi
+  [ "$name" != firewalls ] || [ "${NMKS_VM_FIREWALLS:-1}" != 0 ] || return 0
+  "step_$name"
+  TIMES+=("$label $((SECONDS - started))")
+}
+
+run_suite() {
+  SUITE=$1
+  SW=$WORK/$SUITE
+  SHARE=$SW/share
+  mkdir -p "$SHARE/cmd" "$SHARE/boot" "$SHARE/debs"
+  chmod 755 "$SW" "$SHARE"
+  trap suite_cleanup EXIT
+  trap 'exit 130' INT TERM
+  local t0=$SECONDS step
+  IMAGE=$("$HERE/image.sh" "$SUITE")
+  log "image $IMAGE: kernel $(cat "$IMAGE/kernel-version"), network-manager" \
+    "$(awk '$1 == "network-manager" { print $2 }' "$IMAGE/packages")," \
+    "nftables $(awk '$1 == "nftables" { print $2 }' "$IMAGE/packages") ($((SECONDS - t0)) s)"
+  qemu-img create -q -f qcow2 -b "$IMAGE/disk.img" -F raw "$SW/disk.qcow2"
+  cp "$HERE/guest/agent.sh" "$SHARE/agent.sh"
+  mkdir -p "$SHARE/guest"
+  cp "$HERE"/guest/* "$SHARE/guest/"
+  cp "$HERE/../world/hand-written.nft" "$SHARE/guest/"
+  cp "$DEBS"/v1/network-manager-killswitch_*.deb "$SHARE/debs/"
+  mkdir -p "$SHARE/debs2"
+  cp "$DEBS"/v2/network-manager-killswitch_*.deb "$SHARE/debs2/"
+  make_world
+  start_openvpn_server
+
+  step=$SECONDS
+  start_vm
+  vm_must "bash /mnt/host/guest/setup.sh" >/dev/null
+  local before
+  before=$(leaked)
+  sleep 2
+  [ "$(leaked)" -gt "$before" ] ||
+    fail "alice's traffic does not reach the router: the test world is broken"
+  log "boot and LAN: $((SECONDS - step)) s; alice's traffic reaches the router directly"
+  # Debian's firewall, present for real from here on: nftables.service
+  # with Debian's default /etc/nftables.conf, before the package comes.
+  vm_must "bash /mnt/host/guest/nftables.sh default" >/dev/null
+  grep -qx 'table inet filter' <<<"$(vm "nft list tables")" ||
+    problem "nftables.service started, but its table inet filter is not in the kernel"
+  TIMES+=("boot+lan $((SECONDS - step))")
+
+  # ---- install
+  step=$SECONDS
+  local out
+  out=$(vm_must "dpkg -i /mnt/host/debs/network-manager-killswitch_*.deb 2>&1")
+  log "installed: $(vm "dpkg-query -W network-manager-killswitch")"
+  out=$(vm "systemctl show -p ActiveState -p SubState -p NoNewPrivileges -p ProtectSystem \
+    -p CapabilityBoundingSet nm-killswitch-guard.service")
+  grep -qx ActiveState=active <<<"$out" || problem "the guard is not active after install: $out"
+  grep -qx NoNewPrivileges=yes <<<"$out" || problem "the guard runs without NoNewPrivileges: $out"
+  grep -qx ProtectSystem=strict <<<"$out" || problem "the guard runs without ProtectSystem=strict: $out"
+  log "guard unit: $(tr '\n' ' ' <<<"$out")"
+  out=$(vm "nm-killswitch status") || problem "nm-killswitch status failed after install: $out"
+  TIMES+=("install $((SECONDS - step))")
+
+  run_step front "front+flood"
+
+  # ---- the VPN: import, up with kernel WireGuard.
+  step=$SECONDS
+  vm_must "nmcli connection import type killswitch file /mnt/host/wg0.conf" >/dev/null
+  vpn_up
+  out=$(vm "ip -d link show type wireguard")
+  grep -q wireguard <<<"$out" || problem "no kernel WireGuard link with the VPN up: $out"
+  log "tunnel: $(head -n 1 <<<"$out")"
+  ! grep -q 'wireguard-go' <<<"$(vm "pgrep -a wireguard-go || true")" ||
+    problem "wireguard-go runs in the VM: the VPN is not using kernel WireGuard"
+  # The protection the kernel allows: the table owned by the guard from
+  # 6.12 (trixie, PERSIST); owned plus an unowned twin on 6.1 (bookworm).
+  local want=twin
+  [ "$SUITE" = bookworm ] || want=owner
+  out=$(vm "nm-killswitch status --json; nm-killswitch status") || problem "nm-killswitch status failed: $out"
+  grep -Eq "\"protection\": *\"$want\"" <<<"$out" ||
+    problem "status does not say protection $want on kernel $(cat "$IMAGE/kernel-version"):" \
+      "$(grep -Eo '"protection": *"[^"]*"' <<<"$out" || echo "no protection in: $out")"
+  log "status: $(grep -i '^protection' <<<"$out" || true)"
+  mark
+  sleep 3
+  expect_no_leak "VPN up (kernel WireGuard)"
+  [ $(($(tunneled) - MARK_TUNNELED)) -gt 0 ] || problem "nothing came out of the tunnel with the VPN up"
+  TIMES+=("import+up $((SECONDS - step))")
+
+  run_step faults
+  run_step firewalls
+  run_step upgrade
+  local n
+  for n in $(seq "${NMKS_VM_REBOOTS:-1}"); do run_step reboot; done
+  run_step down
+  run_step hook "dispatcher hook"
+  run_step openvpn "dispatcher hook, OpenVPN"
+  run_step remove "remove+purge"
 
   vm_send "systemctl poweroff"
   wait_vm_gone 300
