@@ -193,6 +193,19 @@ case "${1:-}" in
     ip -s -br link show type wireguard
     nft list table inet nm-killswitch | grep -E 'counter packets [1-9]'
     nft list ruleset | grep -E 'chain nv_|mark' | head -n 20
+    # Every chain on the forward hook, with its table and policy.
+    nft list ruleset | awk '/^table/ { t = $0 } /hook forward/ { print t " " $0 }'
+    # Where the containers' packets went: each rule they met, traced 3 s.
+    nft -f - <<'TRACE'
+table ip nmks-vm-trace {
+  chain pre {
+    type filter hook prerouting priority -400;
+    ip saddr 192.0.2.64/26 tcp dport { 9996, 9997 } meta nftrace set 1
+  }
+}
+TRACE
+    timeout 3 nft monitor trace | cut -c1-200 | head -n 60 || true
+    nft delete table ip nmks-vm-trace
     ;;
   *)
     echo "usage: firewalls.sh off|baseline|check|firewalld-*|ufw-*|image|docker-*|podman-*" >&2
