@@ -89,6 +89,10 @@ TEST_F(UnitsTest, GuardUnit) {
   EXPECT_EQ(keys["FileDescriptorStoreMax"], "1");
   EXPECT_THAT(Words(keys["After"]), testing::Contains("nm-killswitch-boot.service"));
   EXPECT_THAT(Words(keys["Before"]), testing::Contains("NetworkManager.service"));
+  // At shutdown the guard is stopped only after nftables.service, whose
+  // ExecStop flushes the ruleset (DESIGN.md, Lifecycle).
+  EXPECT_THAT(keys["ExecStop"], HasSubstr("is-system-running"));
+  EXPECT_THAT(keys["ExecStop"], HasSubstr("is-active nftables.service"));
   // The D-Bus activation file starts the same unit.
   auto activation = UnitKeys(ReadFile(BuildPath("data/io.github.nmkillswitch.Guard1.service")));
   EXPECT_EQ(activation["Name"], "io.github.nmkillswitch.Guard1");

@@ -66,7 +66,8 @@
 #             from early boot (DefaultDependencies=no), a hand-written
 #             /etc/nftables.conf (ct state input chain, policy drop) that
 #             nftables.service loads at boot: 0 packets while the units stop
-#             (nftables.service flushing the ruleset as it stops), 0 from the
+#             (nftables.service flushing the ruleset as it stops, the early
+#             application sending until systemd-shutdown ends it), 0 from the
 #             VM's first packet until the VPN is up; both tables there,
 #             status and verify
 #   down      nmcli connection down releases: traffic flows directly
