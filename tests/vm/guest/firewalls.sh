@@ -42,9 +42,11 @@ KEPT=/run/nmks-vm-firewalls
 mkdir -p "$KEPT"
 
 # A container's sender: a TCP connection attempt to 203.0.113.80:PORT every
-# 200 ms (busybox's nc has no UDP).
+# 200 ms (busybox's nc has no UDP). It ends on SIGTERM: as the container's
+# PID 1 without a handler it would ignore it, and every stop or restart
+# would wait out docker's 10 s before its SIGKILL.
 sender() { # PORT
-  echo "while :; do /bin/busybox nc -w 1 203.0.113.80 $1 </dev/null; /bin/busybox sleep 0.2; done"
+  echo "trap 'exit 0' TERM; while :; do /bin/busybox nc -w 1 203.0.113.80 $1 </dev/null; /bin/busybox sleep 0.2; done"
 }
 
 # systemctl VERB UNIT..., at most 180 s; the units' last log lines when it fails.
