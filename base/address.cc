@@ -68,8 +68,8 @@ std::string Address::ToString() const {
 
 const char* ProtocolName(Protocol protocol) { return protocol == Protocol::kTcp ? "tcp" : "udp"; }
 
-Result<Endpoint> Endpoint::Parse(std::string_view text) {
-  Endpoint e;
+Result<EndpointText> SplitEndpoint(std::string_view text) {
+  EndpointText e;
   std::string_view rest = text;
   if (size_t slash = rest.rfind('/'); slash != std::string_view::npos) {
     std::string_view proto = rest.substr(slash + 1);
@@ -83,7 +83,7 @@ Result<Endpoint> Endpoint::Parse(std::string_view text) {
     }
     rest = rest.substr(0, slash);
   }
-  std::string_view host, port;
+  std::string_view port;
   if (!rest.empty() && rest.front() == '[') {
     size_t close = rest.find(']');
     if (close == std::string_view::npos || close + 1 >= rest.size() || rest[close + 1] != ':') {
@@ -91,7 +91,7 @@ Result<Endpoint> Endpoint::Parse(std::string_view text) {
           _("endpoint \"%.*s\": write IPv6 endpoints as [ADDRESS]:PORT, e.g. [2001:db8::1]:51820"),
           static_cast<int>(text.size()), text.data()));
     }
-    host = rest.substr(1, close - 1);
+    e.host = rest.substr(1, close - 1);
     port = rest.substr(close + 2);
   } else {
     size_t colon = rest.rfind(':');
@@ -100,18 +100,27 @@ Result<Endpoint> Endpoint::Parse(std::string_view text) {
           Format(_("endpoint \"%.*s\": expected ADDRESS:PORT (IPv6 as [ADDRESS]:PORT)"),
                  static_cast<int>(text.size()), text.data()));
     }
-    host = rest.substr(0, colon);
+    e.host = rest.substr(0, colon);
     port = rest.substr(colon + 1);
   }
-  auto address = Address::Parse(host);
+  auto p = ParsePort(port, text);
+  if (!p.ok()) return p.status();
+  e.port = p.value();
+  return e;
+}
+
+Result<Endpoint> Endpoint::Parse(std::string_view text) {
+  auto split = SplitEndpoint(text);
+  if (!split.ok()) return split.status();
+  auto address = Address::Parse(split.value().host);
   if (!address.ok()) {
     return Status::Error(Format(_("endpoint \"%.*s\": %s"), static_cast<int>(text.size()),
                                 text.data(), address.message().c_str()));
   }
+  Endpoint e;
   e.address = address.value();
-  auto p = ParsePort(port, text);
-  if (!p.ok()) return p.status();
-  e.port = p.value();
+  e.protocol = split.value().protocol;
+  e.port = split.value().port;
   return e;
 }
 

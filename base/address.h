@@ -46,6 +46,16 @@ struct Endpoint {
   auto operator<=>(const Endpoint&) const = default;
 };
 
+// "HOST:PORT[/udp|/tcp]" taken apart without looking at HOST (an address
+// literal, "[...]" around IPv6, or a host name): the port and protocol
+// checked as in Endpoint::Parse, the same messages.
+struct EndpointText {
+  std::string_view host;
+  uint16_t port = 0;
+  Protocol protocol = Protocol::kUdp;
+};
+Result<EndpointText> SplitEndpoint(std::string_view text);
+
 // What an address is, for refusing it as a VPN server: 0.0.0.0 or ::,
 // loopback (127.0.0.0/8, ::1), multicast or broadcast (224.0.0.0/4,
 // 255.0.0.0/8, ff00::/8), IPv4-mapped IPv6 (::ffff:0:0/96).

@@ -1,53 +1,42 @@
 #include "cli/endpoint_arg.h"
 
-#include <netdb.h>
-#include <sys/socket.h>
-
-#include <cstdio>
+#include <chrono>
 #include <fstream>
 
 #include "base/i18n.h"
+#include "servers/resolve.h"
 
 namespace nmks::cli {
+namespace {
+
+// As long as the VPN service waits for its servers' names.
+constexpr std::chrono::seconds kResolveBudget{10};
+
+}  // namespace
 
 Result<std::vector<Endpoint>> ParseEndpointArg(const std::string& text) {
   auto direct = Endpoint::Parse(text);
   if (direct.ok()) return std::vector<Endpoint>{direct.value()};
-  // Not an address literal: maybe HOST:PORT[/proto].
-  if (text.empty() || text[0] == '[') return direct.status();
-  size_t colon = text.rfind(':');
-  if (colon == std::string::npos || colon == 0 || text.find(':') != colon) return direct.status();
-  std::string host = text.substr(0, colon);
-  std::string rest = text.substr(colon);                  // ":PORT[/proto]"
-  if (Address::Parse(host).ok()) return direct.status();  // an address with a bad port
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_DGRAM;
-  addrinfo* res = nullptr;
-  int rc = getaddrinfo(host.c_str(), nullptr, &hints, &res);
-  if (rc != 0) {
-    return Status::Error(Format(_("endpoint %s does not resolve (%s): nothing was engaged"),
-                                host.c_str(), gai_strerror(rc)));
+  // Not an address literal: maybe HOST:PORT[/proto], looked up the way the
+  // VPN service and the dispatcher hook look up their servers.
+  auto split = SplitEndpoint(text);
+  if (!split.ok() || text[0] == '[' || Address::Parse(split.value().host).ok()) {
+    return direct.status();
   }
-  std::vector<Endpoint> out;
-  for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
-    char buf[NI_MAXHOST];
-    if (getnameinfo(ai->ai_addr, ai->ai_addrlen, buf, sizeof buf, nullptr, 0, NI_NUMERICHOST) != 0)
-      continue;
-    std::string literal = ai->ai_family == AF_INET6 ? "[" + std::string(buf) + "]" : buf;
-    auto e = Endpoint::Parse(literal + rest);
-    if (!e.ok()) {
-      freeaddrinfo(res);
-      return e.status();
-    }
-    out.push_back(e.value());
+  Remote remote;
+  remote.host = std::string(split.value().host);
+  remote.port = split.value().port;
+  remote.protocol = split.value().protocol;
+  Resolution r = Resolve({remote}, kResolveBudget);
+  if (r.endpoints.empty()) {
+    const Resolution::Answer& answer = r.answers.front();
+    return Status::Error(Format(answer.name_failed
+                                    ? _("endpoint %s does not resolve (%s): nothing was engaged")
+                                    : _("endpoint %s has no usable address (%s): nothing was "
+                                        "engaged"),
+                                remote.host.c_str(), answer.why.c_str()));
   }
-  freeaddrinfo(res);
-  if (out.empty()) {
-    return Status::Error(
-        Format(_("endpoint %s has no usable address: nothing was engaged"), host.c_str()));
-  }
-  return out;
+  return r.endpoints;
 }
 
 Result<std::vector<Endpoint>> ReadEndpointFile(const std::string& path) {

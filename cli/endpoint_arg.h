@@ -1,6 +1,8 @@
 // Reads endpoints the way a person writes them on the command line: an
 // address or a host name, a port and an optional protocol. A host name is
-// resolved to every address it has; one that does not resolve is an error.
+// resolved as the VPN service resolves its servers (servers/resolve.h: to
+// every address it has, within 10 s, never loopback or multicast); one
+// that gives no usable address is an error.
 #pragma once
 
 #include <string>
