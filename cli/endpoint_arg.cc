@@ -1,7 +1,9 @@
 #include "cli/endpoint_arg.h"
 
 #include <chrono>
+#include <cstring>
 #include <fstream>
+#include <string_view>
 
 #include "base/i18n.h"
 #include "servers/resolve.h"
@@ -52,11 +54,17 @@ Result<std::vector<Endpoint>> ReadEndpointFile(const std::string& path) {
       line.pop_back();
     size_t start = line.find_first_not_of(" \t");
     if (start == std::string::npos || line[start] == '#') return Status::Ok();
-    auto e = ParseEndpointArg(line.substr(start));
-    if (!e.ok()) {
-      return Status::Error(Format(_("%s line %zu: %s"), path.c_str(), number, e.message().c_str()));
+    const std::string_view text = std::string_view(line).substr(start);
+    if (auto literal = Endpoint::Parse(text); literal.ok()) {  // most lines: no allocation
+      out.push_back(literal.value());
+    } else {
+      auto e = ParseEndpointArg(std::string(text));
+      if (!e.ok()) {
+        return Status::Error(
+            Format(_("%s line %zu: %s"), path.c_str(), number, e.message().c_str()));
+      }
+      out.insert(out.end(), e.value().begin(), e.value().end());
     }
-    out.insert(out.end(), e.value().begin(), e.value().end());
     if (out.size() > kMaxEndpoints) {
       return Status::Error(
           Format(_("%s has more than %zu endpoints"), path.c_str(), kMaxEndpoints));
@@ -71,19 +79,20 @@ Result<std::vector<Endpoint>> ReadEndpointFile(const std::string& path) {
       return Status::Error(Format(_("%s is larger than %zu bytes; nothing was engaged"),
                                   path.c_str(), kMaxEndpointFileBytes));
     }
-    for (size_t i = 0; i < n; ++i) {
-      if (buf[i] != '\n') {
-        line += buf[i];
-        if (line.size() > kMaxEndpointLineBytes) {
-          return Status::Error(
-              Format(_("%s line %zu is longer than %zu bytes; nothing was engaged"), path.c_str(),
-                     number, kMaxEndpointLineBytes));
-        }
-        continue;
+    for (size_t i = 0; i < n;) {
+      const char* newline = static_cast<const char*>(std::memchr(buf + i, '\n', n - i));
+      const size_t end = newline ? static_cast<size_t>(newline - buf) : n;
+      line.append(buf + i, end - i);
+      if (line.size() > kMaxEndpointLineBytes) {
+        return Status::Error(Format(_("%s line %zu is longer than %zu bytes; nothing was engaged"),
+                                    path.c_str(), number, kMaxEndpointLineBytes));
       }
+      i = end;
+      if (newline == nullptr) break;
       if (Status s = take_line(); !s.ok()) return s;
       line.clear();
       ++number;
+      ++i;
     }
   }
   if (in.bad()) return Status::Error(Format(_("cannot read %s"), path.c_str()));

@@ -67,5 +67,26 @@ TEST(EndpointArgTest, AFileWithOneBadLineIsRefusedWhole) {
   EXPECT_EQ(good.value()[1].ToString(), "[2001:db8::1]:51820/tcp");
 }
 
+TEST(EndpointArgTest, LinesAcrossReadsCrlfAndNoFinalNewline) {
+  // 6,000 CRLF lines (102,000 bytes) cross the reader's 64 KiB reads; the
+  // last line has no newline.
+  char path[] = "/tmp/nmks-endpoints-XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  {
+    std::ofstream f(path, std::ios::binary);
+    for (int i = 0; i < 6000; ++i) {
+      f << "198.51." << i / 250 << "." << i % 250 + 1 << ":51820/udp" << (i < 5999 ? "\r\n" : "");
+    }
+  }
+  auto r = ReadEndpointFile(path);
+  unlink(path);
+  ASSERT_TRUE(r.ok()) << r.message();
+  ASSERT_EQ(r.value().size(), 6000u);
+  EXPECT_EQ(r.value()[0].ToString(), "198.51.0.1:51820/udp");
+  EXPECT_EQ(r.value()[5999].ToString(), "198.51.23.250:51820/udp");
+}
+
 }  // namespace
 }  // namespace nmks::cli
