@@ -1,6 +1,8 @@
 #include "cli/common.h"
 
 #include <cstdio>
+#include <string>
+#include <vector>
 
 #include "base/i18n.h"
 #include "base/options.h"
@@ -32,6 +34,14 @@ bool ParseNameVerb(const char* summary, const char* missing, const GOptionEntry*
     return false;
   }
   return true;
+}
+
+int RunVerb(int (*run)(int, char**), int argc, char** argv) {
+  std::string prog = std::string("nm-killswitch ") + argv[0];
+  std::vector<char*> args(argv, argv + argc);
+  args[0] = prog.data();
+  args.push_back(nullptr);
+  return run(static_cast<int>(args.size() - 1), args.data());
 }
 
 }  // namespace nmks::cli

@@ -23,4 +23,8 @@ bool ParseVerbOptions(const char* parameters, const char* summary, const GOption
 bool ParseNameVerb(const char* summary, const char* missing, const GOptionEntry* entries, int* argc,
                    char*** argv, int* exit_code);
 
+// Runs a verb as "nm-killswitch VERB": argv[0] is the verb, and GOption
+// prints the new argv[0] in its usage line.
+int RunVerb(int (*run)(int, char**), int argc, char** argv);
+
 }  // namespace nmks::cli

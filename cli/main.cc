@@ -1,10 +1,10 @@
 // nm-killswitch: the command-line client of nm-killswitch-guard.
 #include <cstdio>
 #include <cstring>
-#include <string>
-#include <vector>
 
 #include "base/i18n.h"
+#include "cli/common.h"
+#include "cli/opt_in_program.h"
 #include "cli/verbs.h"
 
 namespace {
@@ -23,9 +23,10 @@ const Verb kVerbs[] = {
     {"verify", nmks::cli::VerifyCommand,
      N_("self-test: try to leak, and show that nothing got out")},
     {"boot", nmks::cli::BootCommand, N_("on|off: block traffic at boot until the VPN is up")},
-    {"enable", nmks::cli::EnableCommand,
+    // enable and disable run in nm-killswitch-opt-in (the one with libnm).
+    {"enable", nmks::cli::RunOptInProgram,
      N_("give a NetworkManager OpenVPN, OpenConnect or WireGuard connection the kill switch")},
-    {"disable", nmks::cli::DisableCommand, N_("take the kill switch away from a connection")},
+    {"disable", nmks::cli::RunOptInProgram, N_("take the kill switch away from a connection")},
     {"teardown", nmks::cli::TeardownCommand,
      N_("release everything and turn blocking at boot off, as removing the package does")},
 };
@@ -49,13 +50,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   for (const Verb& v : kVerbs) {
-    if (std::strcmp(argv[1], v.name) != 0) continue;
-    // GOption prints argv[0] in its usage line: make it "nm-killswitch VERB".
-    std::string prog = std::string("nm-killswitch ") + v.name;
-    std::vector<char*> args(argv + 1, argv + argc);
-    args[0] = prog.data();
-    args.push_back(nullptr);
-    return v.run(static_cast<int>(args.size() - 1), args.data());
+    if (std::strcmp(argv[1], v.name) == 0) return nmks::cli::RunVerb(v.run, argc - 1, argv + 1);
   }
   std::fprintf(stderr, _("nm-killswitch: unknown command \"%s\"\n"), argv[1]);
   Usage(stderr);

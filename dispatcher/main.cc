@@ -6,7 +6,6 @@
 // little; pre-up, vpn-pre-up, pre-down and vpn-pre-down, which read the
 // connection, are handed to nm-killswitch-dispatcher-connection next to it
 // (NetworkManager runs that one from pre-up.d and pre-down.d directly).
-#include <limits.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -19,6 +18,7 @@
 #include <utility>
 
 #include "base/i18n.h"
+#include "base/program.h"
 #include "dispatcher/check.h"
 #include "dispatcher/event.h"
 #include "guard/client.h"
@@ -33,15 +33,6 @@ void Log(const std::string& line) {
   std::fprintf(stderr, "nm-killswitch-dispatcher: %s\n", line.c_str());
 }
 
-// The program for the connection's own events, in this program's directory.
-std::string ConnectionHook() {
-  char self[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n <= 0) return {};
-  std::string path(self, static_cast<size_t>(n));
-  return path.substr(0, path.rfind('/') + 1) + "nm-killswitch-dispatcher-connection";
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -51,7 +42,8 @@ int main(int argc, char** argv) {
   const nmks::dispatch::Event& e = event.value();
   if (e.action == nmks::dispatch::Action::kHostname) return 0;
   if (nmks::dispatch::IsConnectionEvent(e.action)) {
-    const std::string hook = ConnectionHook();
+    // The program for the connection's own events, in this program's directory.
+    const std::string hook = nmks::ProgramBesideThisOne("nm-killswitch-dispatcher-connection");
     if (!hook.empty()) execv(hook.c_str(), argv);
     Log(nmks::Format(
         _("%s: cannot run %s: %s; nothing was changed"), nmks::dispatch::ActionName(e.action),

@@ -136,7 +136,7 @@ inside() {
     # What must be there, whatever dpkg -L says.
     local programs="/usr/bin/nm-killswitch /usr/sbin/nm-killswitch-guard
       /usr/libexec/nm-killswitch-service /usr/libexec/nm-killswitch-dispatcher
-      /usr/libexec/nm-killswitch-dispatcher-connection"
+      /usr/libexec/nm-killswitch-dispatcher-connection /usr/libexec/nm-killswitch-opt-in"
     local hooks="/usr/lib/NetworkManager/dispatcher.d/90-nm-killswitch
       /usr/lib/NetworkManager/dispatcher.d/pre-up.d/90-nm-killswitch
       /usr/lib/NetworkManager/dispatcher.d/pre-down.d/90-nm-killswitch"
@@ -392,7 +392,7 @@ EOF
     network-manager-killswitch network-manager-killswitch-gnome)"
   for f in /usr/sbin/nm-killswitch-guard /usr/bin/nm-killswitch \
     /usr/libexec/nm-killswitch-dispatcher /usr/libexec/nm-killswitch-service \
-    /usr/libexec/nm-killswitch-dispatcher-connection \
+    /usr/libexec/nm-killswitch-dispatcher-connection /usr/libexec/nm-killswitch-opt-in \
     /usr/libexec/nm-killswitch-front "$UNIT_DIR/nm-killswitch-front.service" \
     /usr/share/dbus-1/system-services/io.github.nmkillswitch.Front1.service \
     /usr/lib/NetworkManager/VPN/nm-killswitch-service.name \
