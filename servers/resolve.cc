@@ -14,20 +14,17 @@ namespace nmks {
 namespace {
 
 bool Unusable(const Address& a) {
-  const auto& b = a.bytes;
   if (a.family == Address::Family::kIpv4) {
-    return b[0] == 0 || b[0] == 127 || b[0] >= 224;  // unspecified, loopback, multicast/broadcast
+    // Wider than base/address's tests: all of 0.0.0.0/8 and 240.0.0.0/4 too.
+    const uint8_t first = a.bytes[0];
+    return first == 0 || first == 127 || first >= 224;
   }
-  bool zero = std::all_of(b.begin(), b.end() - 1, [](uint8_t x) { return x == 0; });
-  return (zero && (b[15] == 0 || b[15] == 1)) || b[0] == 0xff;  // ::, ::1, multicast
+  return IsUnspecified(a) || IsLoopback(a) || IsMulticast(a);  // ::, ::1, ff00::/8
 }
 
 // An IPv4-mapped address as the IPv4 address it stands for; others as they are.
 Address Unmapped(const Address& a) {
-  if (a.family != Address::Family::kIpv6 || a.bytes[10] != 0xff || a.bytes[11] != 0xff ||
-      !std::all_of(a.bytes.begin(), a.bytes.begin() + 10, [](uint8_t x) { return x == 0; })) {
-    return a;
-  }
+  if (!IsIpv4Mapped(a)) return a;
   Address v4;
   std::copy(a.bytes.begin() + 12, a.bytes.end(), v4.bytes.begin());
   return v4;
