@@ -32,7 +32,7 @@ std::string Quoted(const std::vector<std::string>& names) {
 // Whether a kill-switch table (or its twin) is in the kernel; true when it
 // cannot be read, so the caller tries to delete it.
 bool TablesInKernel() {
-  for (const char* name : {kTableName, kTwinTableName}) {
+  for (const char* name : {kTableName, kTwinTableName, kHandoverTableName}) {
     auto table = ReadTable(name);
     if (!table.ok() || table.value().exists) return true;
   }

@@ -17,6 +17,9 @@ inline constexpr char kTableName[] = "nm-killswitch";
 // On kernels that cannot keep an owned table when its owner goes away, a
 // second, unowned table with the same rules; a packet must pass both.
 inline constexpr char kTwinTableName[] = "nm-killswitch-twin";
+// Blocks with the new rules while the table is deleted and made again
+// (only when its flags cannot change in place; see TableWriter::Install).
+inline constexpr char kHandoverTableName[] = "nm-killswitch-handover";
 
 // What a set's keys are, so they can be printed (and read) without
 // keeping a text copy of every element.

@@ -14,6 +14,7 @@
 #include <string>
 #include <utility>
 #include <variant>
+#include <vector>
 
 #include "base/i18n.h"
 #include "rules/nftnl_ptr.h"
@@ -206,13 +207,25 @@ void ForEachNested(const nlattr* nest, bool* ok, Fn fn) {
 
 }  // namespace
 
-void AppendNewTable(Batch& batch, const char* name, uint32_t flags) {
+namespace {
+
+void AppendTable(Batch& batch, const char* name, uint32_t flags, uint16_t message_flags) {
   NftnlPtr<nftnl_table> t(nftnl_table_alloc());
   nftnl_table_set_str(t.get(), NFTNL_TABLE_NAME, name);
   nftnl_table_set_u32(t.get(), NFTNL_TABLE_FLAGS, flags);
-  nlmsghdr* m = batch.Begin(NFT_MSG_NEWTABLE, kCreate);
+  nlmsghdr* m = batch.Begin(NFT_MSG_NEWTABLE, message_flags);
   nftnl_table_nlmsg_build_payload(m, t.get());
   batch.End(m);
+}
+
+}  // namespace
+
+void AppendNewTable(Batch& batch, const char* name, uint32_t flags) {
+  AppendTable(batch, name, flags, kCreate);
+}
+
+void AppendTableFlags(Batch& batch, const char* name, uint32_t flags) {
+  AppendTable(batch, name, flags, NLM_F_ACK);
 }
 
 void AppendDeleteTable(Batch& batch, const char* name) {
@@ -223,7 +236,47 @@ void AppendDeleteTable(Batch& batch, const char* name) {
   batch.End(m);
 }
 
-void AppendContents(Batch& batch, const Ruleset& ruleset, const char* table) {
+void AppendFlushChain(Batch& batch, const char* table, const std::string& chain) {
+  NftnlPtr<nftnl_rule> r(nftnl_rule_alloc());
+  nftnl_rule_set_str(r.get(), NFTNL_RULE_TABLE, table);
+  nftnl_rule_set_str(r.get(), NFTNL_RULE_CHAIN, chain.c_str());
+  nftnl_rule_set_u32(r.get(), NFTNL_RULE_FAMILY, NFPROTO_INET);
+  nlmsghdr* m = batch.Begin(NFT_MSG_DELRULE, NLM_F_ACK);
+  nftnl_rule_nlmsg_build_payload(m, r.get());
+  batch.End(m);
+}
+
+void AppendDeleteChain(Batch& batch, const char* table, const std::string& chain) {
+  NftnlPtr<nftnl_chain> c(nftnl_chain_alloc());
+  nftnl_chain_set_str(c.get(), NFTNL_CHAIN_TABLE, table);
+  nftnl_chain_set_str(c.get(), NFTNL_CHAIN_NAME, chain.c_str());
+  nlmsghdr* m = batch.Begin(NFT_MSG_DELCHAIN, NLM_F_ACK);
+  nftnl_chain_nlmsg_build_payload(m, c.get());
+  batch.End(m);
+}
+
+void AppendChainPolicy(Batch& batch, const char* table, const std::string& chain, uint32_t policy) {
+  NftnlPtr<nftnl_chain> c(nftnl_chain_alloc());
+  nftnl_chain_set_str(c.get(), NFTNL_CHAIN_TABLE, table);
+  nftnl_chain_set_str(c.get(), NFTNL_CHAIN_NAME, chain.c_str());
+  nftnl_chain_set_u32(c.get(), NFTNL_CHAIN_POLICY, policy);
+  nlmsghdr* m = batch.Begin(NFT_MSG_NEWCHAIN, NLM_F_ACK);
+  nftnl_chain_nlmsg_build_payload(m, c.get());
+  batch.End(m);
+}
+
+void AppendDeleteSet(Batch& batch, const char* table, const std::string& set) {
+  NftnlPtr<nftnl_set> s(nftnl_set_alloc());
+  nftnl_set_set_str(s.get(), NFTNL_SET_TABLE, table);
+  nftnl_set_set_str(s.get(), NFTNL_SET_NAME, set.c_str());
+  nftnl_set_set_u32(s.get(), NFTNL_SET_FAMILY, NFPROTO_INET);
+  nlmsghdr* m = batch.Begin(NFT_MSG_DELSET, NLM_F_ACK);
+  nftnl_set_nlmsg_build_payload(m, s.get());
+  batch.End(m);
+}
+
+void AppendContents(Batch& batch, const Ruleset& ruleset, const char* table,
+                    const std::vector<std::string>& hooked) {
   uint32_t set_id = 1;
   for (const SetDef& set : ruleset.sets) {
     NftnlPtr<nftnl_set> s(nftnl_set_alloc());
@@ -253,6 +306,7 @@ void AppendContents(Batch& batch, const Ruleset& ruleset, const char* table) {
     ++set_id;
   }
   for (const ChainDef& chain : ruleset.chains) {
+    if (std::find(hooked.begin(), hooked.end(), chain.name) != hooked.end()) continue;
     NftnlPtr<nftnl_chain> c(nftnl_chain_alloc());
     nftnl_chain_set_str(c.get(), NFTNL_CHAIN_TABLE, table);
     nftnl_chain_set_str(c.get(), NFTNL_CHAIN_NAME, chain.name.c_str());

@@ -5,6 +5,8 @@
 #include <linux/netlink.h>
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "rules/nft_socket.h"
 #include "rules/ruleset.h"
@@ -17,10 +19,22 @@ inline constexpr uint32_t kTableFlagOwner = 0x2;
 inline constexpr uint32_t kTableFlagPersist = 0x4;
 
 void AppendNewTable(Batch& batch, const char* name, uint32_t flags);
+// Gives the table `name`, which is there already, `flags` (wakes a dormant
+// table, adopts an orphaned one).
+void AppendTableFlags(Batch& batch, const char* name, uint32_t flags);
 void AppendDeleteTable(Batch& batch, const char* name);
 // Sets with their elements, chains and rules of `ruleset` into `table`,
-// which the batch must have created before.
-void AppendContents(Batch& batch, const Ruleset& ruleset, const char* table = kTableName);
+// which the batch must have created before, or which is there already;
+// the chains named in `hooked` are there already, hooked as `ruleset` has
+// them, and are not made again.
+void AppendContents(Batch& batch, const Ruleset& ruleset, const char* table = kTableName,
+                    const std::vector<std::string>& hooked = {});
+// Deletes every rule of `chain`; the chain, its hook and its policy stay.
+void AppendFlushChain(Batch& batch, const char* table, const std::string& chain);
+void AppendDeleteChain(Batch& batch, const char* table, const std::string& chain);
+// Gives the base chain `chain`, which is there already, the policy `policy`.
+void AppendChainPolicy(Batch& batch, const char* table, const std::string& chain, uint32_t policy);
+void AppendDeleteSet(Batch& batch, const char* table, const std::string& set);
 
 // Table flag DORMANT: the table's chains are unhooked; it filters nothing.
 inline constexpr uint32_t kTableFlagDormant = 0x1;

@@ -51,6 +51,11 @@ class TableWriter {
 
   // Replaces whatever table is there (and its twin) with `ruleset` in one
   // batch, then reads both back. On any error the kernel keeps what it had.
+  // A table that is there keeps its base chains hooked: their rules and the
+  // sets are replaced, so at no moment does a packet meet neither the old
+  // rules nor the new. Only a table whose flags cannot change in place is
+  // deleted and made again, while a handover table with the new rules
+  // blocks beside it (three batches).
   // `generation` gets the ruleset generation the read-back found it at.
   Status Install(const Ruleset& ruleset, uint32_t* generation = nullptr);
   // Removes the table (and its twin) in one batch. Traffic is no longer
@@ -80,6 +85,9 @@ class TableWriter {
  private:
   TableWriter(std::unique_ptr<NftSocket> socket, Ownership ownership)
       : socket_(std::move(socket)), ownership_(ownership) {}
+  Result<bool> AppendTable(Batch& batch, const char* name, uint32_t flags, const Ruleset& ruleset);
+  Result<bool> SendInPlace(const Ruleset& ruleset, int* err);
+  Status SendWithHandover(const Ruleset& ruleset, int* err);
 
   std::unique_ptr<NftSocket> socket_;
   Ownership ownership_;
