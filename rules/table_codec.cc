@@ -357,7 +357,7 @@ Result<TableInfo> DecodeTable(const nlmsghdr* message) {
 bool InTable(const nlmsghdr* message, const char* table) {
   // The table's name is attribute 1 of each of these messages.
   static_assert(NFTA_CHAIN_TABLE == 1 && NFTA_SET_TABLE == 1 && NFTA_SET_ELEM_LIST_TABLE == 1 &&
-                NFTA_RULE_TABLE == 1);
+                NFTA_RULE_TABLE == 1 && NFTA_OBJ_TABLE == 1 && NFTA_FLOWTABLE_TABLE == 1);
   if (message->nlmsg_len < NLMSG_LENGTH(sizeof(nfgenmsg))) return false;
   const auto* header = static_cast<const nfgenmsg*>(mnl_nlmsg_get_payload(message));
   if (header->nfgen_family != NFPROTO_INET) return false;

@@ -45,7 +45,7 @@ struct TableInfo {
   Bytes userdata;      // e.g. a comment; the kill switch writes none
 };
 Result<TableInfo> DecodeTable(const nlmsghdr* message);
-// True if a chain, set, set-element or rule message is about `table` of
+// True if a chain, set, set-element, rule, object or flowtable message is about `table` of
 // family inet. Dumps also answer for other tables (a distribution
 // firewall's `inet filter`, our own twin); only the asked one is decoded.
 bool InTable(const nlmsghdr* message, const char* table);

@@ -198,6 +198,25 @@ Result<TableState> ReadWith(NftSocket& socket, const char* name, uint32_t* gener
   }
 }
 
+// True if table `name` holds a stateful object (a named counter, quota,
+// limit...) or a flowtable. The engine makes neither, and a read-back does
+// not look for them, so a table that has one is deleted, not refilled.
+Result<bool> HoldsObjectsOrFlowtables(NftSocket& socket, const char* name) {
+  bool any = false;
+  for (uint16_t type : {NFT_MSG_GETOBJ, NFT_MSG_GETFLOWTABLE}) {
+    int err = 0;
+    Status s = Dump(
+        socket, name, type, [](nlmsghdr*) {},
+        [&any](const nlmsghdr*) {
+          any = true;
+          return Status::Ok();
+        },
+        &err);
+    if (!s.ok()) return s;
+  }
+  return any;
+}
+
 // The table's sets (without their elements) and chains: what emptying it
 // must delete.
 Result<Ruleset> ReadShape(NftSocket& socket, const char* name) {
@@ -387,7 +406,8 @@ Status TableWriter::Check(const Ruleset& meant, uint32_t* generation, TableState
 
 // Appends what makes table `name`, found as `before`, hold `ruleset` with
 // `flags`. False if that needs the table deleted and made again (its flags
-// cannot change in place, or it carries data we never write).
+// cannot change in place, or it holds what we never write: table data,
+// objects, flowtables).
 Result<bool> TableWriter::AppendTable(Batch& batch, const char* name, uint32_t flags,
                                       const Ruleset& ruleset) {
   auto before = ReadTableOnly(*socket_, name);
@@ -400,6 +420,9 @@ Result<bool> TableWriter::AppendTable(Batch& batch, const char* name, uint32_t f
   if (!FlagsChangeInPlace(before.value().flags, flags) || !before.value().userdata.empty()) {
     return false;
   }
+  auto extras = HoldsObjectsOrFlowtables(*socket_, name);
+  if (!extras.ok()) return extras.status();
+  if (extras.value()) return false;
   auto shape = ReadShape(*socket_, name);
   if (!shape.ok()) return shape.status();
   AppendRefill(batch, name, before.value(), flags, shape.value(), ruleset);
