@@ -31,8 +31,10 @@ TEST_F(TamperedTest, InstallRemovesWhatAnotherProgramAdded) {
   ASSERT_TRUE(writer->Install(meant).ok());
   ASSERT_EQ(Leaks(4910), 0u);
 
-  // A rule and a chain: refilled in place.
+  // A rule, a set, a chain, a policy: refilled in place.
   Add("insert rule inet nm-killswitch output udp dport 4911 accept\n"
+      "add chain inet nm-killswitch forward { type filter hook forward priority 0; policy accept; "
+      "}\n"
       "table inet nm-killswitch {\n set planted_set { type ipv4_addr; }\n"
       " chain planted_chain {\n  type filter hook output priority -10; policy accept;\n }\n}\n");
   EXPECT_EQ(Leaks(4911), 2u) << "the planted rule lets this port out";
@@ -41,6 +43,10 @@ TEST_F(TamperedTest, InstallRemovesWhatAnotherProgramAdded) {
   std::string listed = ListTable(world().client);
   EXPECT_EQ(listed.find("planted"), std::string::npos) << listed;
   EXPECT_EQ(listed.find("4911"), std::string::npos) << listed;
+  EXPECT_EQ(listed.find("policy accept"), std::string::npos) << listed;
+  auto refilled = ReadTableIn(world().client);
+  ASSERT_TRUE(refilled.ok()) << refilled.message();
+  EXPECT_TRUE(CompareTable(meant, refilled.value()).ok());
 
   // Named objects: the table is made again.
   Add("insert rule inet nm-killswitch output udp dport 4912 accept\n"
