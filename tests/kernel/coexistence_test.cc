@@ -7,7 +7,6 @@
 // over and over, and on removal leaves the firewall's tables alone.
 #include <atomic>
 #include <chrono>
-#include <cstdint>
 #include <cstdio>
 #include <string>
 #include <thread>
@@ -29,11 +28,6 @@ Policy Engaged() {
 class CoexistenceTest : public KernelTest, public testing::WithParamInterface<Firewall> {
  protected:
   const Firewall& firewall() const { return GetParam(); }
-  uint64_t Leaks(uint16_t port) {
-    Tally tally(world().router, "ip daddr 203.0.113.99 udp dport " + std::to_string(port));
-    ProbeResult r = Send(world().client, {.to = "203.0.113.99", .port = port, .count = 2});
-    return tally.Await(r.sent);
-  }
   Status HoldsEngaged() {
     auto state = ReadTableIn(world().client);
     if (!state.ok()) return state.status();

@@ -3,16 +3,11 @@
 // or delete the table; when the socket closes the table stays and keeps
 // blocking until a new writer adopts it. Unowned (the fallback on older
 // kernels): anyone root can delete it, which the guard's watcher repairs.
-#include <cstdint>
-#include <string>
-
 #include "rules/table_codec.h"
 #include "tests/world/world.h"
 
 namespace nmks::world {
 namespace {
-
-constexpr char kServer[] = "203.0.113.99";
 
 class OwnershipTest : public KernelTest {
  protected:
@@ -28,12 +23,6 @@ class OwnershipTest : public KernelTest {
       if (InCi()) FAIL() << "CI's kernel must keep owned tables (Linux >= 6.9)";
       GTEST_SKIP() << "this kernel has no owned, persistent nftables tables";
     }
-  }
-  // How many of 2 UDP datagrams to the server get out of eth0.
-  uint64_t Leaks(uint16_t port) {
-    Tally tally(world().router, "ip daddr 203.0.113.99 udp dport " + std::to_string(port));
-    ProbeResult r = Send(world().client, {.to = kServer, .port = port, .count = 2});
-    return tally.Await(r.sent);
   }
   // Ok if the client's table is exactly `policy`'s.
   Status HoldsTable(const Policy& policy) {

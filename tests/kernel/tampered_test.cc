@@ -4,7 +4,6 @@
 // deleting it: its chains, sets and rules, and the objects the engine
 // never makes (a table holding one, or a flowtable, is deleted and made
 // again; this kernel has no flowtable module to try one).
-#include <cstdint>
 #include <string>
 
 #include "tests/world/world.h"
@@ -14,11 +13,6 @@ namespace {
 
 class TamperedTest : public KernelTest {
  protected:
-  uint64_t Leaks(uint16_t port) {
-    Tally tally(world().router, "ip daddr 203.0.113.99 udp dport " + std::to_string(port));
-    ProbeResult r = Send(world().client, {.to = "203.0.113.99", .port = port, .count = 2});
-    return tally.Await(r.sent);
-  }
   void Add(const std::string& nft) {
     CommandResult added = world().client.Run({"nft", "-f", "-"}, nft);
     ASSERT_TRUE(added.ok()) << nft << added.output;

@@ -219,4 +219,10 @@ void KernelTest::SetUp() {
   world_ = std::make_unique<World>();
 }
 
+uint64_t KernelTest::Leaks(uint16_t port) {
+  Tally tally(world().router, "ip daddr 203.0.113.99 udp dport " + std::to_string(port));
+  ProbeResult r = Send(world().client, {.to = "203.0.113.99", .port = port, .count = 2});
+  return tally.Await(r.sent);
+}
+
 }  // namespace nmks::world
