@@ -4,10 +4,13 @@
 // wire format, the plugin and the hook all speak.
 #pragma once
 
+#include <endian.h>
+
 #include <array>
 #include <compare>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,7 +28,19 @@ struct Address {
   static Result<Address> Parse(std::string_view text);
   std::string ToString() const;
   size_t size() const { return family == Family::kIpv4 ? 4 : 16; }
-  auto operator<=>(const Address&) const = default;
+  // The defaulted order (family, then the bytes), as two big-endian words
+  // instead of a memcmp call: sorting 100,000 endpoints compares a lot.
+  std::strong_ordering operator<=>(const Address& other) const {
+    if (family != other.family) return family <=> other.family;
+    uint64_t a[2], b[2];
+    std::memcpy(a, bytes.data(), sizeof a);
+    std::memcpy(b, other.bytes.data(), sizeof b);
+    for (int i = 0; i < 2; ++i) {
+      if (a[i] != b[i]) return be64toh(a[i]) <=> be64toh(b[i]);
+    }
+    return std::strong_ordering::equal;
+  }
+  bool operator==(const Address&) const = default;
 };
 
 enum class Protocol : uint8_t { kTcp = 6, kUdp = 17 };

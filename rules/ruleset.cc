@@ -528,14 +528,18 @@ std::vector<SetDef> Sets(const Policy& policy) {
   SetDef marked_in6 = EndpointSet("marked_in6", F::kIpv6, false, policy.endpoints, sorted, marked);
   DropKeysIn(unmarked4, marked_in4);
   DropKeysIn(unmarked6, marked_in6);
-  return {std::move(tunnels),
-          std::move(marks),
-          std::move(unmarked4),
-          std::move(unmarked6),
-          EndpointSet("marked4", F::kIpv4, true, policy.endpoints, sorted, marked),
-          EndpointSet("marked6", F::kIpv6, true, policy.endpoints, sorted, marked),
-          std::move(marked_in4),
-          std::move(marked_in6)};
+  // Moved in one by one: a braced list would copy every key of every set.
+  std::vector<SetDef> sets;
+  sets.reserve(8);
+  sets.push_back(std::move(tunnels));
+  sets.push_back(std::move(marks));
+  sets.push_back(std::move(unmarked4));
+  sets.push_back(std::move(unmarked6));
+  sets.push_back(EndpointSet("marked4", F::kIpv4, true, policy.endpoints, sorted, marked));
+  sets.push_back(EndpointSet("marked6", F::kIpv6, true, policy.endpoints, sorted, marked));
+  sets.push_back(std::move(marked_in4));
+  sets.push_back(std::move(marked_in6));
+  return sets;
 }
 
 void InputRules(const Policy& policy, Ruleset& r) {
