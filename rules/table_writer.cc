@@ -454,38 +454,52 @@ Result<bool> TableWriter::SendInPlace(const Ruleset& ruleset, int* err) {
 // first the handover table with the new rules, then the table deleted and
 // made again beside it, then the handover table deleted. The handover
 // table blocks through the second batch, and the new table's chains have
-// their drop policy before the third.
-Status TableWriter::SendWithHandover(const Ruleset& ruleset, int* err) {
+// their drop policy before the third. Returns what to tell the user.
+Status TableWriter::SendWithHandover(const Ruleset& ruleset) {
+  int err = 0;
   Batch first(socket_->NextSeq());
   auto handover = ReadTableOnly(*socket_, kHandoverTableName);
-  if (!handover.ok()) return handover.status();
+  if (!handover.ok()) return RefusedBecause(0, handover.status());
   if (handover.value().exists) AppendDeleteTable(first, kHandoverTableName);
   AppendNewTable(first, kHandoverTableName, 0);
   AppendContents(first, ruleset, kHandoverTableName);
   first.Finish();
-  if (Status s = socket_->Send(first, err); !s.ok()) return s;
+  if (Status s = socket_->Send(first, &err); !s.ok()) return RefusedBecause(err, s);
 
   Batch second(socket_->NextSeq());
   for (const char* name : {kTableName, kTwinTableName}) {
     const bool twin = name == kTwinTableName;
     if (twin && ownership_ != Ownership::kOwnedWithTwin) continue;
     auto before = ReadTableOnly(*socket_, name);
-    if (!before.ok()) return before.status();
+    if (!before.ok()) return RefusedBecause(0, before.status());
     if (before.value().exists) AppendDeleteTable(second, name);
     AppendNewTable(second, name, twin ? 0 : flags());
     AppendContents(second, ruleset, name);
   }
   second.Finish();
-  Status sent = socket_->Send(second, err);
+  Status sent = socket_->Send(second, &err);
+  const int second_err = err;
 
-  Batch third(socket_->NextSeq());
-  AppendDeleteTable(third, kHandoverTableName);
-  third.Finish();
-  int third_err = 0;
-  Status removed = socket_->Send(third, &third_err);
-  if (!sent.ok()) return sent;
-  if (!removed.ok()) *err = third_err;
-  return removed;
+  // Tried once more if it fails: until it is gone the handover table
+  // blocks what the new rules block, so it does no harm, but it is not ours
+  // to leave behind.
+  Status removed = Status::Ok();
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    Batch third(socket_->NextSeq());
+    AppendDeleteTable(third, kHandoverTableName);
+    third.Finish();
+    removed = socket_->Send(third, &err);
+    if (removed.ok()) break;
+  }
+  if (!sent.ok()) return RefusedBecause(second_err, sent);
+  if (!removed.ok()) {
+    return Status::Error(
+        Format(_("the kill-switch table was replaced, but the handover table \"%s\" could not be "
+                 "deleted (%s); it blocks what the new table blocks until the kill switch changes "
+                 "again or is removed"),
+               kHandoverTableName, removed.message().c_str()));
+  }
+  return Status::Ok();
 }
 
 Status TableWriter::Install(const Ruleset& ruleset, uint32_t* generation) {
@@ -493,7 +507,7 @@ Status TableWriter::Install(const Ruleset& ruleset, uint32_t* generation) {
   auto in_place = SendInPlace(ruleset, &err);
   if (!in_place.ok()) return RefusedBecause(err, in_place.status());
   if (!in_place.value()) {
-    if (Status s = SendWithHandover(ruleset, &err); !s.ok()) return RefusedBecause(err, s);
+    if (Status s = SendWithHandover(ruleset); !s.ok()) return s;
   }
 
   // Read back. Right after a large insert the kernel may still be resizing

@@ -87,7 +87,8 @@ class TableWriter {
       : socket_(std::move(socket)), ownership_(ownership) {}
   Result<bool> AppendTable(Batch& batch, const char* name, uint32_t flags, const Ruleset& ruleset);
   Result<bool> SendInPlace(const Ruleset& ruleset, int* err);
-  Status SendWithHandover(const Ruleset& ruleset, int* err);
+  // The three batches of a handover; the status is worded for the user.
+  Status SendWithHandover(const Ruleset& ruleset);
 
   std::unique_ptr<NftSocket> socket_;
   Ownership ownership_;
