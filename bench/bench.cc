@@ -416,9 +416,8 @@ double Throughput(const Netns& sender, const Netns& receiver, bool tcp, const ch
 // The tables the packets bench compares. Where the cost goes: the table
 // without its `ct state` rules (no conntrack in the namespace), and
 // conntrack alone (one `ct state` rule in an accepting input chain: what
-// any stateful firewall costs).
-// The least a table can cost: one output base chain, empty or with the
-// one rule that lets the tunnel through.
+// any stateful firewall costs). And the least a table can cost: one output
+// base chain, empty or with the one rule that lets the tunnel through.
 struct PacketRulesets {
   Ruleset one, many, stateless, ct_only, empty_chain, one_rule;
 };
